@@ -1,0 +1,58 @@
+// @ts-check
+/** Root Jest config: one `unit` project (pure logic, *.spec.ts next to the code) and one
+ * `integration` project (test/*.integration-spec.ts against real Kafka, Redis and Postgres
+ * started by infra/local in globalSetup). Workspace packages resolve to their `src`, so no
+ * build step is needed; @swc/jest transpiles. */
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', tsx: true, decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true, react: { runtime: 'automatic' } },
+      target: 'es2022',
+    },
+    module: { type: 'commonjs' },
+  },
+];
+
+const moduleNameMapper = {
+  '^@flywheel/contracts$': '<rootDir>/services/contracts/src/index.ts',
+  '^@flywheel/platform$': '<rootDir>/services/platform/src/index.ts',
+  '^@flywheel/platform/testing$': '<rootDir>/services/platform/src/testing/index.ts',
+};
+
+const common = {
+  rootDir: __dirname,
+  transform: { '^.+\\.(t|j)sx?$': swc },
+  moduleNameMapper,
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.cache/'],
+  modulePathIgnorePatterns: ['<rootDir>/.cache/', '<rootDir>/.flywheel/'],
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  maxWorkers: 2,
+  testTimeout: 60000,
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/services/*/src/**/*.spec.ts', '<rootDir>/infra/local/**/*.spec.ts'],
+    },
+    {
+      ...common,
+      displayName: 'widget',
+      testEnvironment: 'jsdom',
+      testMatch: ['<rootDir>/web-widget/src/**/*.spec.ts?(x)'],
+    },
+    {
+      ...common,
+      displayName: 'integration',
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/services/*/test/**/*.integration-spec.ts', '<rootDir>/web-widget/test/**/*.integration-spec.ts'],
+      globalSetup: '<rootDir>/test-support/global-setup.ts',
+      globalTeardown: '<rootDir>/test-support/global-teardown.ts',
+    },
+  ],
+};

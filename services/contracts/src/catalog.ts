@@ -1,0 +1,25 @@
+import type { z } from 'zod';
+import { EvalCaseEvent, FeedbackEvent, InteractionEvent } from './events';
+
+/** Kafka topics (mirrors infra/kafka/topics.json, which a test keeps in sync). */
+export const Topics = {
+  interactions: 'flywheel.interactions.v1',
+  feedback: 'flywheel.feedback.v1',
+  evalCases: 'flywheel.eval-cases.v1',
+  dlq: 'flywheel.dlq.v1',
+} as const;
+export type Topic = (typeof Topics)[keyof typeof Topics];
+
+/** CloudEvents `type` → payload schema and home topic. Consumers validate with `schema`. */
+export const EventCatalog = {
+  'dev.flywheel.interaction.v1': { topic: Topics.interactions, schema: InteractionEvent },
+  'dev.flywheel.feedback.v1': { topic: Topics.feedback, schema: FeedbackEvent },
+  'dev.flywheel.eval-case.v1': { topic: Topics.evalCases, schema: EvalCaseEvent },
+} as const satisfies Record<string, { topic: Topic; schema: z.ZodType }>;
+
+export type EventType = keyof typeof EventCatalog;
+export type EventData<T extends EventType> = z.infer<(typeof EventCatalog)[T]['schema']>;
+
+export function isEventType(type: string): type is EventType {
+  return Object.prototype.hasOwnProperty.call(EventCatalog, type);
+}

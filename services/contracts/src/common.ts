@@ -1,0 +1,34 @@
+import { z } from 'zod';
+
+/** ISO-8601 timestamp with offset, as produced by `Date.prototype.toISOString()`. */
+export const Timestamp = z.iso.datetime({ offset: true });
+
+/** Ids are opaque strings; producers use UUIDs, consumers must not rely on the format. */
+export const Id = z.string().min(1).max(128);
+
+/** A route, model, variant or flag name as written in flywheel.yaml. */
+export const Name = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, 'letters, digits and . _ : / - only');
+
+export const ChatRole = z.enum(['system', 'user', 'assistant', 'tool', 'developer']);
+
+/** One chat message; content is plain text (multi-part content is flattened by the gateway). */
+export const ChatMessage = z.object({
+  role: ChatRole,
+  content: z.string(),
+  name: z.string().max(128).optional(),
+});
+export type ChatMessage = z.infer<typeof ChatMessage>;
+
+export const Usage = z.object({
+  input_tokens: z.number().int().nonnegative(),
+  output_tokens: z.number().int().nonnegative(),
+  total_tokens: z.number().int().nonnegative(),
+});
+export type Usage = z.infer<typeof Usage>;
+
+export const Rating = z.enum(['up', 'down']);
+export type Rating = z.infer<typeof Rating>;

@@ -1,0 +1,133 @@
+import { z } from 'zod';
+import { ChatMessage, Id, Name, Rating, Timestamp, Usage } from './common';
+
+/**
+ * Event payloads (the CloudEvents `data`). Rules for evolving them: never remove or retype
+ * a field of a published version; new fields are `.optional()` so that consumers of a
+ * rolling deploy accept events from both sides. Unknown fields are kept (`z.looseObject`)
+ * so an older consumer passes a newer producer's fields through untouched.
+ */
+
+export const AttemptStatus = z.enum([
+  'ok', // the model answered and (if a schema applies) the output validated
+  'error', // HTTP/network error from the provider
+  'timeout', // per-attempt or first-token timeout
+  'circuit_open', // skipped: the model's breaker was open
+  'invalid_output', // answered, but output failed schema validation after repair
+  'truncated', // stream broke after the first token was sent to the client
+]);
+export type AttemptStatus = z.infer<typeof AttemptStatus>;
+
+export const Attempt = z.looseObject({
+  model: Name,
+  provider: Name,
+  status: AttemptStatus,
+  http_status: z.number().int().optional(),
+  /** A short, stable classification such as `rate_limited`, `server_error`, `network`, `timeout`. */
+  error_class: z.string().max(64).optional(),
+  latency_ms: z.number().nonnegative(),
+  started_at: Timestamp,
+  usage: Usage.optional(),
+  cost_usd: z.number().nonnegative().optional(),
+  /** Which try this was against the same model (1-based), counting re-asks. */
+  try: z.number().int().positive().optional(),
+  repaired: z.boolean().optional(),
+});
+export type Attempt = z.infer<typeof Attempt>;
+
+export const ValidationResult = z.looseObject({
+  /** false when the variant has no output_schema */
+  schema: z.boolean(),
+  valid: z.boolean(),
+  repaired: z.boolean(),
+  reasks: z.number().int().nonnegative(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+export type ValidationResult = z.infer<typeof ValidationResult>;
+
+export const InteractionStatus = z.enum(['ok', 'error', 'truncated']);
+
+export const InteractionEvent = z.looseObject({
+  interaction_id: Id,
+  trace_id: z.string().max(64).optional(),
+  /** null for a direct model call (`model: "<id>"` instead of `route:<name>`) */
+  route: Name.nullable(),
+  flag_key: Name.optional(),
+  variant: Name,
+  /** OpenFeature resolution reason (`SPLIT`, `TARGETING_MATCH`, `DEFAULT`, `ERROR`…) or `FORCED`. */
+  variant_reason: z.string().max(64),
+  flag_error: z.string().max(256).optional(),
+  /** sha256 hex of the targeting key; the raw key never leaves the gateway */
+  subject_hash: z.string().regex(/^[0-9a-f]{64}$/),
+  /** true when the caller sent no targeting key and the gateway made one up */
+  subject_generated: z.boolean(),
+  app: z.string().max(128).optional(),
+  tenant: z.string().max(128).optional(),
+  request: z.looseObject({
+    messages: z.array(ChatMessage),
+    /** template variables, for `/v1/routes/{route}/invoke` with `input` */
+    input: z.record(z.string(), z.unknown()).optional(),
+    stream: z.boolean(),
+  }),
+  attempts: z.array(Attempt),
+  final_model: Name.nullable(),
+  status: InteractionStatus,
+  /** text of the answer; `output_json` too when the variant has an output_schema */
+  output: z.string().nullable(),
+  output_json: z.unknown().optional(),
+  validation: ValidationResult,
+  usage: Usage,
+  cost_usd: z.number().nonnegative(),
+  latency_ms: z.number().nonnegative(),
+  started_at: Timestamp,
+  finished_at: Timestamp,
+});
+export type InteractionEvent = z.infer<typeof InteractionEvent>;
+
+export const FeedbackEvent = z.looseObject({
+  feedback_id: Id,
+  interaction_id: Id,
+  route: Name.nullable(),
+  variant: Name,
+  subject_hash: z.string().regex(/^[0-9a-f]{64}$/),
+  rating: Rating,
+  reasons: z.array(z.string().min(1).max(64)).max(16),
+  comment: z.string().max(2000).optional(),
+  correction: z.string().max(8000).optional(),
+  /** 1 for the first vote of this subject on this interaction, +1 per change of vote */
+  revision: z.number().int().positive(),
+  created_at: Timestamp,
+});
+export type FeedbackEvent = z.infer<typeof FeedbackEvent>;
+
+export const EvalCaseStatus = z.enum(['new', 'accepted', 'rejected']);
+export type EvalCaseStatus = z.infer<typeof EvalCaseStatus>;
+
+export const EvalCaseEvent = z.looseObject({
+  case_id: Id,
+  route: Name,
+  /** what happened to the case: created from a first dislike, merged a near-duplicate, triaged */
+  action: z.enum(['created', 'merged', 'accepted', 'rejected']),
+  status: EvalCaseStatus,
+  /** how many disliked interactions this case stands for */
+  count: z.number().int().positive(),
+  input: z.looseObject({
+    messages: z.array(ChatMessage).optional(),
+    vars: z.record(z.string(), z.unknown()).optional(),
+  }),
+  output: z.string().nullable(),
+  reasons: z.array(z.string()),
+  comment: z.string().optional(),
+  correction: z.string().optional(),
+  variant: Name,
+  model: Name.nullable(),
+  flag_key: Name.optional(),
+  lineage: z.looseObject({
+    interaction_ids: z.array(Id).min(1),
+    feedback_ids: z.array(Id).min(1),
+    first_seen_at: Timestamp,
+    last_seen_at: Timestamp,
+  }),
+  created_at: Timestamp,
+});
+export type EvalCaseEvent = z.infer<typeof EvalCaseEvent>;

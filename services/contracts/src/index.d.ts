@@ -1,0 +1,5 @@
+export * from './common';
+export * from './events';
+export * from './catalog';
+export * from './http';
+export * from './json-schema';

@@ -1,0 +1,56 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { BusStats } from './event-bus';
+
+export interface BusMetrics {
+  published: Counter<'type'>;
+  consumed: Counter<'group' | 'topic' | 'outcome'>;
+  retries: Counter<'group'>;
+}
+
+/** Registers the bus's metrics on `registry`; gauges read `stats()` at scrape time. */
+export function registerBusMetrics(registry: Registry, stats: () => BusStats): BusMetrics {
+  new Gauge({
+    name: 'flywheel_bus_spool_depth',
+    help: 'Events accepted by publish() and not yet acknowledged by the broker',
+    registers: [registry],
+    collect() {
+      this.set(stats().spoolDepth);
+    },
+  });
+  new Gauge({
+    name: 'flywheel_bus_spool_bytes',
+    help: 'Bytes of undelivered events in the local spool',
+    registers: [registry],
+    collect() {
+      this.set(stats().spoolBytes);
+    },
+  });
+  new Gauge({
+    name: 'flywheel_bus_relay_lag_seconds',
+    help: 'Age of the oldest undelivered event in the spool (0 when empty)',
+    registers: [registry],
+    collect() {
+      this.set(stats().relayLagMs / 1000);
+    },
+  });
+  return {
+    published: new Counter({
+      name: 'flywheel_bus_events_published_total',
+      help: 'Events accepted by publish()',
+      labelNames: ['type'],
+      registers: [registry],
+    }),
+    consumed: new Counter({
+      name: 'flywheel_bus_events_consumed_total',
+      help: 'Events consumed, by outcome (handled or dlq)',
+      labelNames: ['group', 'topic', 'outcome'],
+      registers: [registry],
+    }),
+    retries: new Counter({
+      name: 'flywheel_bus_handler_retries_total',
+      help: 'Handler failures that led to a redelivery',
+      labelNames: ['group'],
+      registers: [registry],
+    }),
+  };
+}

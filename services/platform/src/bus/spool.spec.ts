@@ -1,0 +1,121 @@
+import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EncodedEvent } from './cloud-event';
+import { SpoolFullError } from './errors';
+import { Spool } from './spool';
+
+const ev = (n: number, size = 10): EncodedEvent => ({
+  topic: 'flywheel.feedback.v1',
+  key: `k${n}`,
+  headers: { ce_id: `id-${n}` },
+  value: JSON.stringify({ n, pad: 'x'.repeat(size) }),
+});
+const ids = (s: Spool) => s.peek(1_000_000).map((r) => r.event.headers.ce_id);
+const segments = (dir: string) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.log'))
+    .sort();
+
+describe('Spool', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'spool-spec-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('keeps every appended event across a reopen, in order', async () => {
+    const s = await Spool.open({ dir });
+    await Promise.all(Array.from({ length: 200 }, (_, i) => s.append(ev(i))));
+    expect(s.depth).toBe(200);
+    await s.close();
+    const again = await Spool.open({ dir });
+    expect(ids(again)).toEqual(Array.from({ length: 200 }, (_, i) => `id-${i}`));
+    expect(again.peek(1)[0]!.event).toEqual(ev(0));
+    await again.close();
+  });
+
+  it('forgets acknowledged events, durably', async () => {
+    const s = await Spool.open({ dir });
+    for (let i = 0; i < 5; i++) await s.append(ev(i));
+    await s.ack(3);
+    expect(ids(s)).toEqual(['id-3', 'id-4']);
+    await s.close();
+    const again = await Spool.open({ dir });
+    expect(ids(again)).toEqual(['id-3', 'id-4']);
+    await again.ack(2);
+    await again.close();
+    const third = await Spool.open({ dir });
+    expect(third.depth).toBe(0);
+    await third.close();
+  });
+
+  it('cuts off a torn last record (a write that never completed) and keeps the rest', async () => {
+    const s = await Spool.open({ dir });
+    for (let i = 0; i < 3; i++) await s.append(ev(i));
+    await s.close();
+    const seg = join(dir, segments(dir).at(-1)!);
+    const goodSize = statSync(seg).size;
+    appendFileSync(seg, '0badc0de {"ts":1,"t":"flywheel.feed');
+    const again = await Spool.open({ dir });
+    expect(ids(again)).toEqual(['id-0', 'id-1', 'id-2']);
+    expect(statSync(seg).size).toBe(goodSize);
+    await again.close();
+  });
+
+  it('rejects a record whose checksum does not match', async () => {
+    const s = await Spool.open({ dir });
+    await s.append(ev(1));
+    await s.close();
+    const seg = join(dir, segments(dir).at(-1)!);
+    writeFileSync(seg, '00000000 {"ts":1,"t":"x","k":"k","h":{},"v":"1"}\n');
+    const again = await Spool.open({ dir });
+    expect(again.depth).toBe(0);
+    await again.close();
+  });
+
+  it('refuses appends beyond its size bound with SpoolFullError, and accepts again after an ack', async () => {
+    const s = await Spool.open({ dir, maxBytes: 1_000 });
+    let accepted = 0;
+    let error: unknown;
+    for (let i = 0; i < 100 && !error; i++) {
+      try {
+        await s.append(ev(i, 100));
+        accepted++;
+      } catch (err) {
+        error = err;
+      }
+    }
+    expect(error).toBeInstanceOf(SpoolFullError);
+    expect((error as Error).message).toMatch(/spool is full/);
+    expect(s.depth).toBe(accepted);
+    expect(s.bytes).toBeLessThanOrEqual(1_000);
+    await s.ack(1);
+    await expect(s.append(ev(999, 100))).resolves.toBeUndefined();
+    await s.close();
+  });
+
+  it('rolls segments and deletes the ones fully delivered', async () => {
+    const s = await Spool.open({ dir, segmentBytes: 2_000 });
+    for (let i = 0; i < 60; i++) await s.append(ev(i, 100));
+    expect(segments(dir).length).toBeGreaterThan(3);
+    await s.ack(60);
+    expect(segments(dir)).toHaveLength(1);
+    await s.close();
+    const again = await Spool.open({ dir });
+    expect(again.depth).toBe(0);
+    await again.close();
+  });
+
+  it('refuses a directory owned by another live process', async () => {
+    writeFileSync(join(dir, 'LOCK'), String(process.ppid));
+    await expect(Spool.open({ dir })).rejects.toThrow(/in use by process/);
+  });
+
+  it('takes over the lock of a dead process', async () => {
+    writeFileSync(join(dir, 'LOCK'), '999999999');
+    const s = await Spool.open({ dir });
+    await s.append(ev(1));
+    await s.close();
+  });
+});

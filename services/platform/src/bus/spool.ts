@@ -1,0 +1,339 @@
+import { closeSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, truncate, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { systemClock, type Clock } from '../clock';
+import type { EncodedEvent } from './cloud-event';
+import { SpoolFullError } from './errors';
+
+/**
+ * Durable local spool between publish() and the broker.
+ *
+ * Append-only segment files `NNNNNNNNNN.log`; one line per event: `<crc32 hex> <json>\n`.
+ * Appends are group-committed: every append that arrives while a write+fdatasync is under way
+ * goes into the next write, so many concurrent publishers share one fsync. `append()` resolves
+ * only after its bytes are on disk. The relay reads pending records from memory (`peek`) and
+ * `ack`s them once the broker has them; the ack position is saved in `cursor.json`
+ * (write-tmp, fsync, rename). On open, everything after the cursor is read back, a torn last
+ * line (a write that never resolved) is cut off, and writing continues in a new segment.
+ * One process per directory (LOCK file holding the pid; a dead owner's lock is taken over).
+ */
+export interface SpoolOptions {
+  dir: string;
+  /** bound on undelivered bytes; append() rejects with SpoolFullError beyond it (default 256 MiB) */
+  maxBytes?: number;
+  /** a new segment starts once the current one is this big (default 16 MiB) */
+  segmentBytes?: number;
+  clock?: Clock;
+}
+
+export interface SpoolRecord {
+  event: EncodedEvent;
+  /** when it was appended (ms since epoch) */
+  ts: number;
+  bytes: number;
+  segment: number;
+  /** byte position in `segment` just after this record */
+  end: number;
+}
+
+interface Cursor {
+  segment: number;
+  offset: number;
+}
+
+interface PendingWrite {
+  line: Buffer;
+  event: EncodedEvent;
+  ts: number;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+const segmentName = (n: number) => `${String(n).padStart(10, '0')}.log`;
+
+export class Spool {
+  private pending: SpoolRecord[] = [];
+  private pendingBytes = 0;
+  private queued: PendingWrite[] = [];
+  private queuedBytes = 0;
+  private writing: Promise<void> | null = null;
+  private listeners = new Set<() => void>();
+  private closed = false;
+  private appendedTotal = 0;
+  private cursorSegment = 0;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly maxBytes: number,
+    private readonly segmentBytes: number,
+    private readonly clock: Clock,
+    private segment: number,
+    private file: FileHandle,
+    private segmentSize: number,
+  ) {}
+
+  static async open(options: SpoolOptions): Promise<Spool> {
+    const { dir } = options;
+    await mkdir(dir, { recursive: true });
+    takeLock(dir);
+    const cursor = await readCursor(dir);
+    const segments = (await readdir(dir))
+      .filter((f) => /^\d{10}\.log$/.test(f))
+      .map((f) => Number(f.slice(0, 10)))
+      .sort((a, b) => a - b);
+    const recovered: SpoolRecord[] = [];
+    for (const seg of segments) {
+      if (seg < cursor.segment) {
+        await rm(join(dir, segmentName(seg)), { force: true });
+        continue;
+      }
+      const from = seg === cursor.segment ? cursor.offset : 0;
+      const records = await readSegment(dir, seg, from);
+      if (records.length === 0 && seg !== cursor.segment)
+        await rm(join(dir, segmentName(seg)), { force: true });
+      recovered.push(...records);
+    }
+    const next = (segments.at(-1) ?? cursor.segment) + 1;
+    const file = await open(join(dir, segmentName(next)), 'a');
+    const spool = new Spool(
+      dir,
+      options.maxBytes ?? 256 * 1024 * 1024,
+      options.segmentBytes ?? 16 * 1024 * 1024,
+      options.clock ?? systemClock,
+      next,
+      file,
+      0,
+    );
+    spool.cursorSegment = cursor.segment;
+    spool.pending = recovered;
+    spool.pendingBytes = recovered.reduce((n, r) => n + r.bytes, 0);
+    return spool;
+  }
+
+  /** Resolves once the event is fsync'd to disk. */
+  append(event: EncodedEvent): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('spool is closed'));
+    const ts = this.clock.now();
+    const line = encodeLine(event, ts);
+    if (this.pendingBytes + this.queuedBytes + line.length > this.maxBytes) {
+      return Promise.reject(
+        new SpoolFullError(
+          `event spool is full (${this.pendingBytes + this.queuedBytes} of ${this.maxBytes} bytes undelivered): the broker has been unreachable for too long`,
+        ),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.queued.push({ line, event, ts, resolve, reject });
+      this.queuedBytes += line.length;
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    if (this.writing) return;
+    this.writing = this.writeLoop().finally(() => {
+      this.writing = null;
+      // an append may have queued after the loop's last check but before this callback
+      if (this.queued.length > 0) this.kick();
+    });
+  }
+
+  /** The oldest `max` undelivered records, in append order. */
+  peek(max: number): SpoolRecord[] {
+    return this.pending.slice(0, max);
+  }
+
+  /** The first `count` records of peek() reached the broker: persist that and free their space. */
+  async ack(count: number): Promise<void> {
+    if (count <= 0) return;
+    const done = this.pending.splice(0, count);
+    const last = done[done.length - 1];
+    if (!last) return;
+    this.pendingBytes -= done.reduce((n, r) => n + r.bytes, 0);
+    await writeCursor(this.dir, { segment: last.segment, offset: last.end });
+    // Segments before the cursor's are fully delivered and no longer written to.
+    for (let seg = this.cursorSegment; seg < last.segment; seg++) {
+      await rm(join(this.dir, segmentName(seg)), { force: true });
+    }
+    this.cursorSegment = last.segment;
+  }
+
+  get depth(): number {
+    return this.pending.length + this.queued.length;
+  }
+
+  get bytes(): number {
+    return this.pendingBytes + this.queuedBytes;
+  }
+
+  get appended(): number {
+    return this.appendedTotal;
+  }
+
+  /** timestamp of the oldest undelivered record, or null */
+  get oldestTs(): number | null {
+    return this.pending[0]?.ts ?? this.queued[0]?.ts ?? null;
+  }
+
+  /** Called after every durable append (the relay's wake-up). Returns an unsubscribe function. */
+  onAppend(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.writing;
+    await this.file.close();
+    releaseLock(this.dir);
+  }
+
+  private async writeLoop(): Promise<void> {
+    while (this.queued.length > 0) {
+      const batch = this.queued.splice(0);
+      const batchBytes = batch.reduce((n, w) => n + w.line.length, 0);
+      this.queuedBytes -= batchBytes;
+      try {
+        if (this.segmentSize > 0 && this.segmentSize + batchBytes > this.segmentBytes) await this.rotate();
+        await this.writeAll(
+          Buffer.concat(
+            batch.map((w) => w.line),
+            batchBytes,
+          ),
+        );
+        await this.file.datasync();
+      } catch (err) {
+        // Roll the file back so a half-written batch can't be replayed, then fail the batch.
+        await truncate(join(this.dir, segmentName(this.segment)), this.segmentSize).catch(() => undefined);
+        for (const w of batch) w.reject(err);
+        continue;
+      }
+      let end = this.segmentSize;
+      for (const w of batch) {
+        end += w.line.length;
+        this.pending.push({ event: w.event, ts: w.ts, bytes: w.line.length, segment: this.segment, end });
+      }
+      this.segmentSize = end;
+      this.pendingBytes += batchBytes;
+      this.appendedTotal += batch.length;
+      for (const w of batch) w.resolve();
+      for (const l of this.listeners) l();
+    }
+  }
+
+  private async writeAll(buf: Buffer): Promise<void> {
+    let off = 0;
+    while (off < buf.length) {
+      const { bytesWritten } = await this.file.write(buf, off, buf.length - off);
+      off += bytesWritten;
+    }
+  }
+
+  private async rotate(): Promise<void> {
+    await this.file.close();
+    this.segment += 1;
+    this.file = await open(join(this.dir, segmentName(this.segment)), 'a');
+    this.segmentSize = 0;
+  }
+}
+
+function encodeLine(event: EncodedEvent, ts: number): Buffer {
+  const json = JSON.stringify({ ts, t: event.topic, k: event.key, h: event.headers, v: event.value });
+  const crc = crc32(json).toString(16).padStart(8, '0');
+  return Buffer.from(`${crc} ${json}\n`);
+}
+
+async function readSegment(dir: string, segment: number, from: number): Promise<SpoolRecord[]> {
+  const path = join(dir, segmentName(segment));
+  const buf = await readFile(path);
+  const out: SpoolRecord[] = [];
+  let pos = from;
+  while (pos < buf.length) {
+    const nl = buf.indexOf(0x0a, pos);
+    const lineEnd = nl === -1 ? buf.length : nl + 1;
+    const record = nl === -1 ? null : decodeLine(buf.subarray(pos, nl).toString('utf8'));
+    if (!record) {
+      // A torn tail is a write that never resolved (crash mid-write): cut it off. A bad line
+      // in the middle cannot come from our writer; stop there rather than guess.
+      if (lineEnd < buf.length) {
+        console.error(`spool: corrupt record in ${path} at byte ${pos}; dropping the rest of the segment`);
+      }
+      await truncate(path, pos);
+      break;
+    }
+    out.push({ event: record.event, ts: record.ts, bytes: lineEnd - pos, segment, end: lineEnd });
+    pos = lineEnd;
+  }
+  return out;
+}
+
+function decodeLine(line: string): { event: EncodedEvent; ts: number } | null {
+  const space = line.indexOf(' ');
+  if (space !== 8) return null;
+  const json = line.slice(9);
+  if (crc32(json).toString(16).padStart(8, '0') !== line.slice(0, 8)) return null;
+  try {
+    const r = JSON.parse(json) as { ts: number; t: string; k: string; h: Record<string, string>; v: string };
+    return { ts: r.ts, event: { topic: r.t, key: r.k, headers: r.h, value: r.v } };
+  } catch {
+    return null;
+  }
+}
+
+async function readCursor(dir: string): Promise<Cursor> {
+  try {
+    const c = JSON.parse(await readFile(join(dir, 'cursor.json'), 'utf8')) as Cursor;
+    if (Number.isInteger(c.segment) && Number.isInteger(c.offset)) return c;
+  } catch {
+    // no cursor yet: nothing was ever delivered
+  }
+  return { segment: 0, offset: 0 };
+}
+
+async function writeCursor(dir: string, cursor: Cursor): Promise<void> {
+  const tmp = join(dir, 'cursor.json.tmp');
+  const fh = await open(tmp, 'w');
+  try {
+    await fh.writeFile(JSON.stringify(cursor));
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, join(dir, 'cursor.json'));
+}
+
+function takeLock(dir: string): void {
+  const lock = join(dir, 'LOCK');
+  try {
+    const fd = openSync(lock, 'wx');
+    writeFileSync(fd, String(process.pid));
+    closeSync(fd);
+    return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  const owner = Number(readFileSync(lock, 'utf8'));
+  if (owner && owner !== process.pid && isAlive(owner)) {
+    throw new Error(`event spool ${dir} is in use by process ${owner}; give each process its own spool dir`);
+  }
+  writeFileSync(lock, String(process.pid));
+}
+
+function releaseLock(dir: string): void {
+  try {
+    if (Number(readFileSync(join(dir, 'LOCK'), 'utf8')) === process.pid) unlinkSync(join(dir, 'LOCK'));
+  } catch {
+    // already gone
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
