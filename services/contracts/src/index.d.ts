@@ -1,5 +1,0 @@
-export * from './common';
-export * from './events';
-export * from './catalog';
-export * from './http';
-export * from './json-schema';
