@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', '.cache/**', '.flywheel/**', 'coverage/**', 'bench/results/**'] },
+  { ignores: ['services/contracts/src/**/*.d.ts', '**/node_modules/**', '**/dist/**', '.cache/**', '.flywheel/**', 'coverage/**', 'bench/results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -19,5 +19,31 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.cjs'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // @flywheel/widget runs in browsers and renders text only, never HTML.
+    files: ['web-widget/**'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'MemberExpression[property.name=/^(innerHTML|outerHTML)$/]',
+          message: 'The widget renders text only.',
+        },
+        {
+          selector: 'MemberExpression[property.name="insertAdjacentHTML"]',
+          message: 'The widget renders text only.',
+        },
+        {
+          selector: 'MemberExpression[object.name="document"][property.name=/^write(ln)?$/]',
+          message: 'The widget renders text only.',
+        },
+        {
+          selector: 'JSXAttribute[name.name="dangerouslySetInnerHTML"]',
+          message: 'The widget renders text only.',
+        },
+      ],
+    },
   },
 );

@@ -15,6 +15,10 @@ const swc = [
   },
 ];
 
+// PGlite's CommonJS build loads Node built-ins with import(), which Jest only allows under
+// --experimental-vm-modules; transpiling it to require() lets it run in the CJS test runtime.
+const swcCjs = ['@swc/jest', { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } }];
+
 const moduleNameMapper = {
   '^@flywheel/contracts$': '<rootDir>/services/contracts/src/index.ts',
   '^@flywheel/platform$': '<rootDir>/services/platform/src/index.ts',
@@ -23,7 +27,8 @@ const moduleNameMapper = {
 
 const common = {
   rootDir: __dirname,
-  transform: { '^.+\\.(t|j)sx?$': swc },
+  transform: { '^.+\\.(t|j)sx?$': swc, '/node_modules/@electric-sql/pglite/.+\\.cjs$': swcCjs },
+  transformIgnorePatterns: ['/node_modules/(?!@electric-sql/pglite/)'],
   moduleNameMapper,
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.cache/'],
   modulePathIgnorePatterns: ['<rootDir>/.cache/', '<rootDir>/.flywheel/'],

@@ -1,2 +1,4 @@
 export * from './clock';
 export * from './bus';
+export * from './kv';
+export * from './sql';

@@ -1,2 +1,4 @@
 export * from './expect-eventually';
 export * from './bus-contract';
+export * from './kv-contract';
+export * from './sql-contract';

@@ -1,0 +1,113 @@
+import { type Clock, systemClock } from '../clock';
+import {
+  assertValidTtl,
+  type KeyValueSetOptions,
+  type KeyValueStore,
+  KeyValueUnavailableError,
+} from './key-value-store';
+
+/** Redis's wording, so callers see one message whichever adapter runs. */
+const NOT_AN_INTEGER_MESSAGE = 'ERR value is not an integer or out of range';
+
+interface Entry {
+  value: string;
+  /** epoch ms from the injected clock; the key is gone from this instant on */
+  expiresAt?: number;
+}
+
+/** Expired entries are dropped lazily on read, and all at once at most this often on write,
+ * so keys that are written once and never read again (idempotency keys) do not pile up. */
+const SWEEP_INTERVAL_MS = 60_000;
+
+/**
+ * The embedded key-value store: one process only, nothing survives a restart. Time comes
+ * from the injected clock, so tests expire keys with `ManualClock.advance`.
+ */
+export class MemoryKeyValueStore implements KeyValueStore {
+  readonly kind = 'memory';
+  private readonly entries = new Map<string, Entry>();
+  private lastSweep: number;
+  private closed = false;
+
+  constructor(private readonly clock: Clock = systemClock) {
+    this.lastSweep = clock.now();
+  }
+
+  /** number of entries held, expired ones included until they are swept (for tests) */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  async get(key: string): Promise<string | null> {
+    this.assertOpen();
+    return this.live(key)?.value ?? null;
+  }
+
+  async set(key: string, value: string, opts: KeyValueSetOptions = {}): Promise<boolean> {
+    this.assertOpen();
+    assertValidTtl(opts.ttlMs);
+    if (opts.ifAbsent && this.live(key)) return false;
+    this.write(key, value, opts.ttlMs);
+    return true;
+  }
+
+  async del(key: string): Promise<void> {
+    this.assertOpen();
+    this.entries.delete(key);
+  }
+
+  async incr(key: string, opts: { ttlMs?: number } = {}): Promise<number> {
+    this.assertOpen();
+    assertValidTtl(opts.ttlMs);
+    const existing = this.live(key);
+    if (!existing) {
+      this.write(key, '1', opts.ttlMs);
+      return 1;
+    }
+    const next = parseInteger(existing.value) + 1;
+    if (!Number.isSafeInteger(next)) throw new Error(NOT_AN_INTEGER_MESSAGE);
+    existing.value = String(next); // keeps its expiry, as Redis INCR does
+    return next;
+  }
+
+  async ping(): Promise<void> {
+    this.assertOpen();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.entries.clear();
+  }
+
+  private live(key: string): Entry | undefined {
+    const entry = this.entries.get(key);
+    if (entry?.expiresAt !== undefined && this.clock.now() >= entry.expiresAt) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  private write(key: string, value: string, ttlMs: number | undefined): void {
+    const now = this.clock.now();
+    this.entries.set(key, ttlMs === undefined ? { value } : { value, expiresAt: now + ttlMs });
+    if (now - this.lastSweep >= SWEEP_INTERVAL_MS) this.sweep(now);
+  }
+
+  private sweep(now: number): void {
+    this.lastSweep = now;
+    for (const [key, entry] of this.entries) {
+      if (entry.expiresAt !== undefined && now >= entry.expiresAt) this.entries.delete(key);
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new KeyValueUnavailableError('the in-memory key-value store is closed');
+  }
+}
+
+function parseInteger(value: string): number {
+  const n = /^-?\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n)) throw new Error(NOT_AN_INTEGER_MESSAGE);
+  return n;
+}

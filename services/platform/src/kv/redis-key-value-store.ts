@@ -1,0 +1,223 @@
+import {
+  ClientClosedError,
+  ClientOfflineError,
+  ConnectionTimeoutError,
+  createClient,
+  ErrorReply,
+  MultiErrorReply,
+  type RedisClientType,
+  SocketClosedUnexpectedlyError,
+} from 'redis';
+import {
+  assertValidTtl,
+  type KeyValueSetOptions,
+  type KeyValueStore,
+  KeyValueUnavailableError,
+} from './key-value-store';
+
+export type RedisClient = RedisClientType;
+
+export interface RedisKeyValueStoreOptions {
+  /** how long `connect` waits for the first connection before failing (default 5000 ms) */
+  connectTimeoutMs?: number;
+  /** a call without an answer after this long fails with `KeyValueUnavailableError` instead
+   * of waiting on a stalled server (default 2000 ms) */
+  commandTimeoutMs?: number;
+  /** where connection loss and recovery are reported (default: console) */
+  logger?: Pick<Console, 'warn' | 'info'>;
+}
+
+/** Reconnect backoff: 50 ms doubling up to 1 s, so recovery is noticed within a second. */
+const reconnectDelay = (retries: number): number => Math.min(50 * 2 ** retries, 1000);
+
+/**
+ * Redis adapter. While Redis is down every call fails at once with
+ * `KeyValueUnavailableError` (no offline queue, so nothing piles up and nothing hangs) and
+ * the client keeps reconnecting in the background; calls succeed again once it is back.
+ * `client` is exposed for libraries that want the raw node-redis client (rate limiters).
+ */
+export class RedisKeyValueStore implements KeyValueStore {
+  readonly kind = 'redis';
+  private closed = false;
+
+  private constructor(
+    readonly client: RedisClient,
+    /** host:port with credentials stripped, for error messages */
+    readonly target: string,
+    private readonly commandTimeoutMs: number,
+  ) {}
+
+  static async connect(url: string, opts: RedisKeyValueStoreOptions = {}): Promise<RedisKeyValueStore> {
+    const { connectTimeoutMs = 5000, commandTimeoutMs = 2000, logger = console } = opts;
+    const target = describeTarget(url);
+    // while the first connection is pending, retries stop at its deadline, so a failed
+    // connect leaves no retry timer running behind it
+    const deadline = Date.now() + connectTimeoutMs;
+    let starting = true;
+    const client: RedisClient = createClient({
+      url,
+      disableOfflineQueue: true,
+      socket: {
+        connectTimeout: connectTimeoutMs,
+        reconnectStrategy: (retries) => {
+          if (!starting) return reconnectDelay(retries);
+          const left = deadline - Date.now();
+          return left > 0 ? Math.min(reconnectDelay(retries), left) : false;
+        },
+      },
+    });
+
+    let everReady = false;
+    let connected = false;
+    let lastError: unknown;
+    client.on('error', (err: unknown) => {
+      lastError = err;
+      if (connected) {
+        connected = false;
+        logger.warn(`redis at ${target}: connection lost (${errorMessage(err)}); reconnecting`);
+      }
+    });
+    client.on('ready', () => {
+      if (everReady) logger.info(`redis at ${target}: reconnected`);
+      everReady = true;
+      connected = true;
+    });
+
+    const connecting = client.connect();
+    try {
+      await withTimeout(connecting, connectTimeoutMs);
+      starting = false;
+    } catch (err) {
+      connecting.catch(() => undefined);
+      destroyQuietly(client);
+      const cause = err instanceof DeadlineError ? (lastError ?? err) : err;
+      throw new KeyValueUnavailableError(
+        `could not connect to redis at ${target} within ${connectTimeoutMs} ms: ${errorMessage(cause)}`,
+        { cause },
+      );
+    }
+    return new RedisKeyValueStore(client, target, commandTimeoutMs);
+  }
+
+  async get(key: string): Promise<string | null> {
+    return this.run(() => this.client.get(key));
+  }
+
+  async set(key: string, value: string, opts: KeyValueSetOptions = {}): Promise<boolean> {
+    assertValidTtl(opts.ttlMs);
+    const reply = await this.run(() =>
+      this.client.set(key, value, {
+        ...(opts.ttlMs !== undefined && { expiration: { type: 'PX', value: Math.ceil(opts.ttlMs) } }),
+        ...(opts.ifAbsent && { condition: 'NX' }),
+      }),
+    );
+    return reply !== null;
+  }
+
+  async del(key: string): Promise<void> {
+    await this.run(() => this.client.del(key));
+  }
+
+  async incr(key: string, opts: { ttlMs?: number } = {}): Promise<number> {
+    assertValidTtl(opts.ttlMs);
+    const { ttlMs } = opts;
+    if (ttlMs === undefined) return this.run(() => this.client.incr(key));
+    // SET NX PX creates the key with its TTL only if it is missing; INCR keeps the TTL.
+    // MULTI makes the pair atomic (no window where the key exists without a TTL). node-redis
+    // queues a MULTI even while offline, hence the explicit readiness check.
+    const replies = await this.run(() => {
+      if (!this.client.isReady) throw new ClientOfflineError();
+      return this.client
+        .multi()
+        .set(key, '0', { condition: 'NX', expiration: { type: 'PX', value: Math.ceil(ttlMs) } })
+        .incr(key)
+        .exec();
+    });
+    return Number(replies[1]);
+  }
+
+  async ping(): Promise<void> {
+    await this.run(() => this.client.ping());
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (!this.client.isReady) return destroyQuietly(this.client);
+    // close() lets in-flight commands finish; don't let a stalled server hold shutdown up
+    await withTimeout(this.client.close(), this.commandTimeoutMs).catch(() => destroyQuietly(this.client));
+  }
+
+  private async run<T>(command: () => Promise<T>): Promise<T> {
+    if (this.closed) {
+      throw new KeyValueUnavailableError(`the redis key-value store for ${this.target} is closed`);
+    }
+    try {
+      // node-redis times out only commands still waiting to be written; this deadline also
+      // covers a server that took the command and never answers
+      return await withTimeout(command(), this.commandTimeoutMs);
+    } catch (err) {
+      throw this.translate(err);
+    }
+  }
+
+  private translate(err: unknown): unknown {
+    if (err instanceof MultiErrorReply) return err.replies[err.errorIndexes[0] ?? 0] ?? err;
+    if (err instanceof ErrorReply) return err; // Redis answered: a real command error
+    if (
+      err instanceof ClientOfflineError ||
+      err instanceof ClientClosedError ||
+      err instanceof DeadlineError ||
+      err instanceof SocketClosedUnexpectedlyError ||
+      err instanceof ConnectionTimeoutError ||
+      isSystemError(err)
+    ) {
+      return new KeyValueUnavailableError(`redis at ${this.target} is unavailable: ${errorMessage(err)}`, {
+        cause: err,
+      });
+    }
+    return err;
+  }
+}
+
+class DeadlineError extends Error {
+  constructor(ms: number) {
+    super(`no answer within ${ms} ms`);
+  }
+}
+
+/** Rejects with DeadlineError after `ms`; the original promise is left to settle unobserved. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineError(ms)), ms);
+  });
+  promise.catch(() => undefined);
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+function destroyQuietly(client: RedisClient): void {
+  try {
+    client.destroy();
+  } catch {
+    // already closed
+  }
+}
+
+function isSystemError(err: unknown): boolean {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).syscall === 'string';
+}
+
+function errorMessage(err: unknown): string {
+  if (err instanceof AggregateError && err.errors.length > 0) return errorMessage(err.errors[0]);
+  return err instanceof Error ? err.message || err.name : String(err);
+}
+
+function describeTarget(url: string): string {
+  try {
+    const { hostname, port } = new URL(url);
+    return `${hostname}:${port || '6379'}`;
+  } catch {
+    return '<invalid REDIS_URL>';
+  }
+}
