@@ -2,3 +2,4 @@ export * from './clock';
 export * from './bus';
 export * from './kv';
 export * from './sql';
+export * from './http';

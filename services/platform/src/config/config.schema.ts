@@ -1,0 +1,117 @@
+import { z } from 'zod';
+
+/**
+ * flywheel.yaml (FLYWHEEL_CONFIG), validated once at boot by `loadConfig`. Secrets never
+ * appear here: `*_env` keys name the environment variable that holds them.
+ *
+ * This schema checks each value on its own; references between sections (model → provider,
+ * chain → model, default_variant → variant) and `output_schema` files are checked by the
+ * loader, which reports every problem with its YAML path.
+ */
+
+const Name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, 'letters, digits and . _ : / - only');
+const EnvVarName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name (A-Z, 0-9, _)');
+/** A browser origin as sent in the `Origin` header: scheme://host[:port], nothing after. */
+const Origin = z
+  .string()
+  .regex(/^https?:\/\/[^/?#\s]+$/, 'an origin like https://app.example.com (scheme://host[:port], no path or trailing slash)');
+const RegexSource = z.string().superRefine((source, ctx) => {
+  try {
+    new RegExp(source, 'g');
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(err as Error).message}` });
+  }
+});
+
+export const ProviderConfig = z.strictObject({
+  /** `openai` also covers OpenAI-compatible servers (vLLM, Ollama, LM Studio) via base_url */
+  kind: z.enum(['openai', 'anthropic']),
+  base_url: z.url({ protocol: /^https?$/, error: 'an http(s) URL' }).optional(),
+  api_key_env: EnvVarName,
+  timeout_ms: z.number().int().positive().max(600_000).default(30_000),
+});
+export type ProviderConfig = z.infer<typeof ProviderConfig>;
+
+export const ModelConfig = z.strictObject({
+  provider: Name,
+  /** the provider's model name */
+  model: z.string().min(1),
+  price: z
+    .strictObject({
+      input_per_mtok: z.number().nonnegative(),
+      output_per_mtok: z.number().nonnegative(),
+    })
+    .default({ input_per_mtok: 0, output_per_mtok: 0 }),
+});
+export type ModelConfig = z.infer<typeof ModelConfig>;
+
+/** A JSON Schema (draft 2020-12) object: what `output_schema` holds once loaded. */
+export type JsonSchema = Record<string, unknown>;
+
+/** A JSON Schema object, inline, or `{ file: path }` relative to the config file (resolved by the loader). */
+export const JsonSchemaRef = z.union([z.strictObject({ file: z.string().min(1) }), z.record(z.string(), z.unknown())], {
+  error: 'expected a JSON Schema object, or {file: path} relative to the config file',
+});
+
+export const VariantConfig = z.strictObject({
+  /** model ids from `models`, tried in order */
+  chain: z.array(Name).min(1),
+  system: z.string().optional(),
+  /** message template for /v1/routes/{route}/invoke with `input`: `{{var}}` placeholders */
+  prompt: z.string().optional(),
+  temperature: z.number().min(0).max(2).optional(),
+  max_tokens: z.number().int().positive().optional(),
+  output_schema: JsonSchemaRef.optional(),
+  repair: z.strictObject({ reask: z.number().int().min(0).max(2).default(1) }).optional(),
+  /** per-attempt timeout */
+  timeout_ms: z.number().int().positive().optional(),
+  first_token_timeout_ms: z.number().int().positive().optional(),
+  /** overall deadline for the whole chain */
+  deadline_ms: z.number().int().positive().optional(),
+  /** may the client send its own system message? */
+  allow_client_system: z.boolean().default(false),
+});
+/** A variant as loaded: `output_schema` is always the JSON Schema itself, never `{file}`. */
+export type VariantConfig = Omit<z.infer<typeof VariantConfig>, 'output_schema'> & { output_schema?: JsonSchema };
+
+export const RouteConfig = z.strictObject({
+  /** OpenFeature flag whose string value is the variant name */
+  flag: Name,
+  default_variant: Name,
+  variants: z.record(Name, VariantConfig),
+});
+export type RouteConfig = Omit<z.infer<typeof RouteConfig>, 'variants'> & { variants: Record<string, VariantConfig> };
+
+export const FeedbackConfig = z.strictObject({
+  /** CORS allowlist for the widget: exact origins */
+  allowed_origins: z.array(Origin).default([]),
+  token_ttl_s: z.number().int().positive().default(7 * 24 * 3600),
+  reasons: z.array(Name).default(['incorrect', 'unhelpful', 'wrong_format', 'unsafe', 'other']),
+});
+export type FeedbackConfig = z.infer<typeof FeedbackConfig>;
+
+export const CuratorConfig = z.strictObject({
+  join_ttl_s: z.number().int().positive().default(600),
+  retention_days: z.number().int().positive().default(30),
+  redaction: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** extra regexes (source strings) redacted on top of the built-in PII patterns */
+      extra_patterns: z.array(RegexSource).default([]),
+    })
+    .prefault({}),
+});
+export type CuratorConfig = z.infer<typeof CuratorConfig>;
+
+/** The file as written; `loadConfig` returns a {@link FlywheelConfig} (schema files resolved). */
+export const FlywheelConfigSchema = z.strictObject({
+  providers: z.record(Name, ProviderConfig).default({}),
+  models: z.record(Name, ModelConfig).default({}),
+  routes: z.record(Name, RouteConfig).default({}),
+  feedback: FeedbackConfig.prefault({}),
+  curator: CuratorConfig.prefault({}),
+});
+/** The file after zod parsing, before the loader resolves `output_schema: {file}`. */
+export type ParsedFlywheelConfig = z.infer<typeof FlywheelConfigSchema>;
+/** The loaded, cross-checked configuration. */
+export type FlywheelConfig = Omit<ParsedFlywheelConfig, 'routes'> & { routes: Record<string, RouteConfig> };

@@ -1,0 +1,46 @@
+import { Controller, Get, Inject, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import type { Registry } from 'prom-client';
+import { Readiness } from './readiness';
+
+export const HTTP_KIT_OPTIONS = Symbol('HTTP_KIT_OPTIONS');
+
+export interface HttpKitOptions {
+  service: string;
+  registry: Registry;
+  /** the OpenAPI document served at /docs (see buildOpenApi) */
+  openapi: object;
+}
+
+/** /healthz, /readyz, /metrics and /docs: the same four on every service. */
+@Controller()
+export class OpsController {
+  constructor(
+    @Inject(HTTP_KIT_OPTIONS) private readonly options: HttpKitOptions,
+    private readonly readiness: Readiness,
+  ) {}
+
+  @Get('healthz')
+  healthz() {
+    return { status: 'ok', service: this.options.service };
+  }
+
+  @Get('readyz')
+  async readyz(@Res() reply: FastifyReply) {
+    const report = await this.readiness.report();
+    void reply
+      .status(report.ready ? 200 : 503)
+      .send({ status: report.ready ? 'ready' : 'not_ready', ...report });
+  }
+
+  @Get('metrics')
+  async metrics(@Res() reply: FastifyReply) {
+    const body = await this.options.registry.metrics();
+    void reply.header('content-type', this.options.registry.contentType).send(body);
+  }
+
+  @Get('docs')
+  docs() {
+    return this.options.openapi;
+  }
+}
