@@ -1,0 +1,124 @@
+import { createHash } from 'node:crypto';
+import { type Behaviour } from './behaviour';
+import { instanceFor, invalidInstanceFor } from './schema-instance';
+
+/** What the caller asked the model to produce. */
+export type OutputSpec =
+  | { kind: 'text' }
+  /** OpenAI response_format json_schema / json_object, Anthropic output_config.format. */
+  | { kind: 'json'; schema?: unknown }
+  /** A forced tool call (OpenAI tool_choice function / required, Anthropic tool / any). */
+  | { kind: 'tool'; name: string; schema: unknown };
+
+/** A provider request mapped to the one shape the simulator reasons about. */
+export interface SimRequest {
+  model: string;
+  stream: boolean;
+  /** OpenAI `stream_options.include_usage`. */
+  includeUsage: boolean;
+  /** System prompt and every message as text: the input the answer is derived from. */
+  transcript: string;
+  lastUserText: string;
+  maxTokens?: number;
+  output: OutputSpec;
+}
+
+export interface Completion {
+  kind: 'text' | 'tool';
+  /** The text content, or the tool call's arguments as JSON text (possibly broken on purpose). */
+  text: string;
+  toolName?: string;
+  finish: 'stop' | 'length' | 'tool';
+  usage: { input: number; output: number };
+}
+
+/** First 8 hex digits of SHA-256: the fingerprint answers mention and derive values from. */
+export function fingerprint(input: string): string {
+  return createHash('sha256').update(input).digest('hex').slice(0, 8);
+}
+
+/** Deterministic token estimate: one token per 4 characters, at least 1 for non-empty text. */
+export function estimateTokens(text: string): number {
+  return Math.ceil(text.length / 4);
+}
+
+const PREVIEW_CHARS = 40;
+
+export function answerText(model: string, lastUserText: string, fp: string): string {
+  const flat = lastUserText.replace(/\s+/g, ' ').trim();
+  const preview = flat.length > PREVIEW_CHARS ? `${flat.slice(0, PREVIEW_CHARS)}…` : flat;
+  return `This is a simulated answer from ${model} to "${preview}" (fingerprint ${fp}).`;
+}
+
+/**
+ * Almost-JSON a repair library fixes: objects and arrays lose their closing bracket after a
+ * trailing comma (`{"a":1,"b":2,`); scalars come wrapped in a markdown ```json fence.
+ */
+export function almostJson(validJson: string): string {
+  const last = validJson[validJson.length - 1];
+  if (last === '}' || last === ']') {
+    const body = validJson.slice(0, -1);
+    return body.length > 1 ? `${body},` : body;
+  }
+  return '```json\n' + validJson + '\n```';
+}
+
+/** What `sim-invalidjson` returns without a schema: valid JSON, but not the object asked for. */
+const NOT_AN_OBJECT = '["sim-invalidjson"]';
+
+function jsonText(req: SimRequest, b: Behaviour, schema: unknown, fp: string): string {
+  if (b.content === 'echo') return req.lastUserText;
+  if (b.fault.kind === 'invalidjson') {
+    if (schema === undefined) return NOT_AN_OBJECT;
+    const bad = invalidInstanceFor(schema, fp);
+    if (bad !== undefined) return JSON.stringify(bad);
+  }
+  const valid =
+    schema === undefined ? { answer: answerText(req.model, req.lastUserText, fp) } : instanceFor(schema, fp);
+  const text = JSON.stringify(valid);
+  return b.fault.kind === 'badjson' ? almostJson(text) : text;
+}
+
+/**
+ * The deterministic answer for a request: text (or the echoed last user message), or JSON for
+ * json_schema / forced-tool requests, cut to `maxTokens` (finish `length`) when it is longer.
+ */
+export function complete(req: SimRequest, b: Behaviour): Completion {
+  const fp = fingerprint(req.transcript);
+  const out = req.output;
+  let text: string;
+  if (out.kind === 'text') {
+    text = b.content === 'echo' ? req.lastUserText : answerText(req.model, req.lastUserText, fp);
+  } else {
+    text = jsonText(req, b, out.schema, fp);
+  }
+  let finish: Completion['finish'] = out.kind === 'tool' ? 'tool' : 'stop';
+  if (req.maxTokens !== undefined && estimateTokens(text) > req.maxTokens) {
+    text = text.slice(0, req.maxTokens * 4);
+    finish = 'length';
+  }
+  return {
+    kind: out.kind === 'tool' ? 'tool' : 'text',
+    text,
+    toolName: out.kind === 'tool' ? out.name : undefined,
+    finish,
+    usage: { input: Math.max(1, estimateTokens(req.transcript)), output: estimateTokens(text) },
+  };
+}
+
+const STREAM_PIECE_CHARS = 12;
+
+/** Splits output into stream deltas: words for prose, fixed-size slices for JSON. */
+export function streamPieces(c: Completion): string[] {
+  if (c.text === '') return [];
+  if (c.kind === 'text' && !/^\s*[[{]/.test(c.text)) {
+    const words: string[] = c.text.match(/\s*\S+/g) ?? [];
+    const covered = words.reduce((n, w) => n + w.length, 0);
+    if (covered < c.text.length) words.push(c.text.slice(covered));
+    return words;
+  }
+  const pieces: string[] = [];
+  for (let i = 0; i < c.text.length; i += STREAM_PIECE_CHARS)
+    pieces.push(c.text.slice(i, i + STREAM_PIECE_CHARS));
+  return pieces;
+}

@@ -1,0 +1,9 @@
+export {
+  createSimServer,
+  LISTED_MODELS,
+  type SimServer,
+  type SimServerOptions,
+  type SimStats,
+} from './sim-server';
+export { parseBehaviour, type Behaviour, type Fault } from './behaviour';
+export { instanceFor, invalidInstanceFor, type Json } from './schema-instance';
