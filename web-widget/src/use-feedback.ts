@@ -1,0 +1,85 @@
+import { useCallback, useEffect, useState } from 'react';
+import { defaultOutbox, type Outbox, type VoteStatus } from './outbox';
+import type { DeliveryError, FeedbackBody, FeedbackDetails, Rating } from './types';
+
+export interface UseFeedbackOptions {
+  /** The `interaction_id` the gateway returned with the answer. */
+  interactionId: string;
+  /** The feedback token the gateway returned with the answer. */
+  token: string;
+  /** Base URL of the feedback service; votes go to `{endpoint}/v1/feedback`. */
+  endpoint: string;
+  /** Delivery and queue; default: one page-wide outbox on `fetch` and `localStorage`. */
+  outbox?: Outbox;
+}
+
+export interface FeedbackState {
+  /** The user's latest vote on this interaction, or null before the first one. */
+  rating: Rating | null;
+  status: VoteStatus;
+  /** Set when `status` is `error`. */
+  error?: DeliveryError;
+  /** Votes (or re-votes: the latest vote replaces the previous one server-side). */
+  vote(rating: Rating, details?: FeedbackDetails): void;
+}
+
+interface State {
+  interactionId: string;
+  rating: Rating | null;
+  status: VoteStatus;
+  error?: DeliveryError;
+}
+
+/** State and actions of one interaction's vote, for custom feedback UIs. */
+export function useFeedback({
+  interactionId,
+  token,
+  endpoint,
+  outbox = defaultOutbox(),
+}: UseFeedbackOptions): FeedbackState {
+  const initial = (): State => {
+    const queued = outbox.queued(interactionId);
+    return queued
+      ? { interactionId, rating: queued.body.rating, status: 'queued' }
+      : { interactionId, rating: null, status: 'idle' };
+  };
+  const [state, setState] = useState(initial);
+  let current = state;
+  if (state.interactionId !== interactionId) setState((current = initial()));
+
+  useEffect(() => {
+    const unsubscribe = outbox.subscribe((event) => {
+      if (event.interactionId === interactionId)
+        setState((s) => ({ ...s, status: event.status, error: event.error }));
+    });
+    void outbox.flush();
+    return unsubscribe;
+  }, [outbox, interactionId]);
+
+  const vote = useCallback(
+    (rating: Rating, details?: FeedbackDetails) => {
+      setState({ interactionId, rating, status: 'sending' });
+      void outbox.submit(endpoint, feedbackBody(interactionId, token, rating, details));
+    },
+    [outbox, endpoint, interactionId, token],
+  );
+
+  return { ...current, vote };
+}
+
+/** The request body: empty fields left out, text trimmed and cut to the service's limits. */
+export function feedbackBody(
+  interactionId: string,
+  token: string,
+  rating: Rating,
+  details: FeedbackDetails = {},
+): FeedbackBody {
+  const body: FeedbackBody = { interaction_id: interactionId, token, rating };
+  const reasons = [...new Set(details.reasons ?? [])].filter((r) => r && r.length <= 64).slice(0, 16);
+  const comment = details.comment?.trim().slice(0, 2000);
+  const correction = details.correction?.trim().slice(0, 8000);
+  if (reasons.length) body.reasons = reasons;
+  if (comment) body.comment = comment;
+  if (correction) body.correction = correction;
+  return body;
+}
