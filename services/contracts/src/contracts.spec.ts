@@ -53,3 +53,14 @@ describe('contracts', () => {
     expect(long.success ? [] : long.error.issues.map((i) => i.path.join('.'))).toEqual(['comment']);
   });
 });
+
+describe('committed JSON Schemas', () => {
+  it('match the zod schemas (run `npm run contracts:json-schema` after changing a contract)', () => {
+    for (const [name, schema] of Object.entries(jsonSchemas())) {
+      const committed = JSON.parse(
+        readFileSync(join(__dirname, '..', 'json-schema', `${name}.json`), 'utf8'),
+      ) as unknown;
+      expect({ name, schema: committed }).toEqual({ name, schema });
+    }
+  });
+});
