@@ -10,7 +10,8 @@ export interface ConfigProblem {
 
 /** Renders one problem as a single line that starts with its path. */
 export function formatProblem(p: ConfigProblem): string {
-  const where = p.line === undefined ? '' : ` (line ${p.line}${p.column === undefined ? '' : `, column ${p.column}`})`;
+  const where =
+    p.line === undefined ? '' : ` (line ${p.line}${p.column === undefined ? '' : `, column ${p.column}`})`;
   return `${p.path}: ${p.message}${where}`;
 }
 

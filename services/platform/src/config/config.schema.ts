@@ -14,7 +14,10 @@ const EnvVarName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variab
 /** A browser origin as sent in the `Origin` header: scheme://host[:port], nothing after. */
 const Origin = z
   .string()
-  .regex(/^https?:\/\/[^/?#\s]+$/, 'an origin like https://app.example.com (scheme://host[:port], no path or trailing slash)');
+  .regex(
+    /^https?:\/\/[^/?#\s]+$/,
+    'an origin like https://app.example.com (scheme://host[:port], no path or trailing slash)',
+  );
 const RegexSource = z.string().superRefine((source, ctx) => {
   try {
     new RegExp(source, 'g');
@@ -49,9 +52,12 @@ export type ModelConfig = z.infer<typeof ModelConfig>;
 export type JsonSchema = Record<string, unknown>;
 
 /** A JSON Schema object, inline, or `{ file: path }` relative to the config file (resolved by the loader). */
-export const JsonSchemaRef = z.union([z.strictObject({ file: z.string().min(1) }), z.record(z.string(), z.unknown())], {
-  error: 'expected a JSON Schema object, or {file: path} relative to the config file',
-});
+export const JsonSchemaRef = z.union(
+  [z.strictObject({ file: z.string().min(1) }), z.record(z.string(), z.unknown())],
+  {
+    error: 'expected a JSON Schema object, or {file: path} relative to the config file',
+  },
+);
 
 export const VariantConfig = z.strictObject({
   /** model ids from `models`, tried in order */
@@ -72,7 +78,9 @@ export const VariantConfig = z.strictObject({
   allow_client_system: z.boolean().default(false),
 });
 /** A variant as loaded: `output_schema` is always the JSON Schema itself, never `{file}`. */
-export type VariantConfig = Omit<z.infer<typeof VariantConfig>, 'output_schema'> & { output_schema?: JsonSchema };
+export type VariantConfig = Omit<z.infer<typeof VariantConfig>, 'output_schema'> & {
+  output_schema?: JsonSchema;
+};
 
 export const RouteConfig = z.strictObject({
   /** OpenFeature flag whose string value is the variant name */
@@ -80,12 +88,18 @@ export const RouteConfig = z.strictObject({
   default_variant: Name,
   variants: z.record(Name, VariantConfig),
 });
-export type RouteConfig = Omit<z.infer<typeof RouteConfig>, 'variants'> & { variants: Record<string, VariantConfig> };
+export type RouteConfig = Omit<z.infer<typeof RouteConfig>, 'variants'> & {
+  variants: Record<string, VariantConfig>;
+};
 
 export const FeedbackConfig = z.strictObject({
   /** CORS allowlist for the widget: exact origins */
   allowed_origins: z.array(Origin).default([]),
-  token_ttl_s: z.number().int().positive().default(7 * 24 * 3600),
+  token_ttl_s: z
+    .number()
+    .int()
+    .positive()
+    .default(7 * 24 * 3600),
   reasons: z.array(Name).default(['incorrect', 'unhelpful', 'wrong_format', 'unsafe', 'other']),
 });
 export type FeedbackConfig = z.infer<typeof FeedbackConfig>;

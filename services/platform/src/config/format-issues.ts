@@ -42,7 +42,10 @@ export function zodIssuesToProblems(issues: readonly z.core.$ZodIssue[]): PathPr
       case 'invalid_type':
         problems.push({
           path: issue.path,
-          message: 'input' in issue && issue.input === undefined ? `required (expected ${issue.expected})` : issue.message,
+          message:
+            'input' in issue && issue.input === undefined
+              ? `required (expected ${issue.expected})`
+              : issue.message,
         });
         break;
       default:

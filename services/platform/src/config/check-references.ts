@@ -1,0 +1,52 @@
+import type { PathProblem } from './format-issues';
+import { mapping } from './raw-config';
+
+function known(names: string[]): string {
+  return names.length ? names.join(', ') : 'none defined';
+}
+
+/**
+ * Cross-section references that zod cannot see on its own: each model's provider, each chain
+ * entry, each route's default variant. Works on the raw YAML data (anything of the wrong shape
+ * is skipped, zod reports it), so one boot reports broken references together with bad values.
+ */
+export function checkReferences(raw: unknown): PathProblem[] {
+  const problems: PathProblem[] = [];
+  const config = mapping(raw);
+  const providers = mapping(config.providers);
+  const models = mapping(config.models);
+
+  for (const [id, model] of Object.entries(models)) {
+    const provider = mapping(model).provider;
+    if (typeof provider === 'string' && !Object.hasOwn(providers, provider)) {
+      problems.push({
+        path: ['models', id, 'provider'],
+        message: `unknown provider "${provider}" (providers: ${known(Object.keys(providers))})`,
+      });
+    }
+  }
+
+  for (const [routeName, routeValue] of Object.entries(mapping(config.routes))) {
+    const route = mapping(routeValue);
+    const variants = mapping(route.variants);
+    if (typeof route.default_variant === 'string' && !Object.hasOwn(variants, route.default_variant)) {
+      problems.push({
+        path: ['routes', routeName, 'default_variant'],
+        message: `unknown variant "${route.default_variant}" (variants: ${known(Object.keys(variants))})`,
+      });
+    }
+    for (const [variantName, variant] of Object.entries(variants)) {
+      const chain = mapping(variant).chain;
+      if (!Array.isArray(chain)) continue;
+      chain.forEach((modelId: unknown, i) => {
+        if (typeof modelId === 'string' && !Object.hasOwn(models, modelId)) {
+          problems.push({
+            path: ['routes', routeName, 'variants', variantName, 'chain', i],
+            message: `unknown model "${modelId}" (models: ${known(Object.keys(models))})`,
+          });
+        }
+      });
+    }
+  }
+  return problems;
+}

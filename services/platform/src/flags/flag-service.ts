@@ -1,0 +1,113 @@
+import { resolve } from 'node:path';
+import { NOOP_PROVIDER, OpenFeature, ProviderStatus, type Client } from '@openfeature/server-sdk';
+import { FileFlagProvider } from './file-flag-provider';
+
+export const DEFAULT_FLAGS_FILE = 'infra/flags/flags.json';
+
+/**
+ * What a flag is evaluated against. `targetingKey` (the user) drives sticky `fractional`
+ * splits; other attributes (route, app, tenant, `x-flywheel-ctx-*` headers) feed targeting rules.
+ */
+export interface FlagContext {
+  targetingKey: string;
+  [attribute: string]: string | number | boolean;
+}
+
+export interface VariantDecision {
+  variant: string;
+  /** OpenFeature resolution reason: TARGETING_MATCH, STATIC, DEFAULT, DISABLED, ERROR… */
+  reason: string;
+  /** set when reason is ERROR: FLAG_NOT_FOUND, TYPE_MISMATCH, PROVIDER_NOT_READY, GENERAL… */
+  errorCode?: string;
+  errorMessage?: string;
+}
+
+export interface FlagServiceOptions {
+  /** flagd flag definition file; default FLAGS_FILE, else infra/flags/flags.json (relative to the cwd) */
+  flagsFile?: string;
+  /** how often the file is checked for changes (default 500 ms) */
+  pollIntervalMs?: number;
+  logger?: Pick<Console, 'warn'>;
+}
+
+let instances = 0;
+
+/**
+ * Picks a route's variant for a user: the string value of an OpenFeature flag, evaluated by
+ * flagd's in-process resolver on a local file that is re-read within a second of an edit.
+ * Each instance binds its own OpenFeature domain, so several services (or tests) in one process
+ * never share or replace each other's provider.
+ */
+export class FlagService {
+  private closed = false;
+
+  private constructor(
+    private readonly domain: string,
+    private readonly client: Client,
+    private readonly provider: FileFlagProvider,
+  ) {}
+
+  /** Loads the flag file; rejects (naming the file) when it is missing or not valid flagd JSON. */
+  static async create({ flagsFile, pollIntervalMs, logger }: FlagServiceOptions = {}): Promise<FlagService> {
+    const path = resolve(flagsFile ?? process.env.FLAGS_FILE ?? DEFAULT_FLAGS_FILE);
+    const provider = new FileFlagProvider(path, { pollIntervalMs, logger });
+    const domain = `flywheel-flags-${++instances}`;
+    try {
+      await OpenFeature.setProviderAndWait(domain, provider);
+    } catch (err) {
+      await OpenFeature.setProviderAndWait(domain, NOOP_PROVIDER);
+      await provider.onClose();
+      throw new Error(`flags: cannot load ${path}: ${(err as Error).message}`, { cause: err });
+    }
+    return new FlagService(domain, OpenFeature.getClient(domain), provider);
+  }
+
+  /**
+   * The variant `flagKey` picks for this context. Never throws: an unknown flag, a non-string
+   * value, a provider error or a closed service yields `defaultVariant` with reason ERROR and
+   * the error code.
+   */
+  async variantFor(flagKey: string, defaultVariant: string, context: FlagContext): Promise<VariantDecision> {
+    if (this.closed) {
+      return {
+        variant: defaultVariant,
+        reason: 'ERROR',
+        errorCode: 'PROVIDER_NOT_READY',
+        errorMessage: 'flag service closed',
+      };
+    }
+    try {
+      const details = await this.client.getStringDetails(flagKey, defaultVariant, context);
+      if (details.errorCode) {
+        const failed: VariantDecision = {
+          variant: defaultVariant,
+          reason: 'ERROR',
+          errorCode: details.errorCode,
+        };
+        if (details.errorMessage) failed.errorMessage = details.errorMessage;
+        return failed;
+      }
+      return { variant: details.value, reason: details.reason ?? 'UNKNOWN' };
+    } catch (err) {
+      return {
+        variant: defaultVariant,
+        reason: 'ERROR',
+        errorCode: 'GENERAL',
+        errorMessage: (err as Error).message,
+      };
+    }
+  }
+
+  /** True while flags are loaded and the service is open (for /readyz). */
+  ready(): boolean {
+    return !this.closed && this.client.providerStatus === ProviderStatus.READY;
+  }
+
+  /** Stops watching the file and unbinds the domain. Evaluations afterwards return the default. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await OpenFeature.setProviderAndWait(this.domain, NOOP_PROVIDER);
+    await this.provider.onClose();
+  }
+}

@@ -1,0 +1,83 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { assertFeedbackSecret } from './feedback-secret';
+
+/**
+ * Feedback tokens (DESIGN.md): `base64url(payload) "." base64url(HMAC-SHA256(secret, payload))`
+ * where payload is the JSON bytes below. The gateway mints one per answer; the feedback service
+ * accepts a vote only with a valid, unexpired token for that interaction.
+ */
+export const FeedbackTokenPayload = z.strictObject({
+  v: z.literal(1),
+  interaction_id: z.string().min(1).max(200),
+  /** null for direct model calls (no route) */
+  route: z.string().min(1).max(200).nullable(),
+  variant: z.string().min(1).max(200),
+  /** {@link subjectHash} of the targeting key */
+  sub: z.string().regex(/^[0-9a-f]{64}$/),
+  /** expiry, unix seconds */
+  exp: z.number().int().positive(),
+});
+export type FeedbackTokenPayload = z.infer<typeof FeedbackTokenPayload>;
+/** What the caller supplies; `v` is added by {@link mintFeedbackToken}. */
+export type FeedbackTokenClaims = Omit<FeedbackTokenPayload, 'v'>;
+
+export type FeedbackTokenFailure = 'malformed' | 'bad_signature' | 'expired';
+export type FeedbackTokenVerification =
+  { ok: true; payload: FeedbackTokenPayload } | { ok: false; reason: FeedbackTokenFailure };
+
+/** Far above any real token (~300 chars); longer input is refused before any work. */
+const MAX_TOKEN_CHARS = 2048;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+const SIGNATURE_BYTES = 32;
+
+function sign(payload: Buffer, secret: string): Buffer {
+  return createHmac('sha256', secret).update(payload).digest();
+}
+
+/** Strict base64url: only the URL alphabet, no padding, and the one canonical encoding. */
+function decodeBase64url(part: string): Buffer | undefined {
+  if (!BASE64URL.test(part)) return undefined;
+  const bytes = Buffer.from(part, 'base64url');
+  return bytes.toString('base64url') === part ? bytes : undefined;
+}
+
+/** Throws on claims that do not fit the payload schema (a bug in the caller, not user input). */
+export function mintFeedbackToken(claims: FeedbackTokenClaims, secret: string): string {
+  assertFeedbackSecret(secret);
+  const payload = FeedbackTokenPayload.parse({ v: 1, ...claims });
+  const bytes = Buffer.from(JSON.stringify(payload), 'utf8');
+  return `${bytes.toString('base64url')}.${sign(bytes, secret).toString('base64url')}`;
+}
+
+/**
+ * Checks a token from the outside world. Never throws on any `token`; the signature is compared
+ * in constant time before the payload is parsed. `nowMs` is the caller's clock (inject it).
+ */
+export function verifyFeedbackToken(
+  token: unknown,
+  secret: string,
+  nowMs: number,
+): FeedbackTokenVerification {
+  assertFeedbackSecret(secret);
+  if (typeof token !== 'string' || token.length > MAX_TOKEN_CHARS) return { ok: false, reason: 'malformed' };
+  const parts = token.split('.');
+  if (parts.length !== 2) return { ok: false, reason: 'malformed' };
+  const payloadBytes = decodeBase64url(parts[0] as string);
+  const signature = decodeBase64url(parts[1] as string);
+  if (!payloadBytes || !signature || signature.length !== SIGNATURE_BYTES)
+    return { ok: false, reason: 'malformed' };
+
+  if (!timingSafeEqual(sign(payloadBytes, secret), signature)) return { ok: false, reason: 'bad_signature' };
+
+  let json: unknown;
+  try {
+    json = JSON.parse(payloadBytes.toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'malformed' };
+  }
+  const payload = FeedbackTokenPayload.safeParse(json);
+  if (!payload.success) return { ok: false, reason: 'malformed' };
+  if (payload.data.exp * 1000 <= nowMs) return { ok: false, reason: 'expired' };
+  return { ok: true, payload: payload.data };
+}

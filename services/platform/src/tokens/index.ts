@@ -1,0 +1,10 @@
+export {
+  FeedbackTokenPayload,
+  mintFeedbackToken,
+  verifyFeedbackToken,
+  type FeedbackTokenClaims,
+  type FeedbackTokenFailure,
+  type FeedbackTokenVerification,
+} from './feedback-token';
+export { subjectHash } from './subject-hash';
+export { assertFeedbackSecret, MIN_SECRET_BYTES, WeakSecretError } from './feedback-secret';
