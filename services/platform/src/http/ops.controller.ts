@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { Registry } from 'prom-client';
-import { type Readiness } from './readiness';
+import { Readiness } from './readiness';
 
 export const HTTP_KIT_OPTIONS = Symbol('HTTP_KIT_OPTIONS');
 
