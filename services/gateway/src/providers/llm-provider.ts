@@ -1,0 +1,30 @@
+import type { Clock } from '@flywheel/platform';
+import type { ProviderConfig } from '../config.types';
+import type { LlmRequest, LlmResponse, LlmStreamEvent } from '../llm/llm.types';
+
+export interface ProviderCallOptions {
+  /** Aborts the upstream call: caller disconnect, attempt timeout or deadline. */
+  signal: AbortSignal;
+}
+
+/**
+ * One upstream API. Implementations map {@link LlmRequest} to their SDK and back, make no
+ * retries of their own, and throw only {@link ProviderError} (see `provider-error.ts`).
+ */
+export interface LlmProvider {
+  complete(request: LlmRequest, options: ProviderCallOptions): Promise<LlmResponse>;
+  /**
+   * Text deltas, then one `done`. A stream that ends without its final event (cut, or
+   * silently ended by an abort) throws instead of returning.
+   */
+  stream(request: LlmRequest, options: ProviderCallOptions): AsyncIterable<LlmStreamEvent>;
+}
+
+export interface ProviderContext {
+  /** `process.env[api_key_env]`, read once when the provider is built; never logged. */
+  apiKey: string;
+  clock: Clock;
+}
+
+/** Builds the provider of one `providers.<name>` entry; called once per provider at boot. */
+export type ProviderFactory = (config: ProviderConfig, context: ProviderContext) => LlmProvider;

@@ -1,0 +1,71 @@
+import OpenAI from 'openai';
+import type { LlmRequest, LlmResponse, LlmStreamEvent, Usage } from '../../llm/llm.types';
+import type { LlmProvider, ProviderCallOptions, ProviderContext, ProviderFactory } from '../llm-provider';
+import { ProviderError, toProviderError } from '../provider-error';
+import {
+  chunkFinishReason,
+  chunkText,
+  fromChatCompletion,
+  fromFinishReason,
+  fromUsage,
+  toChatCompletionParams,
+  toChatCompletionStreamParams,
+} from './openai.mapping';
+
+/** `kind: openai` — OpenAI and OpenAI-compatible servers through the `openai` SDK. */
+export class OpenAiProvider implements LlmProvider {
+  constructor(
+    private readonly client: OpenAI,
+    private readonly context: Pick<ProviderContext, 'clock'>,
+  ) {}
+
+  async complete(request: LlmRequest, { signal }: ProviderCallOptions): Promise<LlmResponse> {
+    try {
+      const completion = await this.client.chat.completions.create(toChatCompletionParams(request), {
+        signal,
+      });
+      return fromChatCompletion(completion);
+    } catch (err) {
+      throw toProviderError(err, this.context.clock.now());
+    }
+  }
+
+  async *stream(request: LlmRequest, { signal }: ProviderCallOptions): AsyncIterable<LlmStreamEvent> {
+    let finish: string | null | undefined;
+    let usage: Usage | undefined;
+    try {
+      const stream = await this.client.chat.completions.create(toChatCompletionStreamParams(request), {
+        signal,
+      });
+      for await (const chunk of stream) {
+        if (chunk.usage) usage = fromUsage(chunk.usage);
+        const text = chunkText(chunk);
+        if (text !== undefined) yield { type: 'delta', text };
+        finish ??= chunkFinishReason(chunk);
+      }
+    } catch (err) {
+      throw toProviderError(err, this.context.clock.now());
+    }
+    // the SDK ends iteration silently when the signal aborts mid-stream
+    if (!finish) throw new ProviderError('network', 'stream ended before its finish_reason');
+    yield { type: 'done', finish_reason: fromFinishReason(finish), usage };
+  }
+}
+
+const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
+/** The gateway aborts each attempt with its own signal; the SDK timeout is only a backstop. */
+const SDK_TIMEOUT_MS = 600_000;
+
+/** Everything explicit, so the SDK reads nothing from env (OPENAI_BASE_URL, OPENAI_ORG_ID…). */
+export const createOpenAiProvider: ProviderFactory = (config, context) =>
+  new OpenAiProvider(
+    new OpenAI({
+      apiKey: context.apiKey,
+      baseURL: config.base_url ?? DEFAULT_BASE_URL,
+      organization: null,
+      project: null,
+      maxRetries: 0, // the gateway owns retries
+      timeout: SDK_TIMEOUT_MS,
+    }),
+    context,
+  );

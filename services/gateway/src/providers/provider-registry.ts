@@ -1,0 +1,56 @@
+import { type Clock, systemClock } from '@flywheel/platform';
+import type { ProviderConfig } from '../config.types';
+import type { LlmProvider, ProviderFactory } from './llm-provider';
+import { ProviderError } from './provider-error';
+import { PROVIDER_KINDS } from './provider-kinds';
+
+/** Answers every call with `auth`, without a network call: the provider's key env var is unset. */
+class MissingKeyProvider implements LlmProvider {
+  constructor(private readonly envVar: string) {}
+  private error(): ProviderError {
+    return new ProviderError('auth', `API key environment variable ${this.envVar} is not set`);
+  }
+  complete(): Promise<never> {
+    return Promise.reject(this.error());
+  }
+  // eslint-disable-next-line require-yield -- fails before the first event, by design
+  async *stream(): AsyncIterable<never> {
+    throw this.error();
+  }
+}
+
+export interface ProviderRegistryOptions {
+  kinds?: Readonly<Record<string, ProviderFactory>>;
+  env?: NodeJS.ProcessEnv;
+  clock?: Clock;
+}
+
+/** One client per configured provider, built once at boot. */
+export class ProviderRegistry {
+  private readonly providers = new Map<string, LlmProvider>();
+  /** Providers whose `api_key_env` is unset (their calls fail with `auth`). */
+  readonly missingKeys: readonly string[];
+
+  constructor(configs: Readonly<Record<string, ProviderConfig>>, options: ProviderRegistryOptions = {}) {
+    const kinds = options.kinds ?? PROVIDER_KINDS;
+    const env = options.env ?? process.env;
+    const clock = options.clock ?? systemClock;
+    const missing: string[] = [];
+    for (const [name, config] of Object.entries(configs)) {
+      const factory = kinds[config.kind];
+      if (!factory) throw new Error(`providers.${name}.kind: no provider of kind "${config.kind}"`);
+      const apiKey = env[config.api_key_env];
+      if (apiKey === undefined || apiKey === '') {
+        missing.push(name);
+        this.providers.set(name, new MissingKeyProvider(config.api_key_env));
+      } else {
+        this.providers.set(name, factory(config, { apiKey, clock }));
+      }
+    }
+    this.missingKeys = missing;
+  }
+
+  get(name: string): LlmProvider | undefined {
+    return this.providers.get(name);
+  }
+}
