@@ -1,4 +1,5 @@
 import { type Infra, startInfra } from '../infra/local';
+import { chromiumPath } from './chromium';
 
 /** Where globalSetup leaves the running infra for globalTeardown (both run in Jest's parent process). */
 export const infraHolder = globalThis as typeof globalThis & { __flywheelInfra?: Infra };
@@ -9,6 +10,7 @@ export const infraHolder = globalThis as typeof globalThis & { __flywheelInfra?:
  * into process.env, which the test workers inherit.
  */
 export default async function globalSetup(): Promise<void> {
+  chromiumPath(); // installs Debian's chromium once when missing, or fails saying how
   const infra = await startInfra();
   infraHolder.__flywheelInfra = infra;
   Object.assign(process.env, infra.env);

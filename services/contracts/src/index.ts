@@ -3,3 +3,4 @@ export * from './events';
 export * from './catalog';
 export * from './http';
 export * from './json-schema';
+export * from './gateway';

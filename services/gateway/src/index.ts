@@ -38,3 +38,9 @@ export {
 export { mathRandom, type Random } from './runtime/random';
 export { timerSleeper, type Sleeper } from './runtime/sleeper';
 export { SchemaValidator, type CompiledSchema, type ValidationIssue } from './structured/schema-validator';
+
+/** The service around the core: the NestJS app, its environment and its HTTP error mapping. */
+export { createGatewayApp, SERVICE, type GatewayApp, type GatewayAppOptions } from './gateway-app';
+export { parseGatewayEnv, GatewayEnvSchema, type GatewayEnv } from './env';
+export { GATEWAY_ERROR_STATUS } from './http/gateway-errors';
+export { DIRECT_VARIANT, type VariantFlags } from './rollout/rollout.service';

@@ -77,7 +77,13 @@ describe.each(KINDS)('%s provider', (kind) => {
 
   it('fails over before the first token: a 500 goes to the next model', async () => {
     const stream = gateway.stream({ chain: [m('sim-500'), m('sim-ok')] }, { messages });
-    const { deltas } = await drain(stream);
+    expect(stream.model).toBeNull();
+    const iterator = stream[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    // known with the first token, so a transport can name it in headers sent with the first byte
+    expect(stream.model).toBe(m('sim-ok'));
+    const deltas = [first.value as string];
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) deltas.push(next.value);
     expect(deltas.join('')).toContain('simulated answer from sim-ok');
     const result = await stream.result;
     expect(result.attempts.map((a) => `${a.status}:${a.error_class ?? ''}`)).toEqual([

@@ -133,8 +133,15 @@ export class ChainExecutor {
     let settle!: { resolve: (r: ChainResult) => void; reject: (e: unknown) => void };
     const result = new Promise<ChainResult>((resolve, reject) => (settle = { resolve, reject }));
     result.catch(() => undefined); // a consumer that only iterates sees the error there
-    const deltas = this.streamDeltas(variant, request, options, settle);
-    return { [Symbol.asyncIterator]: () => deltas, result };
+    const committed: { model: string | null } = { model: null };
+    const deltas = this.streamDeltas(variant, request, options, settle, committed);
+    return {
+      [Symbol.asyncIterator]: () => deltas,
+      result,
+      get model() {
+        return committed.model;
+      },
+    };
   }
 
   private async *streamDeltas(
@@ -142,6 +149,7 @@ export class ChainExecutor {
     request: ChainRequest,
     options: ChainCallOptions,
     settle: { resolve: (r: ChainResult) => void; reject: (e: unknown) => void },
+    committed: { model: string | null },
   ): AsyncGenerator<string, void, undefined> {
     let settled = false;
     let scope: AttemptScope | undefined;
@@ -170,6 +178,7 @@ export class ChainExecutor {
           scope.arm(run.deadline - this.deps.clock.now(), 'deadline');
           iterator = opened.iterator;
           live = { model, tryNo, startedAt, parts: [] };
+          committed.model = model.id;
           let event = opened.first;
           while (event.type === 'delta') {
             live.parts.push(event.text);

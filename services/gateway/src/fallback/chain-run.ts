@@ -53,6 +53,11 @@ export interface ChainResult {
 /** Text deltas of the answer; `result` settles when iteration ends (rejects with the same GatewayError). */
 export interface ChainStream extends AsyncIterable<string> {
   readonly result: Promise<ChainResult>;
+  /**
+   * The model id the stream is committed to: set just before its first delta is yielded (so a
+   * transport can name the model in headers sent with the first byte); null until then.
+   */
+  readonly model: string | null;
 }
 
 /** A variant resolved once (cached by object identity): its models and compiled schema. */

@@ -42,7 +42,7 @@ export function mapError(
 ): MappedError {
   if (err instanceof DomainError) {
     const status = statusByCode[err.code] ?? COMMON_ERROR_STATUS[err.code] ?? 400;
-    if (status >= 500) return internal(err, log, status, err.code, err.message);
+    if (status >= 500) return { ...internal(err, log, status, err.code, err.message), headers: err.headers };
     return {
       status,
       headers: err.headers,

@@ -17,7 +17,8 @@ export interface HttpKitOptions {
 export class OpsController {
   constructor(
     @Inject(HTTP_KIT_OPTIONS) private readonly options: HttpKitOptions,
-    private readonly readiness: Readiness,
+    // explicit token: tsx (esbuild) emits no decorator metadata, so type-based injection fails there
+    @Inject(Readiness) private readonly readiness: Readiness,
   ) {}
 
   @Get('healthz')

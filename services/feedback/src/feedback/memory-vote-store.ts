@@ -1,0 +1,82 @@
+import type { Clock } from '@flywheel/platform';
+import {
+  type ClaimOutcome,
+  type VoteClaim,
+  type VoteKey,
+  type VoteRecord,
+  VoteStore,
+  voteStoreKey,
+} from './vote-store';
+
+interface Entry extends VoteRecord {
+  leaseUntil: number;
+  published: boolean;
+  expiresAt: number;
+}
+
+/**
+ * The embedded vote store (REDIS_URL unset): one process, nothing survives a restart. Each call
+ * runs to completion without awaiting, so it is atomic on Node's single thread.
+ */
+export class MemoryVoteStore extends VoteStore {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(private readonly clock: Clock) {
+    super();
+  }
+
+  async claim(c: VoteClaim): Promise<ClaimOutcome> {
+    const key = voteStoreKey(c);
+    const current = this.live(key);
+    if (current && current.fingerprint === c.fingerprint) {
+      if (current.published) return { status: 'recorded', record: recordOf(current) };
+      if (current.leaseUntil > c.nowMs) return { status: 'in_flight', record: recordOf(current) };
+      current.leaseUntil = c.nowMs + c.leaseMs;
+      return { status: 'publish', record: recordOf(current) };
+    }
+    const next: Entry = {
+      feedbackId: current?.feedbackId ?? c.feedbackId,
+      revision: (current?.revision ?? 0) + 1,
+      fingerprint: c.fingerprint,
+      createdAt: c.createdAt,
+      leaseUntil: c.nowMs + c.leaseMs,
+      published: false,
+      expiresAt: this.clock.now() + c.ttlMs,
+    };
+    this.entries.set(key, next);
+    this.sweep();
+    return { status: 'publish', record: recordOf(next) };
+  }
+
+  async markPublished(key: VoteKey, revision: number, fingerprint: string): Promise<void> {
+    const entry = this.live(voteStoreKey(key));
+    if (entry && entry.revision === revision && entry.fingerprint === fingerprint) entry.published = true;
+  }
+
+  private live(key: string): Entry | undefined {
+    const entry = this.entries.get(key);
+    if (entry && entry.expiresAt <= this.clock.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  private lastSweep = 0;
+  /** Drops expired records at most once a minute, so votes never read again do not pile up. */
+  private sweep(): void {
+    const now = this.clock.now();
+    if (now - this.lastSweep < 60_000) return;
+    this.lastSweep = now;
+    for (const [key, entry] of this.entries) if (entry.expiresAt <= now) this.entries.delete(key);
+  }
+}
+
+function recordOf(e: Entry): VoteRecord {
+  return {
+    feedbackId: e.feedbackId,
+    revision: e.revision,
+    fingerprint: e.fingerprint,
+    createdAt: e.createdAt,
+  };
+}

@@ -1,0 +1,300 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expectEventually } from '@flywheel/platform/testing';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { launchChromium } from '../../../test-support/chromium';
+import {
+  FeedbackTopic,
+  type RunningFeedback,
+  requireInfra,
+  startFeedback,
+  voter,
+  type Voter,
+} from './feedback-test-kit';
+
+/**
+ * The script-tag widget in Debian's Chromium, on a host page of another origin, against the
+ * running feedback service on real Kafka and Redis; and the demo page, canned and live.
+ */
+const { KAFKA_BROKERS } = requireInfra();
+const SCREENSHOTS = '/tmp/flywheel-widget';
+
+/** A tiny HTTP server answering with whatever the test registered for a path. */
+class TestServer {
+  readonly requests: { method: string; url: string; headers: IncomingMessage['headers']; body: string }[] =
+    [];
+  private readonly routes = new Map<
+    string,
+    (body: string) => { status?: number; headers?: Record<string, string>; body: string }
+  >();
+  private constructor(private readonly server: Server) {}
+
+  static async start(): Promise<TestServer> {
+    const server = createServer();
+    const t = new TestServer(server);
+    server.on('request', (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks).toString();
+        t.requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+        const route = t.routes.get(`${req.method} ${new URL(req.url ?? '/', 'http://x').pathname}`);
+        const answer = route?.(body) ?? { status: 404, body: 'not found' };
+        res.writeHead(answer.status ?? 200, answer.headers ?? { 'content-type': 'text/html; charset=utf-8' });
+        res.end(answer.body);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return t;
+  }
+
+  get origin(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  route(
+    method: string,
+    path: string,
+    handler: (body: string) => { status?: number; headers?: Record<string, string>; body: string },
+  ): void {
+    this.routes.set(`${method} ${path}`, handler);
+  }
+
+  close(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+let host: TestServer;
+let feedback: RunningFeedback;
+let topic: FeedbackTopic;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+const problems: string[] = [];
+
+beforeAll(async () => {
+  host = await TestServer.start();
+  [feedback, topic, browser] = await Promise.all([
+    startFeedback({ allowedOrigins: [host.origin] }),
+    FeedbackTopic.open(KAFKA_BROKERS),
+    launchChromium(),
+  ]);
+}, 90_000);
+afterAll(async () => {
+  await browser?.close();
+  await Promise.all([topic?.close(), feedback?.close(), host?.close()]);
+});
+beforeEach(async () => {
+  context = await browser.newContext({ viewport: { width: 720, height: 600 }, colorScheme: 'light' });
+  page = await context.newPage();
+  problems.length = 0;
+  page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+  page.on('console', (msg) => msg.type() === 'error' && problems.push(`console: ${msg.text()}`));
+  page.on('response', (res) => res.status() >= 400 && problems.push(`HTTP ${res.status()} ${res.url()}`));
+});
+afterEach(async () => {
+  await context?.close();
+});
+
+/** A product page (another origin) with one answer and the script-tag widget under it. */
+async function openHostPage(v: Voter): Promise<Locator> {
+  const path = `/answer-${randomUUID()}`;
+  host.route('GET', path, () => ({
+    body: `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Acme support</title><link rel="icon" href="data:,">
+<style>body{font:16px/1.5 system-ui,sans-serif;margin:24px;color:#1f2328;background:#fff}.answer{max-width:560px;padding:16px;border:1px solid #d1d9e0;border-radius:8px}</style>
+</head><body>
+<div class="answer">
+  <p>Apollo 11 landed on the Moon on 20 July 1969.</p>
+  <div id="feedback" data-flywheel-feedback data-interaction-id="${v.interactionId}" data-token="${v.token}" data-endpoint="${feedback.url}"></div>
+</div>
+<script src="${feedback.url}/widget.js"></script>
+</body></html>`,
+  }));
+  await page.goto(`${host.origin}${path}`);
+  const widget = page.locator('#feedback');
+  await widget.getByRole('button', { name: 'Helpful', exact: true }).waitFor();
+  return widget;
+}
+
+describe('the script-tag widget on a product page', () => {
+  it('sends a thumbs-down with a reason and a comment, then a change of mind, as revisions on Kafka', async () => {
+    const v = voter();
+    const widget = await openHostPage(v);
+
+    await widget.getByRole('button', { name: 'Not helpful' }).click();
+    await widget.getByRole('button', { name: 'Incorrect' }).click();
+    await widget.getByLabel('Comment (optional)').fill('It was the 20th, not the 21st.');
+    await widget.screenshot({ path: `${SCREENSHOTS}-form.png` });
+    await widget.getByRole('button', { name: 'Send feedback' }).click();
+    await waitForText(widget.getByRole('status'), 'Thanks for your feedback!');
+
+    const detailed = await topic.waitFor(
+      (m) => m.key === v.interactionId && m.event.subject_hash === v.subject && m.event.comment !== undefined,
+    );
+    expect(detailed.event).toMatchObject({
+      interaction_id: v.interactionId,
+      route: 'demo-chat',
+      variant: 'candidate',
+      rating: 'down',
+      reasons: ['incorrect'],
+      comment: 'It was the 20th, not the 21st.',
+    });
+    await widget.screenshot({ path: `${SCREENSHOTS}-thanks.png` });
+
+    // Change of mind: thumbs up replaces the vote with the next revision, same feedback id.
+    await widget.getByRole('button', { name: 'Helpful', exact: true }).click();
+    const up = await topic.waitFor(
+      (m) => m.key === v.interactionId && m.event.subject_hash === v.subject && m.event.rating === 'up',
+    );
+    expect(up.event.revision).toBe(detailed.event.revision + 1);
+    expect(up.event.feedback_id).toBe(detailed.event.feedback_id);
+
+    // The click on thumbs-down already records a bare "down" (in case the form is skipped), so
+    // the detailed vote is normally revision 2 and the thumbs-up revision 3: no gaps, no
+    // duplicates, one feedback id.
+    const events = await topic.settled(feedback, v.interactionId, v.subject);
+    expect(events.map((e) => e.revision)).toEqual(events.map((_, i) => i + 1));
+    expect(events.slice(-2)).toEqual([detailed.event, up.event]);
+    expect(events.slice(0, -2).map((e) => [e.rating, e.reasons, e.comment ?? null])).toEqual(
+      events.length === 3 ? [['down', [], null]] : [],
+    );
+    expect(new Set(events.map((e) => e.feedback_id)).size).toBe(1);
+    expect(problems).toEqual([]);
+  });
+
+  it('keeps a vote made offline and sends it exactly once when the browser is back online', async () => {
+    const v = voter();
+    const widget = await openHostPage(v);
+    await context.setOffline(true);
+    await widget.getByRole('button', { name: 'Helpful', exact: true }).click();
+    await waitForText(widget.getByRole('status'), "Saved. It will be sent when you're back online.");
+    expect(await topic.settled(feedback, v.interactionId, v.subject)).toEqual([]);
+
+    await context.setOffline(false);
+    // The widget thanks the user as soon as it starts sending; the vote leaves its queue once
+    // the service answered 202.
+    await waitForText(widget.getByRole('status'), 'Thanks for your feedback!');
+    await expectEventually(
+      async () =>
+        expect(await page.evaluate("localStorage.getItem('flywheel.feedback.queue.v1')")).toBe('[]'),
+      { timeoutMs: 30_000 },
+    );
+    const events = await topic.settled(feedback, v.interactionId, v.subject);
+    expect(events.map((e) => [e.revision, e.rating])).toEqual([[1, 'up']]);
+  });
+});
+
+describe('the demo page', () => {
+  it('without a gateway: shows canned answers as text, labelled, with a working widget, under its CSP', async () => {
+    const violations: string[] = [];
+    page.on(
+      'console',
+      (msg) =>
+        /Content Security Policy|TrustedHTML|Trusted Type/i.test(msg.text()) && violations.push(msg.text()),
+    );
+    await page.goto(`${feedback.url}/demo`);
+    await waitForText(page.locator('#mode'), 'Canned answers', { contains: true });
+    const sneaky = '<img src=x onerror="document.title=\'pwned\'"> hello';
+    await page.getByLabel('Your message').fill(sneaky);
+    await page.getByRole('button', { name: 'Send' }).click();
+    const answer = page.locator('.msg.assistant').last();
+    await waitForText(answer.locator('.text'), `You asked: “${sneaky}”`, { contains: true });
+    await waitForText(answer.locator('.note'), 'Canned demo answer', { contains: true });
+    expect(await page.locator('#log img').count()).toBe(0);
+
+    await answer.getByRole('button', { name: 'Helpful', exact: true }).click();
+    await waitForText(answer.getByRole('status'), 'Thanks for your feedback!');
+    const interactionId = await answer
+      .locator('[data-flywheel-feedback]')
+      .getAttribute('data-interaction-id');
+    const vote = await topic.waitFor((m) => m.key === interactionId);
+    expect(vote.event).toMatchObject({ route: 'demo-chat', variant: 'canned-demo', rating: 'up' });
+    await page.screenshot({ path: `${SCREENSHOTS}-demo.png` });
+    expect(await page.title()).toBe('Flywheel demo chat');
+    expect(violations).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+
+  describe('with a gateway', () => {
+    let gateway: TestServer;
+    let live: RunningFeedback;
+    beforeAll(async () => {
+      gateway = await TestServer.start();
+      live = await startFeedback({
+        env: { FEEDBACK_DEMO_GATEWAY_URL: gateway.origin, FEEDBACK_DEMO_GATEWAY_KEY: 'fw-demo-browser-key' },
+      });
+    }, 90_000);
+    afterAll(async () => {
+      await Promise.all([live?.close(), gateway?.close()]);
+    });
+
+    it('sends route:demo-chat with the demo key and rates the answer by its headers', async () => {
+      const v = voter();
+      const cors = {
+        'access-control-allow-origin': new URL(live.url).origin,
+        'access-control-allow-headers': 'authorization, content-type',
+        'access-control-allow-methods': 'POST',
+        'access-control-expose-headers':
+          'x-flywheel-interaction-id, x-flywheel-feedback-token, x-flywheel-variant',
+      };
+      gateway.route('OPTIONS', '/v1/chat/completions', () => ({ status: 204, headers: cors, body: '' }));
+      gateway.route('POST', '/v1/chat/completions', () => ({
+        headers: {
+          ...cors,
+          'content-type': 'application/json',
+          'x-flywheel-interaction-id': v.interactionId,
+          'x-flywheel-feedback-token': v.token,
+          'x-flywheel-variant': 'candidate',
+        },
+        body: JSON.stringify({
+          id: 'chatcmpl-1',
+          object: 'chat.completion',
+          choices: [
+            {
+              index: 0,
+              message: { role: 'assistant', content: '<b>Bold</b> claim & <script>alert(1)</script>' },
+              finish_reason: 'stop',
+            },
+          ],
+        }),
+      }));
+      await page.goto(`${live.url}/demo`);
+      await waitForText(page.locator('#mode'), 'Live', { contains: true });
+      await page.getByLabel('Your message').fill('Tell me something bold');
+      await page.keyboard.press('Enter');
+      const answer = page.locator('.msg.assistant').last();
+      await waitForText(answer.locator('.text'), '<b>Bold</b> claim & <script>alert(1)</script>');
+      expect(await page.locator('#log b, #log script').count()).toBe(0);
+
+      const call = gateway.requests.find((r) => r.method === 'POST');
+      expect(call?.headers.authorization).toBe('Bearer fw-demo-browser-key');
+      expect(JSON.parse(call!.body)).toMatchObject({
+        model: 'route:demo-chat',
+        messages: [{ role: 'user', content: 'Tell me something bold' }],
+      });
+
+      await answer.getByRole('button', { name: 'Not helpful' }).click();
+      await answer.getByRole('button', { name: 'Skip' }).click();
+      await waitForText(answer.getByRole('status'), 'Thanks for your feedback!');
+      const vote = await topic.waitFor((m) => m.key === v.interactionId);
+      expect(vote.event).toMatchObject({ subject_hash: v.subject, rating: 'down', variant: 'candidate' });
+      expect(problems).toEqual([]);
+    });
+  });
+});
+
+/** Waits until the locator's text is `text` (or, with `contains`, includes it). */
+async function waitForText(locator: Locator, text: string, { contains = false } = {}): Promise<void> {
+  await expectEventually(
+    async () => {
+      const actual = await locator.innerText();
+      if (contains) expect(actual).toContain(text);
+      else expect(actual).toBe(text);
+    },
+    { timeoutMs: 30_000 },
+  );
+}

@@ -1,0 +1,54 @@
+import type { ChatCompletionRequest } from '@flywheel/contracts';
+import { DomainError } from '@flywheel/platform';
+import type { Caller } from '../http/caller';
+import { clientMessages } from '../interactions/client-messages';
+import type { Interaction, InteractionService } from '../interactions/interaction.service';
+import type { RouteTable } from '../rollout/route-table';
+import type { Assignment, RolloutService } from '../rollout/rollout.service';
+
+const ROUTE_PREFIX = 'route:';
+
+/**
+ * `/v1/chat/completions` without the HTTP: `model: "route:<name>"` picks the route's variant
+ * through its flag; a model id from `models` is a direct one-model chain (the client's
+ * `temperature` and `max_tokens` apply there; a route's variant sets its own).
+ */
+export class ChatService {
+  constructor(
+    private readonly routes: RouteTable,
+    private readonly rollout: RolloutService,
+    private readonly interactions: InteractionService,
+  ) {}
+
+  async begin(body: ChatCompletionRequest, caller: Caller): Promise<Interaction> {
+    const assignment = await this.assign(body, caller);
+    const messages = clientMessages(body.messages, assignment);
+    return this.interactions.begin(assignment, caller, { messages, stream: body.stream === true });
+  }
+
+  private async assign(body: ChatCompletionRequest, caller: Caller): Promise<Assignment> {
+    if (body.model.startsWith(ROUTE_PREFIX)) {
+      const name = body.model.slice(ROUTE_PREFIX.length);
+      const route = this.routes.route(name);
+      if (!route) throw new DomainError('unknown_route', `no route named "${name}"`);
+      return this.rollout.assign(route, caller);
+    }
+    if (caller.forcedVariant !== undefined) {
+      throw new DomainError(
+        'invalid_request',
+        'x-flywheel-variant applies to routes only (model: "route:<name>"), not to a direct model call',
+      );
+    }
+    const chain = this.routes.directChain(body.model, {
+      temperature: body.temperature ?? undefined,
+      max_tokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
+    });
+    if (!chain) {
+      throw new DomainError(
+        'unknown_model',
+        `no model "${body.model}": use a model id from the configuration or "route:<name>"`,
+      );
+    }
+    return this.rollout.direct(chain);
+  }
+}

@@ -1,0 +1,51 @@
+import { ConfigError } from '@flywheel/platform';
+import { parseGatewayEnv } from './env';
+
+const SECRET = 's'.repeat(32);
+
+describe('parseGatewayEnv', () => {
+  it('reads the variables with their defaults', () => {
+    expect(parseGatewayEnv({ FLYWHEEL_FEEDBACK_SECRET: SECRET, FLYWHEEL_API_KEYS: 'a, b,,c' })).toEqual({
+      port: 8080,
+      host: '0.0.0.0',
+      apiKeys: ['a', 'b', 'c'],
+      adminToken: undefined,
+      secret: SECRET,
+      configPath: undefined,
+      flagsFile: undefined,
+      kafkaBrokers: undefined,
+      dataDir: undefined,
+      spoolDir: undefined,
+      bodyLimitBytes: 1024 * 1024,
+    });
+  });
+
+  it('requires a feedback secret of at least 32 bytes, naming the variable but not its value', () => {
+    for (const secret of [undefined, 'short-secret-value']) {
+      let error: unknown;
+      try {
+        parseGatewayEnv({ FLYWHEEL_FEEDBACK_SECRET: secret, FLYWHEEL_API_KEYS: 'k' });
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toMatch(/FLYWHEEL_FEEDBACK_SECRET/);
+      expect((error as Error).message).not.toContain('short-secret-value');
+    }
+  });
+
+  it('refuses to start with no API key and no admin token', () => {
+    expect(() => parseGatewayEnv({ FLYWHEEL_FEEDBACK_SECRET: SECRET })).toThrow(/FLYWHEEL_API_KEYS/);
+    expect(parseGatewayEnv({ FLYWHEEL_FEEDBACK_SECRET: SECRET, FLYWHEEL_ADMIN_TOKEN: 't' }).apiKeys).toEqual(
+      [],
+    );
+  });
+
+  it('names a bad port or body limit', () => {
+    const base = { FLYWHEEL_FEEDBACK_SECRET: SECRET, FLYWHEEL_API_KEYS: 'k' };
+    expect(() => parseGatewayEnv({ ...base, GATEWAY_PORT: 'http' })).toThrow(/GATEWAY_PORT/);
+    expect(() => parseGatewayEnv({ ...base, GATEWAY_BODY_LIMIT_BYTES: '10' })).toThrow(
+      /GATEWAY_BODY_LIMIT_BYTES/,
+    );
+  });
+});

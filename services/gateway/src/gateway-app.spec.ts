@@ -1,0 +1,75 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, type FlywheelConfig } from '@flywheel/platform';
+import { parseGatewayEnv } from './env';
+import { createGatewayApp } from './gateway-app';
+
+/** Boot: the configuration is checked before anything is opened; readiness; shutdown. */
+
+const FIXTURES = join(__dirname, '../test/fixtures');
+
+const config = (chain: string[]): FlywheelConfig => ({
+  providers: {
+    p: { kind: 'openai', base_url: 'http://127.0.0.1:9/v1', api_key_env: 'NO_SUCH_KEY', timeout_ms: 1000 },
+  },
+  models: { m: { provider: 'p', model: 'm', price: { input_per_mtok: 0, output_per_mtok: 0 } } },
+  routes: {
+    r: {
+      flag: 'static-control',
+      default_variant: 'v',
+      variants: { v: { chain, allow_client_system: false } },
+    },
+  },
+  feedback: { allowed_origins: [], token_ttl_s: 60, reasons: [] },
+  curator: { join_ttl_s: 60, retention_days: 1, redaction: { enabled: true, extra_patterns: [] } },
+});
+
+describe('createGatewayApp', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'gateway-app-spec-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const env = (flagsFile: string) =>
+    parseGatewayEnv({
+      FLYWHEEL_API_KEYS: 'k',
+      FLYWHEEL_FEEDBACK_SECRET: 's'.repeat(32),
+      FLAGS_FILE: flagsFile,
+      FLYWHEEL_DATA_DIR: dir,
+    });
+
+  it('refuses to boot with a route it cannot prepare, naming it, before opening flags or the bus', async () => {
+    const boot = createGatewayApp({
+      env: env(join(dir, 'missing-flags.json')),
+      config: config(['m', 'ghost']),
+    });
+    await expect(boot).rejects.toBeInstanceOf(ConfigError);
+    await expect(boot).rejects.toThrow(/routes\.r\.variants\.v: unknown model "ghost"/);
+  });
+
+  it('boots on the embedded bus, reports ready, names providers without a key, and closes', async () => {
+    const gateway = await createGatewayApp({
+      env: env(join(FIXTURES, 'flags.json')),
+      config: config(['m']),
+      providerEnv: {},
+    });
+    try {
+      expect(gateway.bus.kind).toBe('embedded');
+      expect(gateway.missingProviderKeys).toEqual(['p']);
+      await gateway.app.init();
+      const ready = await gateway.app.inject({ method: 'GET', url: '/readyz' });
+      expect(ready.statusCode).toBe(200);
+      expect(ready.json()).toMatchObject({ checks: { bus: 'ok', flags: 'ok' } });
+      const unauthorized = await gateway.app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        payload: {},
+      });
+      expect(unauthorized.statusCode).toBe(401);
+    } finally {
+      await gateway.close();
+    }
+  });
+});

@@ -1,0 +1,145 @@
+import type { Attempt, ValidationResult } from '@flywheel/contracts';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { BreakerState } from '../resilience/circuit-breakers';
+
+const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, open: 1, half_open: 2 };
+
+/** The route label of a direct model call (no route). */
+export const DIRECT_ROUTE_LABEL = '(direct)';
+
+function metric<T>(registry: Registry, name: string, create: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? create();
+}
+
+/**
+ * The gateway's Prometheus metrics, on the app's registry. Label values are bounded by the
+ * configuration (routes, variants, models, providers) and by fixed sets (outcomes, reasons).
+ */
+export class GatewayMetrics {
+  private readonly attemptsTotal: Counter<'provider' | 'model' | 'outcome'>;
+  private readonly fallbacksTotal: Counter<'route'>;
+  private readonly repairsTotal: Counter<'route' | 'kind'>;
+  private readonly assignmentsTotal: Counter<'route' | 'variant' | 'reason'>;
+  private readonly duration: Histogram<'route' | 'stream'>;
+  private readonly publishFailures: Counter;
+
+  constructor(
+    registry: Registry,
+    /** the breaker state of every configured model, read at scrape time */
+    breakers: { state(model: string): BreakerState },
+    models: readonly string[],
+  ) {
+    const registers = [registry];
+    this.attemptsTotal = metric(
+      registry,
+      'flywheel_gateway_attempts_total',
+      () =>
+        new Counter({
+          name: 'flywheel_gateway_attempts_total',
+          help: 'Upstream attempts by provider, model and outcome (ok, error, timeout, circuit_open, invalid_output, truncated)',
+          labelNames: ['provider', 'model', 'outcome'],
+          registers,
+        }),
+    );
+    this.fallbacksTotal = metric(
+      registry,
+      'flywheel_gateway_fallbacks_total',
+      () =>
+        new Counter({
+          name: 'flywheel_gateway_fallbacks_total',
+          help: 'Requests that moved past the first model of their chain',
+          labelNames: ['route'],
+          registers,
+        }),
+    );
+    this.repairsTotal = metric(
+      registry,
+      'flywheel_gateway_repairs_total',
+      () =>
+        new Counter({
+          name: 'flywheel_gateway_repairs_total',
+          help: 'Structured-output fixes: answers repaired into valid JSON, and re-asks',
+          labelNames: ['route', 'kind'],
+          registers,
+        }),
+    );
+    metric(
+      registry,
+      'flywheel_gateway_breaker_state',
+      () =>
+        new Gauge({
+          name: 'flywheel_gateway_breaker_state',
+          help: 'Circuit breaker per model: 0 closed, 1 open, 2 half-open',
+          labelNames: ['model'],
+          registers,
+          collect() {
+            for (const model of models) this.set({ model }, BREAKER_VALUE[breakers.state(model)]);
+          },
+        }),
+    );
+    this.assignmentsTotal = metric(
+      registry,
+      'flywheel_gateway_rollout_assignments_total',
+      () =>
+        new Counter({
+          name: 'flywheel_gateway_rollout_assignments_total',
+          help: 'Variant assignments by route, variant and reason (flag reason, FORCED, ERROR)',
+          labelNames: ['route', 'variant', 'reason'],
+          registers,
+        }),
+    );
+    this.duration = metric(
+      registry,
+      'flywheel_gateway_request_duration_seconds',
+      () =>
+        new Histogram({
+          name: 'flywheel_gateway_request_duration_seconds',
+          help: 'Gateway requests from routing to the last byte of the answer, by route and stream',
+          labelNames: ['route', 'stream'],
+          buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+          registers,
+        }),
+    );
+    this.publishFailures = metric(
+      registry,
+      'flywheel_gateway_event_publish_failures_total',
+      () =>
+        new Counter({
+          name: 'flywheel_gateway_event_publish_failures_total',
+          help: 'Interaction events the bus refused (spool full, invalid event, bus closed)',
+          registers,
+        }),
+    );
+  }
+
+  assigned(route: string, variant: string, reason: string): void {
+    this.assignmentsTotal.inc({ route, variant, reason });
+  }
+
+  /** One finished request (answered or failed): its attempts, fallback, repairs and duration. */
+  finished(
+    route: string | null,
+    stream: boolean,
+    seconds: number,
+    attempts: readonly Attempt[],
+    validation: ValidationResult,
+  ): void {
+    const routeLabel = route ?? DIRECT_ROUTE_LABEL;
+    let repaired = 0;
+    let fellBack = false;
+    const first = attempts[0]?.model;
+    for (const a of attempts) {
+      this.attemptsTotal.inc({ provider: a.provider, model: a.model, outcome: a.status });
+      if (a.repaired === true) repaired++;
+      if (a.model !== first) fellBack = true;
+    }
+    if (fellBack) this.fallbacksTotal.inc({ route: routeLabel });
+    if (repaired > 0) this.repairsTotal.inc({ route: routeLabel, kind: 'repaired' }, repaired);
+    if (validation.reasks > 0) this.repairsTotal.inc({ route: routeLabel, kind: 'reask' }, validation.reasks);
+    this.duration.observe({ route: routeLabel, stream: stream ? 'true' : 'false' }, seconds);
+  }
+
+  publishFailed(): void {
+    this.publishFailures.inc();
+  }
+}

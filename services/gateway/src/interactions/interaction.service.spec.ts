@@ -1,0 +1,206 @@
+import { InteractionEvent } from '@flywheel/contracts';
+import { type EventBus, ManualClock, subjectHash, verifyFeedbackToken } from '@flywheel/platform';
+import { Registry } from 'prom-client';
+import { ChainExecutor, DEFAULT_CHAIN_OPTIONS } from '../fallback/chain-executor';
+import { GatewayError } from '../fallback/gateway-error';
+import { ModelCatalog } from '../fallback/model-catalog';
+import type { Caller } from '../http/caller';
+import type { LlmResponse, LlmStreamEvent } from '../llm/llm.types';
+import type { LlmProvider } from '../providers/llm-provider';
+import { ProviderError } from '../providers/provider-error';
+import { ProviderRegistry } from '../providers/provider-registry';
+import { Backoff } from '../resilience/backoff';
+import { CircuitBreakers } from '../resilience/circuit-breakers';
+import type { Assignment } from '../rollout/rollout.service';
+import { SchemaValidator } from '../structured/schema-validator';
+import { GatewayMetrics } from './gateway.metrics';
+import { InteractionEvents } from './interaction-events';
+import { InteractionService } from './interaction.service';
+
+/**
+ * Interactions through the real chain executor, with a scripted provider: what each outcome
+ * records (event, token, metrics) and that nothing is published before the caller has its answer.
+ */
+
+const SECRET = 'interaction-spec-secret-0123456789ab';
+const T0 = Date.parse('2026-03-01T12:00:00Z');
+const usage = { input_tokens: 4, output_tokens: 6, total_tokens: 10 };
+
+class FakeProvider implements LlmProvider {
+  constructor(
+    private readonly behaviour: Record<string, () => Promise<LlmResponse> | AsyncIterable<LlmStreamEvent>>,
+  ) {}
+  complete(req: { model: string }): Promise<LlmResponse> {
+    return this.behaviour[req.model]!() as Promise<LlmResponse>;
+  }
+  stream(req: { model: string }): AsyncIterable<LlmStreamEvent> {
+    return this.behaviour[req.model]!() as AsyncIterable<LlmStreamEvent>;
+  }
+}
+
+async function* cutAfter(...words: string[]): AsyncIterable<LlmStreamEvent> {
+  for (const text of words) yield { type: 'delta', text };
+  throw new ProviderError('network', 'socket closed');
+}
+
+function setup() {
+  const clock = new ManualClock(T0);
+  const provider = new FakeProvider({
+    good: () => Promise.resolve({ text: 'Paris.', usage, finish_reason: 'stop' }),
+    bad: () => Promise.reject(new ProviderError('server_error', 'boom', 500)),
+    cut: () => cutAfter('Par', 'is'),
+  });
+  const providers = { p: { kind: 'openai' as const, api_key_env: 'K', timeout_ms: 1000 } };
+  const registry = new ProviderRegistry(providers, {
+    kinds: { openai: () => provider },
+    env: { K: 'k' },
+    clock,
+  });
+  const models = {
+    good: { provider: 'p', model: 'good', price: { input_per_mtok: 1, output_per_mtok: 1 } },
+    bad: { provider: 'p', model: 'bad', price: { input_per_mtok: 1, output_per_mtok: 1 } },
+    cut: { provider: 'p', model: 'cut', price: { input_per_mtok: 1, output_per_mtok: 1 } },
+  };
+  const breakers = new CircuitBreakers();
+  const executor = new ChainExecutor(
+    {
+      catalog: new ModelCatalog({ providers, models }, registry),
+      breakers,
+      backoff: new Backoff({ baseMs: 0, maxMs: 0, retryAfterCapMs: 0 }, { next: () => 0 }),
+      validator: new SchemaValidator(),
+      clock,
+      sleeper: { sleep: () => Promise.resolve() },
+    },
+    { ...DEFAULT_CHAIN_OPTIONS, maxAttemptsPerModel: 1 },
+  );
+  const published: InteractionEvent[] = [];
+  const bus = {
+    publish: async (e: { data: unknown }) => {
+      published.push(e.data as InteractionEvent);
+      return { id: 'x' };
+    },
+  } as Pick<EventBus, 'publish'>;
+  const promRegistry = new Registry();
+  const metrics = new GatewayMetrics(promRegistry, breakers, Object.keys(models));
+  const events = new InteractionEvents(bus, metrics, clock);
+  const service = new InteractionService(executor, events, metrics, { secret: SECRET, ttlS: 600 }, clock);
+  return { service, published, events, clock, promRegistry };
+}
+
+const assignment = (chain: string[]): Assignment => ({
+  route: 'r',
+  flagKey: 'f',
+  variant: 'v',
+  reason: 'TARGETING_MATCH',
+  chain: { chain },
+});
+const caller: Caller = {
+  role: 'client',
+  targetingKey: 'user-7',
+  subjectGenerated: false,
+  attributes: {},
+  app: 'web',
+  traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+};
+const request = { messages: [{ role: 'user' as const, content: 'Capital of France?' }], stream: false };
+
+describe('InteractionService', () => {
+  it('mints a feedback token for the interaction, its variant and subject, valid for the configured TTL', () => {
+    const { service } = setup();
+    const interaction = service.begin(assignment(['good']), caller, request);
+    expect(interaction.subjectHash).toBe(subjectHash('user-7', SECRET));
+    expect(verifyFeedbackToken(interaction.feedbackToken, SECRET, T0)).toEqual({
+      ok: true,
+      payload: {
+        v: 1,
+        interaction_id: interaction.id,
+        route: 'r',
+        variant: 'v',
+        sub: interaction.subjectHash,
+        exp: T0 / 1000 + 600,
+      },
+    });
+    expect(verifyFeedbackToken(interaction.feedbackToken, SECRET, T0 + 600_000)).toEqual({
+      ok: false,
+      reason: 'expired',
+    });
+  });
+
+  it('publishes one valid ok event after the caller got its answer, not before', async () => {
+    const { service, published, clock } = setup();
+    const interaction = service.begin(assignment(['bad', 'good']), caller, request);
+    clock.advance(25);
+    const result = await service.complete(interaction);
+    expect(result.response.text).toBe('Paris.');
+    expect(published).toEqual([]); // still queued: handed to the bus on the next turn
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(published).toHaveLength(1);
+    const event = published[0]!;
+    expect(InteractionEvent.safeParse(event).error).toBeUndefined();
+    expect(event).toMatchObject({
+      interaction_id: interaction.id,
+      route: 'r',
+      flag_key: 'f',
+      variant: 'v',
+      variant_reason: 'TARGETING_MATCH',
+      subject_generated: false,
+      app: 'web',
+      trace_id: caller.traceId,
+      status: 'ok',
+      output: 'Paris.',
+      final_model: 'good',
+      latency_ms: 25,
+      started_at: new Date(T0).toISOString(),
+      finished_at: new Date(T0 + 25).toISOString(),
+    });
+    expect(event.attempts.map((a) => `${a.model}:${a.status}`)).toEqual(['bad:error', 'good:ok']);
+    expect(event.output_json).toBeUndefined();
+  });
+
+  it('records a failed chain as an error event and rethrows the GatewayError', async () => {
+    const { service, published, events, promRegistry } = setup();
+    const interaction = service.begin(assignment(['bad']), caller, request);
+    await expect(service.complete(interaction)).rejects.toBeInstanceOf(GatewayError);
+    await events.flush();
+    expect(published[0]).toMatchObject({ status: 'error', output: null, final_model: null });
+    expect(InteractionEvent.safeParse(published[0]).error).toBeUndefined();
+    const metrics = await promRegistry.metrics();
+    expect(metrics).toContain('flywheel_gateway_attempts_total{provider="p",model="bad",outcome="error"} 1');
+  });
+
+  it('records a stream cut after its first token as truncated, with the partial output', async () => {
+    const { service, published, events } = setup();
+    const interaction = service.begin(assignment(['cut', 'good']), caller, { ...request, stream: true });
+    const stream = service.stream(interaction);
+    const seen: string[] = [];
+    await expect(
+      (async () => {
+        for await (const d of stream) seen.push(d);
+      })(),
+    ).rejects.toMatchObject({ code: 'truncated' });
+    expect(seen).toEqual(['Par', 'is']);
+    await events.flush();
+    expect(published[0]).toMatchObject({
+      status: 'truncated',
+      output: 'Paris',
+      final_model: 'cut',
+      request: { stream: true },
+    });
+  });
+
+  it('counts a publish failure instead of throwing it', async () => {
+    const { promRegistry } = setup();
+    const metrics = new GatewayMetrics(promRegistry, { state: () => 'closed' }, []);
+    const events = new InteractionEvents(
+      { publish: () => Promise.reject(new Error('spool full')) },
+      metrics,
+      new ManualClock(T0),
+    );
+    events.publish({ interaction_id: 'i' } as InteractionEvent);
+    events.publish({ interaction_id: 'j' } as InteractionEvent);
+    await events.flush();
+    expect(
+      await promRegistry.getSingleMetricAsString('flywheel_gateway_event_publish_failures_total'),
+    ).toContain('flywheel_gateway_event_publish_failures_total 2');
+  });
+});

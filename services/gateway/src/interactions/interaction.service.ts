@@ -1,0 +1,177 @@
+import { randomUUID } from 'node:crypto';
+import type { ChatMessage, InteractionEvent, ValidationResult } from '@flywheel/contracts';
+import { type Clock, mintFeedbackToken, subjectHash } from '@flywheel/platform';
+import type { ChainExecutor, ChainResult, ChainStream } from '../fallback/chain-executor';
+import { type ChainOutcome, GatewayError } from '../fallback/gateway-error';
+import type { Caller } from '../http/caller';
+import { ZERO_USAGE } from '../llm/llm.types';
+import type { Assignment } from '../rollout/rollout.service';
+import type { GatewayMetrics } from './gateway.metrics';
+import type { InteractionEvents } from './interaction-events';
+
+/** What the caller asked, as the model sees it (and as the event records it). */
+export interface InteractionRequest {
+  messages: ChatMessage[];
+  /** template variables of an invoke with `input` */
+  input?: Record<string, unknown>;
+  stream: boolean;
+}
+
+/** One routed request, from its assignment to its event. */
+export interface Interaction {
+  readonly id: string;
+  readonly assignment: Assignment;
+  readonly caller: Caller;
+  readonly request: InteractionRequest;
+  readonly subjectHash: string;
+  /** the credential for feedback on this answer */
+  readonly feedbackToken: string;
+  /** epoch ms */
+  readonly startedAt: number;
+}
+
+export interface FeedbackTokenOptions {
+  /** FLYWHEEL_FEEDBACK_SECRET */
+  secret: string;
+  /** `feedback.token_ttl_s` */
+  ttlS: number;
+}
+
+const NO_VALIDATION: ValidationResult = Object.freeze({
+  schema: false,
+  valid: false,
+  repaired: false,
+  reasks: 0,
+});
+const MAX_TRACE_ID = 64;
+
+/**
+ * Runs an interaction through the chain executor and records it: every outcome (answer, chain
+ * failure, truncated or cancelled stream) becomes one InteractionEvent, published off the
+ * request path, plus the gateway metrics. Knows nothing about HTTP.
+ */
+export class InteractionService {
+  constructor(
+    private readonly executor: ChainExecutor,
+    private readonly events: InteractionEvents,
+    private readonly metrics: GatewayMetrics,
+    private readonly tokens: FeedbackTokenOptions,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Names the interaction and mints its feedback token; nothing runs yet. */
+  begin(assignment: Assignment, caller: Caller, request: InteractionRequest): Interaction {
+    const id = randomUUID();
+    const startedAt = this.clock.now();
+    const sub = subjectHash(caller.targetingKey, this.tokens.secret);
+    const feedbackToken = mintFeedbackToken(
+      {
+        interaction_id: id,
+        route: assignment.route,
+        variant: assignment.variant,
+        sub,
+        exp: Math.floor(startedAt / 1000) + this.tokens.ttlS,
+      },
+      this.tokens.secret,
+    );
+    return { id, assignment, caller, request, subjectHash: sub, feedbackToken, startedAt };
+  }
+
+  /** The whole answer; rejects with the chain's GatewayError (after recording it). */
+  async complete(interaction: Interaction, signal?: AbortSignal): Promise<ChainResult> {
+    let result: ChainResult;
+    try {
+      result = await this.executor.complete(
+        interaction.assignment.chain,
+        { messages: interaction.request.messages },
+        { signal },
+      );
+    } catch (err) {
+      this.failed(interaction, err);
+      throw err;
+    }
+    this.answered(interaction, result);
+    return result;
+  }
+
+  /** Text deltas; the interaction is recorded when `result` settles, however the stream ends. */
+  stream(interaction: Interaction, signal?: AbortSignal): ChainStream {
+    const stream = this.executor.stream(
+      interaction.assignment.chain,
+      { messages: interaction.request.messages },
+      { signal },
+    );
+    stream.result.then(
+      (result) => this.answered(interaction, result),
+      (err: unknown) => this.failed(interaction, err),
+    );
+    return stream;
+  }
+
+  private answered(interaction: Interaction, result: ChainResult): void {
+    const finishedAt = this.clock.now();
+    const event = this.event(interaction, finishedAt, 'ok', result, result.final_model);
+    event.output = result.response.text;
+    if (result.validation.schema) event.output_json = result.response.json;
+    this.record(interaction, finishedAt, event);
+  }
+
+  private failed(interaction: Interaction, err: unknown): void {
+    const finishedAt = this.clock.now();
+    const outcome: ChainOutcome =
+      err instanceof GatewayError
+        ? err.outcome
+        : { attempts: [], validation: NO_VALIDATION, usage: ZERO_USAGE, cost_usd: 0, final_model: null };
+    const status = err instanceof GatewayError && err.code === 'truncated' ? 'truncated' : 'error';
+    const event = this.event(interaction, finishedAt, status, outcome, outcome.final_model);
+    event.output = outcome.partial_output ?? null;
+    this.record(interaction, finishedAt, event);
+  }
+
+  private record(interaction: Interaction, finishedAt: number, event: InteractionEvent): void {
+    this.metrics.finished(
+      interaction.assignment.route,
+      interaction.request.stream,
+      (finishedAt - interaction.startedAt) / 1000,
+      event.attempts,
+      event.validation,
+    );
+    this.events.publish(event);
+  }
+
+  private event(
+    interaction: Interaction,
+    finishedAt: number,
+    status: InteractionEvent['status'],
+    outcome: Pick<ChainOutcome, 'attempts' | 'validation' | 'usage' | 'cost_usd'>,
+    finalModel: string | null,
+  ): InteractionEvent {
+    const { assignment, caller, request } = interaction;
+    const event: InteractionEvent = {
+      interaction_id: interaction.id,
+      route: assignment.route,
+      variant: assignment.variant,
+      variant_reason: assignment.reason.slice(0, 64),
+      subject_hash: interaction.subjectHash,
+      subject_generated: caller.subjectGenerated,
+      request: { messages: request.messages, stream: request.stream },
+      attempts: outcome.attempts,
+      final_model: finalModel,
+      status,
+      output: null,
+      validation: outcome.validation,
+      usage: outcome.usage,
+      cost_usd: outcome.cost_usd,
+      latency_ms: Math.max(0, finishedAt - interaction.startedAt),
+      started_at: new Date(interaction.startedAt).toISOString(),
+      finished_at: new Date(finishedAt).toISOString(),
+    };
+    if (request.input !== undefined) event.request.input = request.input;
+    if (assignment.flagKey !== undefined) event.flag_key = assignment.flagKey;
+    if (assignment.flagError !== undefined) event.flag_error = assignment.flagError;
+    if (caller.app !== undefined) event.app = caller.app;
+    if (caller.tenant !== undefined) event.tenant = caller.tenant;
+    if (caller.traceId !== undefined) event.trace_id = caller.traceId.slice(0, MAX_TRACE_ID);
+    return event;
+  }
+}

@@ -1,0 +1,38 @@
+import { Controller, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import { InvokeRequest } from '@flywheel/contracts';
+import { ZodBody } from '@flywheel/platform';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { callerRole } from '../auth/auth.hook';
+import { answerHeaders, answerMeta, routedHeaders } from '../http/answer-headers';
+import { callerFrom } from '../http/caller';
+import { clientGone } from '../http/client-abort';
+import { InteractionService } from '../interactions/interaction.service';
+import { invokeResponse, InvokeService } from './invoke.service';
+
+const body = new ZodBody(InvokeRequest);
+
+/** `POST /v1/routes/{route}/invoke`: parse, read the caller, delegate. */
+@Controller('v1/routes')
+export class InvokeController {
+  constructor(
+    @Inject(InvokeService) private readonly invoke: InvokeService,
+    @Inject(InteractionService) private readonly interactions: InteractionService,
+  ) {}
+
+  @Post(':route/invoke')
+  @HttpCode(200)
+  async run(
+    @Param('route') route: string,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const request = body.transform(req.body);
+    const caller = callerFrom(req.headers, request.user, callerRole(req));
+    const interaction = await this.invoke.begin(route, request, caller);
+    void reply.headers(routedHeaders(interaction));
+    const result = await this.interactions.complete(interaction, clientGone(reply.raw));
+    void reply
+      .headers(answerHeaders(answerMeta(interaction, result.final_model)))
+      .send(invokeResponse(interaction, result));
+  }
+}

@@ -1,0 +1,19 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { InteractionService } from '../interactions/interaction.service';
+import { InvokeController } from './invoke.controller';
+import { InvokeService } from './invoke.service';
+
+/** `POST /v1/routes/{route}/invoke`; its services come ready-made from the composition root. */
+@Module({})
+export class InvokeModule {
+  static forRoot(options: { invoke: InvokeService; interactions: InteractionService }): DynamicModule {
+    return {
+      module: InvokeModule,
+      controllers: [InvokeController],
+      providers: [
+        { provide: InvokeService, useValue: options.invoke },
+        { provide: InteractionService, useValue: options.interactions },
+      ],
+    };
+  }
+}

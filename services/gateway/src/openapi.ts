@@ -1,0 +1,65 @@
+import { ErrorBody } from '@flywheel/contracts';
+import {
+  ChatCompletionRequest,
+  ChatCompletionResponse,
+  InvokeRequest,
+  InvokeResponse,
+} from '@flywheel/contracts';
+import { buildOpenApi } from '@flywheel/platform';
+
+const errors = {
+  400: { description: 'invalid request (field paths in details.issues)', schema: ErrorBody },
+  401: { description: 'missing or unknown API key', schema: ErrorBody },
+  403: { description: 'x-flywheel-variant without the admin token', schema: ErrorBody },
+  404: { description: 'unknown route or model', schema: ErrorBody },
+  413: { description: 'body over the size limit', schema: ErrorBody },
+  499: { description: 'the client went away (cancelled)', schema: ErrorBody },
+  502: {
+    description: 'upstream_unavailable, or structured_output_invalid (details.errors)',
+    schema: ErrorBody,
+  },
+  504: { description: 'deadline_exceeded', schema: ErrorBody },
+};
+
+/** The gateway's OpenAPI document, generated from the contracts' zod schemas. */
+export function gatewayOpenApi() {
+  return buildOpenApi(
+    {
+      title: 'Flywheel gateway',
+      version: '1',
+      description:
+        'OpenAI-compatible chat completions with flag-driven route variants, fallback chains and validated ' +
+        'structured output. Answers carry x-flywheel-interaction-id, x-flywheel-feedback-token, ' +
+        'x-flywheel-variant and x-flywheel-model headers. Optional request headers: x-flywheel-user ' +
+        '(targeting key), x-flywheel-app, x-flywheel-tenant, x-flywheel-ctx-<name> (flag context), ' +
+        'x-flywheel-variant (admin only), traceparent.',
+    },
+    [
+      {
+        method: 'post',
+        path: '/v1/chat/completions',
+        summary: 'OpenAI Chat Completions; model "route:<name>" or a model id',
+        auth: true,
+        request: ChatCompletionRequest,
+        responses: {
+          200: {
+            description:
+              'the answer; with stream: true, text/event-stream of chat.completion.chunk events ' +
+              '(the first carries `flywheel`) ending with data: [DONE], or with data: {"error": …} when ' +
+              'the stream broke after its first token',
+            schema: ChatCompletionResponse,
+          },
+          ...errors,
+        },
+      },
+      {
+        method: 'post',
+        path: '/v1/routes/{route}/invoke',
+        summary: 'Runs a route with its prompt template filled from input (or with messages)',
+        auth: true,
+        request: InvokeRequest,
+        responses: { 200: { description: 'the answer', schema: InvokeResponse }, ...errors },
+      },
+    ],
+  );
+}

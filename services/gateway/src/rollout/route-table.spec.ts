@@ -1,0 +1,73 @@
+import { ConfigError, ManualClock } from '@flywheel/platform';
+import { ChainExecutor } from '../fallback/chain-executor';
+import { ModelCatalog } from '../fallback/model-catalog';
+import { ProviderRegistry } from '../providers/provider-registry';
+import { Backoff } from '../resilience/backoff';
+import { CircuitBreakers } from '../resilience/circuit-breakers';
+import { SchemaValidator } from '../structured/schema-validator';
+import { RouteTable } from './route-table';
+
+const providers = { p: { kind: 'openai' as const, api_key_env: 'K', timeout_ms: 1000 } };
+const models = { m: { provider: 'p', model: 'm', price: { input_per_mtok: 0, output_per_mtok: 0 } } };
+const executor = () => {
+  const clock = new ManualClock(0);
+  const registry = new ProviderRegistry(providers, { env: {}, clock });
+  return new ChainExecutor({
+    catalog: new ModelCatalog({ providers, models }, registry),
+    breakers: new CircuitBreakers(),
+    backoff: new Backoff({ baseMs: 1, maxMs: 1, retryAfterCapMs: 1 }, { next: () => 0 }),
+    validator: new SchemaValidator(),
+    clock,
+    sleeper: { sleep: () => Promise.resolve() },
+  });
+};
+
+describe('RouteTable', () => {
+  it('stops boot naming every variant that cannot be prepared', () => {
+    let error: unknown;
+    try {
+      new RouteTable(
+        {
+          models,
+          routes: {
+            good: {
+              flag: 'g',
+              default_variant: 'a',
+              variants: { a: { chain: ['m'], allow_client_system: false } },
+            },
+            bad: {
+              flag: 'b',
+              default_variant: 'a',
+              variants: {
+                a: { chain: ['m', 'ghost'], allow_client_system: false },
+                b: { chain: ['m'], allow_client_system: false, output_schema: { type: 'no-such-type' } },
+              },
+            },
+          },
+        },
+        executor(),
+        'test.yaml',
+      );
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    expect(message).toMatch(/test\.yaml/);
+    expect(message).toMatch(/routes\.bad\.variants\.a: unknown model "ghost"/);
+    expect(message).toMatch(/routes\.bad\.variants\.b: /);
+    expect(message).not.toMatch(/routes\.good/);
+  });
+
+  it('resolves routes and direct one-model chains, sharing the chain when the client sets nothing', () => {
+    const table = new RouteTable({ models, routes: {} }, executor());
+    expect(table.route('nope')).toBeUndefined();
+    expect(table.directChain('ghost', {})).toBeUndefined();
+    expect(table.directChain('m', {})).toBe(table.directChain('m', {}));
+    expect(table.directChain('m', { temperature: 0.2, max_tokens: 5 })).toEqual({
+      chain: ['m'],
+      temperature: 0.2,
+      max_tokens: 5,
+    });
+  });
+});

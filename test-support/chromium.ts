@@ -1,0 +1,56 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { type Browser, chromium, type LaunchOptions } from 'playwright-core';
+
+/** Debian's Chromium (`apt-get install chromium`): the only browser the tests drive. */
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+/** Quiet, headless, no background traffic, no first-run UI; no sandbox (tests run as root). */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-gpu',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+];
+
+const INSTALL_HINT = 'install chromium: apt-get install chromium';
+
+/**
+ * The Chromium executable. When it is missing and we run as root, installs Debian's package
+ * with apt-get (under a lock, so parallel test workers do not race for dpkg); otherwise throws
+ * with the command to run. Never skips: a browser test without a browser fails.
+ */
+export function chromiumPath(): string {
+  if (existsSync(CHROMIUM_PATH)) return CHROMIUM_PATH;
+  if (process.getuid?.() !== 0) {
+    throw new Error(`Chromium not found at ${CHROMIUM_PATH}: ${INSTALL_HINT} (as root)`);
+  }
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const apt = (...args: string[]) =>
+    execFileSync('flock', ['/tmp/flywheel-apt.lock', 'apt-get', ...args], { stdio: 'inherit', env });
+  try {
+    try {
+      apt('install', '-y', '--no-install-recommends', 'chromium');
+    } catch {
+      apt('update'); // a fresh machine has no package lists yet
+      apt('install', '-y', '--no-install-recommends', 'chromium');
+    }
+  } catch (err) {
+    throw new Error(`could not install Chromium with apt-get (${(err as Error).message}): ${INSTALL_HINT}`);
+  }
+  if (!existsSync(CHROMIUM_PATH))
+    throw new Error(`apt-get finished but ${CHROMIUM_PATH} is missing: ${INSTALL_HINT}`);
+  return CHROMIUM_PATH;
+}
+
+/** Launches headless Chromium through playwright-core (which never downloads a browser itself). */
+export async function launchChromium(options: LaunchOptions = {}): Promise<Browser> {
+  return chromium.launch({
+    headless: true,
+    ...options,
+    executablePath: chromiumPath(),
+    args: [...CHROMIUM_ARGS, ...(options.args ?? [])],
+  });
+}
