@@ -1,24 +1,64 @@
-import { start } from './start';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { start, type Started } from './start';
 
+/** `npm start` on embedded defaults: the simulator, the gateway and the feedback service in one process. */
 describe('flywheel start', () => {
-  it('serves the simulator when no provider keys are set and says what it started', async () => {
-    const lines: string[] = [];
-    const running = await start({ env: { SIM_PORT: '0' }, log: (l) => lines.push(l) });
-    try {
-      const sim = running.components.find((c) => c.name.startsWith('upstream simulator'));
-      expect(sim).toBeDefined();
-      const res = await fetch(`${sim!.url}/healthz`);
-      expect(res.status).toBe(200);
-      expect(lines.join('\n')).toContain(sim!.url);
-      expect(lines.join('\n')).toMatch(/simulator stands in for the providers/);
-    } finally {
-      await running.stop();
-    }
+  let running: Started;
+  let dataDir: string;
+  const lines: string[] = [];
+  const url = (prefix: string) => running.components.find((c) => c.name.startsWith(prefix))!.url;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'flywheel-start-'));
+    running = await start({
+      env: { SIM_PORT: '0', GATEWAY_PORT: '0', FEEDBACK_PORT: '0', FLYWHEEL_DATA_DIR: dataDir },
+      log: (l) => lines.push(l),
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await running?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('does not start the simulator when a provider key is set', async () => {
-    const running = await start({ env: { OPENAI_API_KEY: 'sk-test' }, log: () => undefined });
-    expect(running.components).toEqual([]);
-    await running.stop();
+  it('prints every URL, the generated dev key and admin token, and which backends are embedded', () => {
+    const banner = lines.join('\n');
+    for (const c of running.components) expect(banner).toContain(c.url);
+    expect(banner).toContain(running.secrets.apiKey);
+    expect(banner).toContain(running.secrets.adminToken);
+    expect(banner).toMatch(/event bus: embedded/);
+    expect(banner).toMatch(/simulator stands in for the providers/);
+  });
+
+  it('closes the loop from a gateway answer to an accepted vote', async () => {
+    const res = await fetch(`${url('gateway')}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${running.secrets.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'route:demo-chat',
+        user: 'u-1',
+        messages: [{ role: 'user', content: 'Hi' }],
+      }),
+    });
+    expect(res.status).toBe(200);
+    const interactionId = res.headers.get('x-flywheel-interaction-id')!;
+    const token = res.headers.get('x-flywheel-feedback-token')!;
+    expect(interactionId).toBeTruthy();
+    const vote = await fetch(`${url('feedback service')}/v1/feedback`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ interaction_id: interactionId, token, rating: 'down', reasons: ['incorrect'] }),
+    });
+    expect(vote.status).toBe(202);
+    const demo = await fetch(url('demo chat'));
+    expect(demo.status).toBe(200);
+    expect(await demo.text()).toMatch(/<html/i);
+  });
+
+  it('serves the widget bundle', async () => {
+    const res = await fetch(url('widget script'));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/javascript/);
   });
 });

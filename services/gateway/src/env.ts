@@ -21,6 +21,8 @@ export const GatewayEnvSchema = z.object({
   FLYWHEEL_DATA_DIR: z.string().optional(),
   /** the event spool; default `$FLYWHEEL_DATA_DIR/spool/gateway` (one per process) */
   GATEWAY_SPOOL_DIR: z.string().optional(),
+  /** browser origins allowed to call the gateway (CORS); empty by default */
+  GATEWAY_CORS_ORIGINS: commaList.default([]),
   /** request bodies above this many bytes are refused with 413 */
   GATEWAY_BODY_LIMIT_BYTES: z.coerce
     .number()
@@ -42,6 +44,7 @@ export interface GatewayEnv {
   dataDir?: string;
   spoolDir?: string;
   bodyLimitBytes: number;
+  corsOrigins: readonly string[];
 }
 
 /**
@@ -70,5 +73,6 @@ export function parseGatewayEnv(env: NodeJS.ProcessEnv = process.env): GatewayEn
     dataDir: e.FLYWHEEL_DATA_DIR,
     spoolDir: e.GATEWAY_SPOOL_DIR,
     bodyLimitBytes: e.GATEWAY_BODY_LIMIT_BYTES,
+    corsOrigins: e.GATEWAY_CORS_ORIGINS,
   };
 }

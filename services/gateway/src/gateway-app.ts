@@ -17,6 +17,7 @@ import {
 } from '@flywheel/platform';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ApiKeys } from './auth/api-keys';
+import { corsHook } from './http/cors.hook';
 import { authHook } from './auth/auth.hook';
 import { ChatModule } from './chat/chat.module';
 import { ChatService } from './chat/chat.service';
@@ -160,6 +161,7 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
     app
       .getHttpAdapter()
       .getInstance()
+      .addHook('onRequest', corsHook(env.corsOrigins))
       .addHook('onRequest', authHook(new ApiKeys(env.apiKeys, env.adminToken)));
 
     const connections = trackConnections(app.getHttpServer());

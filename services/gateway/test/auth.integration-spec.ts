@@ -3,6 +3,7 @@ import {
   ADMIN_TOKEN,
   API_KEY,
   BODY_LIMIT,
+  CORS_ORIGIN,
   type ErrorJson,
   OTHER_KEY,
   post,
@@ -215,5 +216,41 @@ describe('malformed requests', () => {
     const xml = await post(chatUrl, '<model/>', { 'content-type': 'application/xml' });
     expect(xml.status).toBe(415);
     expect((await errorOf(xml)).type).toBe('unsupported_media_type');
+  });
+});
+
+describe('CORS for allowlisted browser origins', () => {
+  it('answers an allowed preflight and exposes the x-flywheel headers to the allowed origin', async () => {
+    const pre = await fetch(chatUrl, {
+      method: 'OPTIONS',
+      headers: {
+        origin: CORS_ORIGIN,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type',
+      },
+    });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get('access-control-allow-origin')).toBe(CORS_ORIGIN);
+    expect(pre.headers.get('access-control-allow-headers')).toMatch(/authorization/);
+    const res = await post(chatUrl, chat, { origin: CORS_ORIGIN });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe(CORS_ORIGIN);
+    expect(res.headers.get('access-control-expose-headers')).toMatch(/x-flywheel-feedback-token/);
+  });
+
+  it('gives other origins no CORS headers, and still requires a key', async () => {
+    const pre = await fetch(chatUrl, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://evil.test', 'access-control-request-method': 'POST' },
+    });
+    expect(pre.headers.get('access-control-allow-origin')).toBeNull();
+    const res = await post(chatUrl, chat, { origin: 'http://evil.test' });
+    expect(res.headers.get('access-control-allow-origin')).toBeNull();
+    const noKey = await fetch(chatUrl, {
+      method: 'POST',
+      headers: { origin: CORS_ORIGIN, 'content-type': 'application/json' },
+      body: JSON.stringify(chat),
+    });
+    expect(noKey.status).toBe(401);
   });
 });

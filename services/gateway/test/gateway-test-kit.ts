@@ -21,6 +21,7 @@ export const OTHER_KEY = 'test-key-4567';
 export const ADMIN_TOKEN = 'test-admin-token-89ab';
 export const SECRET = 'gateway-test-secret-0123456789abcdef';
 export const BODY_LIMIT = 64 * 1024;
+export const CORS_ORIGIN = 'http://demo.allowed.test:8081';
 
 const FIXTURES = join(__dirname, 'fixtures');
 
@@ -56,6 +57,7 @@ export async function startGateway(options: Partial<GatewayAppOptions> = {}): Pr
     KAFKA_BROKERS: brokers,
     FLYWHEEL_DATA_DIR: dir,
     GATEWAY_BODY_LIMIT_BYTES: String(BODY_LIMIT),
+    GATEWAY_CORS_ORIGINS: CORS_ORIGIN,
   });
   const gateway = await createGatewayApp({
     env,
