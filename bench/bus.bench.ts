@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { Topics, type FeedbackEvent } from '@flywheel/contracts';
 import { startKafka } from '../infra/local';
 import { KafkaEventBus } from '../services/platform/src/bus/kafka-bus';
+import { pct, round } from './lib/stats';
 
 const EVENTS = Number(process.env.BENCH_BUS_EVENTS ?? 50_000);
 const CONCURRENCY = Number(process.env.BENCH_BUS_CONCURRENCY ?? 256);
@@ -34,9 +35,6 @@ function event(id: string): FeedbackEvent {
     created_at: new Date().toISOString(),
   };
 }
-
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
 
 async function main(): Promise<void> {
   const broker = process.env.KAFKA_BROKERS ? null : await startKafka();
