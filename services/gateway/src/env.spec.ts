@@ -17,7 +17,15 @@ describe('parseGatewayEnv', () => {
       dataDir: undefined,
       spoolDir: undefined,
       bodyLimitBytes: 1024 * 1024,
+      corsOrigins: [],
     });
+    expect(
+      parseGatewayEnv({
+        FLYWHEEL_FEEDBACK_SECRET: SECRET,
+        FLYWHEEL_ADMIN_TOKEN: 't',
+        GATEWAY_CORS_ORIGINS: 'http://a:1, http://b:2',
+      }).corsOrigins,
+    ).toEqual(['http://a:1', 'http://b:2']);
   });
 
   it('requires a feedback secret of at least 32 bytes, naming the variable but not its value', () => {
