@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
@@ -95,11 +94,8 @@ export async function createFeedbackApp(options: FeedbackAppOptions): Promise<Fe
       options.bus ??
       (await createEventBus(
         { KAFKA_BROKERS: env.kafkaBrokers, FLYWHEEL_DATA_DIR: env.dataDir },
-        {
-          source: SERVICE,
-          registry,
-          spoolDir: env.spoolDir ?? join(env.dataDir ?? '.flywheel', 'spool', SERVICE),
-        },
+        // createEventBus defaults the spool to $FLYWHEEL_DATA_DIR/spool/<source>
+        { source: SERVICE, registry, spoolDir: env.spoolDir },
       ));
     if (!options.bus) owned.push(bus);
 

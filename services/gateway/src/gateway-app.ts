@@ -1,6 +1,5 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { join } from 'node:path';
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
@@ -127,11 +126,8 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
       options.bus ??
       (await createEventBus(
         { KAFKA_BROKERS: env.kafkaBrokers, FLYWHEEL_DATA_DIR: env.dataDir },
-        {
-          source: SERVICE,
-          registry,
-          spoolDir: env.spoolDir ?? join(env.dataDir ?? '.flywheel', 'spool', SERVICE),
-        },
+        // createEventBus defaults the spool to $FLYWHEEL_DATA_DIR/spool/<source>
+        { source: SERVICE, registry, spoolDir: env.spoolDir },
       ));
     if (!options.bus) owned.push(bus);
 
