@@ -4,3 +4,4 @@ export * from './catalog';
 export * from './http';
 export * from './json-schema';
 export * from './gateway';
+export * from './curator';
