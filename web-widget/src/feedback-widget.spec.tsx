@@ -1,7 +1,7 @@
 import { act, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { FeedbackWidget, type FeedbackWidgetProps } from './feedback-widget';
-import { createOutbox } from './outbox';
+import { createOutbox, type Outbox } from './outbox';
 import { QUEUE_STORAGE_KEY } from './queue';
 import {
   accepted,
@@ -31,6 +31,7 @@ function setup(props: Partial<FeedbackWidgetProps> = {}, replies: Reply[] = []) 
     />
   );
   const view = render(widget());
+  const down = () => screen.getByRole('button', { name: 'Not helpful' });
   return {
     ...service,
     storage,
@@ -39,14 +40,30 @@ function setup(props: Partial<FeedbackWidgetProps> = {}, replies: Reply[] = []) 
     view,
     widget,
     up: () => screen.getByRole('button', { name: 'Helpful' }),
-    down: () => screen.getByRole('button', { name: 'Not helpful' }),
+    down,
+    /** Thumbs-down, then these reason chips: chosen, nothing sent yet. */
+    chooseDown: async (...reasons: string[]) => {
+      await user.click(down());
+      for (const name of reasons) await user.click(screen.getByRole('button', { name }));
+      expect(service.requests).toEqual([]);
+    },
     status: () => screen.getByRole('status'),
     root: () => view.container.querySelector('.fw-root') as HTMLElement,
     bodies: () => service.requests.map((r) => r.body),
   };
 }
 
+const BARE_DOWN = { interaction_id: 'int-1', token: 'tok-1', rating: 'down' };
+const UP = { interaction_id: 'int-1', token: 'tok-1', rating: 'up' };
+
 const pressed = (el: HTMLElement) => el.getAttribute('aria-pressed');
+/** What the browser does when the user navigates away or closes the tab. */
+const hidePage = () => act(() => void window.dispatchEvent(new Event('pagehide')));
+/** Hides the page and lets the outbox finish, to check what (else) goes out. */
+async function hidePageAndFlush(outbox: Outbox) {
+  hidePage();
+  await act(() => outbox.flush());
+}
 const details = () => screen.queryByRole('group', { name: 'What went wrong?' });
 
 afterEach(() => jest.restoreAllMocks());
@@ -75,24 +92,28 @@ describe('FeedbackWidget', () => {
         url: `${ENDPOINT}/v1/feedback`,
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: { interaction_id: 'int-1', token: 'tok-1', rating: 'up' },
+        body: UP,
       },
     ]);
   });
 
-  it('is fully usable with the keyboard: vote down, pick reasons, comment, correct, send', async () => {
+  it('is fully usable with the keyboard: vote down, pick reasons, comment, correct, send once', async () => {
     const t = setup();
     await t.user.tab();
     expect(document.activeElement).toBe(t.up());
     await t.user.tab();
     expect(document.activeElement).toBe(t.down());
     await t.user.keyboard('{Enter}');
+    // Chosen, not sent: the thumb shows the choice, the details open and take the focus.
     expect(pressed(t.down())).toBe('true');
+    expect(pressed(t.up())).toBe('false');
     expect(t.down().getAttribute('aria-expanded')).toBe('true');
     const chips = within(details() as HTMLElement);
-
-    await t.user.tab();
     expect(document.activeElement).toBe(chips.getByRole('button', { name: 'Incorrect' }));
+    expect(t.status().textContent).toBe('');
+    expect(t.root().dataset.status).toBe('idle');
+    expect(t.requests).toEqual([]);
+
     await t.user.keyboard(' ');
     await t.user.tab();
     await t.user.tab();
@@ -118,10 +139,10 @@ describe('FeedbackWidget', () => {
 
     expect(details()).toBeNull();
     expect(document.activeElement).toBe(t.down());
+    expect(pressed(t.down())).toBe('true');
     expect(t.status().textContent).toBe('Thanks for your feedback!');
-    await waitFor(() => expect(t.requests).toHaveLength(2));
+    await waitFor(() => expect(t.root().dataset.status).toBe('sent'));
     expect(t.bodies()).toEqual([
-      { interaction_id: 'int-1', token: 'tok-1', rating: 'down' },
       {
         interaction_id: 'int-1',
         token: 'tok-1',
@@ -141,35 +162,43 @@ describe('FeedbackWidget', () => {
     await t.user.click(unsafe);
     expect(pressed(unsafe)).toBe('false');
     await t.user.click(screen.getByRole('button', { name: 'Send feedback' }));
-    await waitFor(() => expect(t.requests).toHaveLength(2));
-    expect(t.bodies()[1]).toEqual({ interaction_id: 'int-1', token: 'tok-1', rating: 'down' });
+    await waitFor(() => expect(t.root().dataset.status).toBe('sent'));
+    expect(t.bodies()).toEqual([BARE_DOWN]);
   });
 
-  it('Escape closes the details, keeps the down vote and returns focus to the thumb', async () => {
+  it('Escape closes the details, sends the bare down vote once and returns focus to the thumb', async () => {
     const t = setup();
-    await t.user.click(t.down());
-    await t.user.click(screen.getByRole('button', { name: 'Other' }));
+    await t.chooseDown('Other');
     await t.user.keyboard('{Escape}');
     expect(details()).toBeNull();
     expect(document.activeElement).toBe(t.down());
     expect(t.down().getAttribute('aria-expanded')).toBe('false');
     expect(t.status().textContent).toBe('Thanks for your feedback!');
     await waitFor(() => expect(t.root().dataset.status).toBe('sent'));
-    expect(t.bodies()).toEqual([{ interaction_id: 'int-1', token: 'tok-1', rating: 'down' }]);
+    expect(pressed(t.down())).toBe('true');
+    expect(t.bodies()).toEqual([BARE_DOWN]);
   });
 
-  it('Skip closes the details without sending them; reopening keeps what was typed', async () => {
+  it('Skip sends the down vote without the details; reopening keeps what was typed, Send adds it', async () => {
     const t = setup();
     await t.user.click(t.down());
-    await t.user.type(screen.getByRole('textbox', { name: 'Comment (optional)' }), 'draft');
+    const comment = () => screen.getByRole('textbox', { name: 'Comment (optional)' }) as HTMLTextAreaElement;
+    await t.user.type(comment(), 'draft');
     await t.user.click(screen.getByRole('button', { name: 'Skip' }));
     expect(details()).toBeNull();
-    await t.user.click(t.down());
-    expect((screen.getByRole('textbox', { name: 'Comment (optional)' }) as HTMLTextAreaElement).value).toBe(
-      'draft',
-    );
+    expect(document.activeElement).toBe(t.down());
     await waitFor(() => expect(t.root().dataset.status).toBe('sent'));
-    expect(t.requests).toHaveLength(1);
+    expect(t.bodies()).toEqual([BARE_DOWN]);
+
+    // Reopening an already sent down vote holds nothing: Skip again sends nothing...
+    await t.user.click(t.down());
+    expect(comment().value).toBe('draft');
+    await t.user.click(screen.getByRole('button', { name: 'Skip' }));
+    await t.user.click(t.down());
+    // ...and Send adds the details as one more vote.
+    await t.user.click(screen.getByRole('button', { name: 'Send feedback' }));
+    await waitFor(() => expect(t.requests).toHaveLength(2));
+    expect(t.bodies()[1]).toEqual({ ...BARE_DOWN, comment: 'draft' });
   });
 
   it('is `sending` (already thanking the user) until the service answers', async () => {
@@ -190,18 +219,66 @@ describe('FeedbackWidget', () => {
     await waitFor(() => expect(root.dataset.status).toBe('sent'));
   });
 
-  it('lets the user change the vote; each change is a new POST', async () => {
+  it('lets the user change the vote; each change is one new POST', async () => {
     const t = setup();
     await t.user.click(t.up());
+    await waitFor(() => expect(t.requests).toHaveLength(1));
     await t.user.click(t.down());
     expect(pressed(t.up())).toBe('false');
     expect(pressed(t.down())).toBe('true');
-    await t.user.click(screen.getByRole('button', { name: 'Skip' }));
+    expect(t.status().textContent).toBe('');
+    await t.user.click(screen.getByRole('button', { name: 'Incorrect' }));
+    expect(t.requests).toHaveLength(1);
+    await t.user.click(screen.getByRole('button', { name: 'Send feedback' }));
     await t.user.click(t.up());
     expect(pressed(t.up())).toBe('true');
     expect(details()).toBeNull();
     await waitFor(() => expect(t.requests).toHaveLength(3));
-    expect(t.bodies().map((b) => b.rating)).toEqual(['up', 'down', 'up']);
+    await waitFor(() => expect(t.root().dataset.status).toBe('sent'));
+    expect(t.bodies()).toEqual([UP, { ...BARE_DOWN, reasons: ['incorrect'] }, UP]);
+  });
+
+  it('thumbs up while the down details are open drops the unsent down vote', async () => {
+    const t = setup();
+    await t.user.click(t.up());
+    await waitFor(() => expect(t.root().dataset.status).toBe('sent'));
+    await t.user.click(t.down());
+    await t.user.click(t.up());
+    expect(pressed(t.up())).toBe('true');
+    expect(pressed(t.down())).toBe('false');
+    expect(details()).toBeNull();
+    expect(t.status().textContent).toBe('Thanks for your feedback!');
+    // Leaving the page now must not send the dropped down vote either.
+    t.view.unmount();
+    await hidePageAndFlush(t.outbox);
+    expect(t.bodies()).toEqual([UP]);
+  });
+
+  it('a down vote chosen but not sent goes out bare, once, when the page is hidden', async () => {
+    const t = setup();
+    await t.chooseDown('Unsafe');
+    // pagehide: the request starts at once, without waiting for the outbox's lock.
+    hidePage();
+    expect(t.bodies()).toEqual([BARE_DOWN]);
+    await waitFor(() => expect(t.root().dataset.status).toBe('sent'));
+    expect(JSON.parse(t.storage.getItem(QUEUE_STORAGE_KEY) ?? '[]')).toEqual([]);
+
+    // Back from the back/forward cache, the form is still open: Send adds the details.
+    await t.user.click(screen.getByRole('button', { name: 'Send feedback' }));
+    await waitFor(() => expect(t.requests).toHaveLength(2));
+    expect(t.bodies()[1]).toEqual({ ...BARE_DOWN, reasons: ['unsafe'] });
+    await hidePageAndFlush(t.outbox);
+    expect(t.requests).toHaveLength(2);
+  });
+
+  it('a down vote chosen but not sent goes out bare, once, when the widget is removed', async () => {
+    const t = setup();
+    await t.user.click(t.down());
+    t.view.unmount();
+    await waitFor(() => expect(t.requests).toHaveLength(1));
+    expect(t.bodies()).toEqual([BARE_DOWN]);
+    await hidePageAndFlush(t.outbox);
+    expect(t.requests).toHaveLength(1);
   });
 
   it('pressing the already pressed thumb sends nothing new', async () => {
@@ -219,8 +296,8 @@ describe('FeedbackWidget', () => {
     expect(chips.map((c) => c.textContent)).toEqual(['Incorrect', 'Too long', 'made_up']);
     await t.user.click(screen.getByRole('button', { name: 'Too long' }));
     await t.user.click(screen.getByRole('button', { name: 'Send feedback' }));
-    await waitFor(() => expect(t.requests).toHaveLength(2));
-    expect(t.bodies()[1]?.reasons).toEqual(['too_long']);
+    await waitFor(() => expect(t.root().dataset.status).toBe('sent'));
+    expect(t.bodies()).toEqual([{ ...BARE_DOWN, reasons: ['too_long'] }]);
   });
 
   it('limits the comment to 2000 and the correction to 8000 characters', async () => {
@@ -263,6 +340,7 @@ describe('FeedbackWidget', () => {
     expect(screen.getByRole('textbox', { name: 'Was hätte sie sagen sollen?' })).toBeTruthy();
     await t.user.click(screen.getByRole('button', { name: 'Senden' }));
     expect(t.status().textContent).toBe('Danke!');
+    await waitFor(() => expect(t.requests).toHaveLength(1));
     expect(screen.getByRole('button', { name: 'Hilfreich' })).toBeTruthy();
     for (const english of ['Was this response helpful?', 'What went wrong?', 'Send feedback', 'Skip'])
       expect(screen.queryByText(english)).toBeNull();
@@ -293,8 +371,8 @@ describe('FeedbackWidget', () => {
     expect(root.getAttribute('onclick')).toBeNull();
     expect(screen.getAllByText(html, { exact: true }).length).toBeGreaterThanOrEqual(4);
     expect((window as { __pwned?: number }).__pwned).toBeUndefined();
-    await waitFor(() => expect(t.requests).toHaveLength(2));
-    expect(t.bodies()[1]).toMatchObject({ interaction_id: html, reasons: [html] });
+    await waitFor(() => expect(t.requests).toHaveLength(1));
+    expect(t.bodies()).toEqual([{ interaction_id: html, token: 'tok-1', rating: 'down', reasons: [html] }]);
   });
 
   it('says so when the service refuses the vote (401) and does not retry it', async () => {
@@ -320,8 +398,7 @@ describe('FeedbackWidget', () => {
   it('queues a vote made offline, survives a reload, and sends it exactly once when back online', async () => {
     const online = jest.spyOn(navigator, 'onLine', 'get').mockReturnValue(false);
     const t = setup();
-    await t.user.click(t.down());
-    await t.user.click(screen.getByRole('button', { name: 'Unsafe' }));
+    await t.chooseDown('Unsafe');
     await t.user.click(screen.getByRole('button', { name: 'Send feedback' }));
     await waitFor(() => expect(t.root().dataset.status).toBe('queued'));
     expect(t.status().textContent).toBe("Saved. It will be sent when you're back online.");
@@ -342,9 +419,7 @@ describe('FeedbackWidget', () => {
       window.dispatchEvent(new Event('online'));
     });
     await waitFor(() => expect(screen.getByRole('status').textContent).toBe('Thanks for your feedback!'));
-    expect(t.bodies()).toEqual([
-      { interaction_id: 'int-1', token: 'tok-1', rating: 'down', reasons: ['unsafe'] },
-    ]);
+    expect(t.bodies()).toEqual([{ ...BARE_DOWN, reasons: ['unsafe'] }]);
 
     again.unmount();
     render(t.widget());
@@ -374,6 +449,7 @@ describe('FeedbackWidget', () => {
       expect(init).toMatchObject({
         method: 'POST',
         credentials: 'omit',
+        keepalive: true,
         headers: { 'content-type': 'application/json' },
       });
       expect(JSON.parse(init.body as string)).toEqual({

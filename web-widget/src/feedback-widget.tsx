@@ -1,6 +1,7 @@
-import { useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { resolveReasons, resolveStrings, type ReasonOption, type StringOverrides } from './strings';
 import { widgetCss } from './styles';
+import type { FeedbackDetails } from './types';
 import { useFeedback, type UseFeedbackOptions } from './use-feedback';
 
 export interface FeedbackWidgetProps extends UseFeedbackOptions {
@@ -20,29 +21,36 @@ const thumb = (
   </svg>
 );
 
-/** Thumbs up/down for one LLM answer; a thumbs-down opens reason chips, a comment and a correction. */
+/** Thumbs up/down for one LLM answer. A thumbs-down opens reason chips, a comment and a correction
+ * and is sent once, with them, on Send (bare on Skip or Escape); see `useFeedback().hold`. */
 export function FeedbackWidget({ reasons, strings, className, unstyled, ...options }: FeedbackWidgetProps) {
-  const { rating, status, vote } = useFeedback(options);
+  const { rating, held, status, vote, hold } = useFeedback(options);
   const text = resolveStrings(strings);
   const chips = resolveReasons(reasons, text.reasonLabels);
   const [open, setOpen] = useState(false);
   const [picked, setPicked] = useState<string[]>([]);
   const downButton = useRef<HTMLButtonElement>(null);
+  const form = useRef<HTMLFormElement>(null);
   const id = useId();
+  /** What the thumbs show: the vote being filled in, else the latest vote. */
+  const shown = held ?? rating;
 
-  const close = () => {
+  // Opening the details moves focus to their first control.
+  useEffect(() => {
+    if (open) (form.current?.elements[0] as HTMLElement | undefined)?.focus();
+  }, [open]);
+
+  /** Closes the details; sends the down vote if it is still held, or if `details` were filled in. */
+  const close = (details?: FeedbackDetails) => {
+    if (held || details) vote('down', details);
     setOpen(false);
     downButton.current?.focus();
   };
   const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    vote('down', {
-      reasons: picked,
-      comment: `${form.get('comment')}`,
-      correction: `${form.get('correction')}`,
-    });
-    close();
+    // The form's only fields are its two textareas, `comment` and `correction`: strings.
+    const fields = Object.fromEntries(new FormData(event.currentTarget)) as FeedbackDetails;
+    close({ ...fields, reasons: picked });
   };
   const onKeyDown = (event: KeyboardEvent) => {
     if (event.key === 'Escape') close();
@@ -51,7 +59,7 @@ export function FeedbackWidget({ reasons, strings, className, unstyled, ...optio
     setPicked((p) => (p.includes(reason) ? p.filter((r) => r !== reason) : [...p, reason]));
 
   const message =
-    status === 'error' ? text.error : status === 'queued' ? text.queued : rating && !open ? text.thanks : '';
+    status === 'error' || status === 'queued' ? text[status] : rating && !open ? text.thanks : '';
 
   return (
     <div className={className ? `fw-root ${className}` : 'fw-root'} data-status={status}>
@@ -65,10 +73,12 @@ export function FeedbackWidget({ reasons, strings, className, unstyled, ...optio
           className="fw-thumb"
           aria-label={text.up}
           title={text.up}
-          aria-pressed={rating === 'up'}
+          aria-pressed={shown === 'up'}
           onClick={() => {
             setOpen(false);
-            if (rating !== 'up') vote('up');
+            // Already up: only drop a held down vote.
+            if (rating === 'up') hold();
+            else vote('up');
           }}
         >
           {thumb}
@@ -79,11 +89,12 @@ export function FeedbackWidget({ reasons, strings, className, unstyled, ...optio
           className="fw-thumb fw-down"
           aria-label={text.down}
           title={text.down}
-          aria-pressed={rating === 'down'}
+          aria-pressed={shown === 'down'}
           aria-expanded={open}
           aria-controls={`${id}f`}
           onClick={() => {
-            if (rating !== 'down') vote('down');
+            // Nothing is sent yet: the vote goes out once, with its details, when the form closes.
+            if (rating !== 'down') hold('down');
             setOpen(true);
           }}
         >
@@ -91,7 +102,14 @@ export function FeedbackWidget({ reasons, strings, className, unstyled, ...optio
         </button>
       </div>
       {/* Kept mounted while closed, so what the user typed survives closing and reopening. */}
-      <form className="fw-form" id={`${id}f`} hidden={!open} onSubmit={submit} onKeyDown={onKeyDown}>
+      <form
+        ref={form}
+        className="fw-form"
+        id={`${id}f`}
+        hidden={!open}
+        onSubmit={submit}
+        onKeyDown={onKeyDown}
+      >
         <div className="fw-chips" role="group" aria-labelledby={`${id}r`}>
           <span id={`${id}r`}>{text.reasonsLabel}</span>
           {chips.map((chip) => (
@@ -118,7 +136,7 @@ export function FeedbackWidget({ reasons, strings, className, unstyled, ...optio
           <button type="submit" className="fw-primary">
             {text.submit}
           </button>
-          <button type="button" onClick={close}>
+          <button type="button" onClick={() => close()}>
             {text.skip}
           </button>
         </div>

@@ -140,6 +140,33 @@ describe('outbox', () => {
     ]);
   });
 
+  it('sends a vote made as the page goes away at once, without waiting for the lock', async () => {
+    const t = setup();
+    const leaving = t.outbox.submit(ENDPOINT, vote('a', 'down'), true);
+    // Synchronously: a page being unloaded runs no later task (a lock grant is one).
+    expect(t.requests.map((r) => r.body)).toEqual([vote('a', 'down')]);
+    await leaving;
+    expect(t.stored()).toEqual([]);
+    expect(t.events.map((e) => e.status)).toEqual(['sending', 'sent']);
+
+    const normal = t.outbox.submit(ENDPOINT, vote('b', 'up'));
+    expect(t.requests).toHaveLength(1);
+    await normal;
+    expect(t.requests).toHaveLength(2);
+  });
+
+  it('keeps a vote made offline as the page goes away queued, and sends it once later', async () => {
+    const t = setup();
+    t.setOnline(false);
+    await t.outbox.submit(ENDPOINT, vote('a', 'down'), true);
+    expect(t.requests).toEqual([]);
+    expect(t.stored()).toHaveLength(1);
+    t.setOnline(true);
+    await Promise.all([t.make().flush(), t.outbox.flush()]);
+    expect(t.requests.map((r) => r.body)).toEqual([vote('a', 'down')]);
+    expect(t.stored()).toEqual([]);
+  });
+
   it('drops a vote the service refuses (401) and never sends it again', async () => {
     const t = setup({ replies: [failure(401, 'invalid_token')] });
     await t.outbox.submit(ENDPOINT, vote('a', 'up'));

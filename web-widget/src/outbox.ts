@@ -27,8 +27,9 @@ export interface OutboxOptions {
  * vote for the same interaction replaces a queued older one. Flushes never overlap: they hold a Web
  * Lock (across tabs) or, where the browser has none, a lock shared by the page's outboxes. */
 export interface Outbox {
-  /** Queues the vote and flushes. */
-  submit(endpoint: string, body: FeedbackBody): Promise<void>;
+  /** Queues the vote and flushes. `leaving`: the page is being hidden, so the request must start
+   * now: this flush does not wait for the lock (a repeated vote is harmless). */
+  submit(endpoint: string, body: FeedbackBody, leaving?: boolean): Promise<void>;
   /** Sends every queued vote; resolves when the queue is empty or delivery has to wait. */
   flush(): Promise<void>;
   /** Status changes of every vote. While anyone listens, going back online flushes. */
@@ -87,9 +88,12 @@ export function createOutbox(options: OutboxOptions = {}): Outbox {
   const onOnline = () => void flush();
 
   return {
-    submit(endpoint, body) {
+    submit(endpoint, body, leaving) {
       queue.put(endpoint, body);
-      return flush();
+      // Leaving: the lock would be granted after the page is gone, so drain without it; its first
+      // request starts synchronously and, being `keepalive`, outlives the page. Overlapping
+      // another flush can only send a vote twice, which the service ignores (identical re-vote).
+      return leaving ? drain() : flush();
     },
     flush,
     subscribe(listener) {
@@ -108,7 +112,7 @@ let pageLock: Promise<unknown> = Promise.resolve();
 
 /** Runs `fn` exclusively: across tabs with a Web Lock, else across this page's outboxes. */
 function withLock(fn: () => Promise<void>): Promise<void> {
-  const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+  const locks = globalThis.navigator?.locks;
   if (locks) return locks.request('flywheel-feedback-outbox', fn).then(() => undefined);
   const run = pageLock.then(fn);
   pageLock = run.catch(() => undefined);

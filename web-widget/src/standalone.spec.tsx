@@ -75,7 +75,7 @@ describe('script-tag build', () => {
     const el = widgetElement({ 'data-interaction-id': 'int-1', 'data-token': 'tok-1' });
     document.body.append(el);
     boot('https://feedback.example.com:8443/static/widget.js?v=3');
-    await userEvent.click(within(widgetIn(el) as HTMLElement).getByRole('button', { name: 'Not helpful' }));
+    await userEvent.click(within(widgetIn(el) as HTMLElement).getByRole('button', { name: 'Helpful' }));
     await waitFor(() => expect(fetch).toHaveBeenCalledTimes(1));
     expect(fetch.mock.calls[0]?.[0]).toBe('https://feedback.example.com:8443/v1/feedback');
   });
@@ -115,6 +115,8 @@ describe('script-tag build', () => {
     // Testing Library would still think the form is hidden: include hidden elements here.
     await userEvent.click(within(second).getByRole('button', { name: 'Send feedback', hidden: true }));
     expect(second.querySelector('.fw-status')?.textContent).toBe('Thanks for your feedback!');
+    // The first widget's form is still open: only the second one's down vote has gone out.
+    await waitFor(() => expect(sentBodies()).toEqual([{ interaction_id: 'b', token: 't', rating: 'down' }]));
 
     for (const el of [listEl, jsonEl]) expect(el.shadowRoot?.querySelector('img')).toBeNull();
     expect((window as { __pwned?: number }).__pwned).toBeUndefined();

@@ -69,7 +69,7 @@ export function resolveReasons(
   labels: Record<string, string>,
 ): { id: string; label: string }[] {
   return reasons.map((reason) => {
-    const { id, label } = typeof reason === 'string' ? { id: reason, label: undefined } : reason;
+    const { id, label } = typeof reason === 'string' ? { id: reason } : reason;
     return { id, label: label || labels[id] || id };
   });
 }

@@ -1,4 +1,10 @@
-import { accepted, failure, fakeFeedbackService, instantSleep } from './testing/fake-feedback-service';
+import {
+  accepted,
+  failure,
+  fakeFeedbackService,
+  instantSleep,
+  response,
+} from './testing/fake-feedback-service';
 import { deliver, retryAfterMs } from './transport';
 import type { FeedbackBody } from './types';
 
@@ -108,6 +114,34 @@ describe('deliver', () => {
     });
     expect(result.status).toBe('queued');
     expect(t.requests).toHaveLength(1);
+  });
+});
+
+describe('deliver keepalive', () => {
+  const flags = async (vote: FeedbackBody) => {
+    const seen: boolean[] = [];
+    await deliver('https://f.example', vote, {
+      fetch: async (_url, init) => {
+        seen.push(init.keepalive);
+        return response(accepted());
+      },
+      isOnline: () => true,
+    });
+    return seen;
+  };
+
+  it('sends with keepalive, so a vote sent as the page goes away outlives it', async () => {
+    expect(await flags(body)).toEqual([true]);
+  });
+
+  it('leaves keepalive off when the body could exceed the 64 KiB keepalive limit', async () => {
+    // The longest comment and correction in 3-byte characters: 30 KB, well under the limit.
+    const long = { ...body, comment: '€'.repeat(2000), correction: '€'.repeat(8000) };
+    expect(JSON.stringify(long).length).toBeLessThan(20_000);
+    expect(await flags(long)).toEqual([true]);
+    // Control characters take 6 characters each in JSON: 48,000 for the longest correction.
+    const escaped = { ...body, correction: '\u0001'.repeat(8000) };
+    expect(await flags(escaped)).toEqual([false]);
   });
 });
 

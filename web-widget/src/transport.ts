@@ -9,6 +9,9 @@ export type FetchLike = (
     body: string;
     credentials: 'omit';
     signal?: AbortSignal;
+    /** Lets a vote sent as the page goes away outlive it; false only for bodies that could
+     * exceed the browser's 64 KiB keepalive limit. */
+    keepalive: boolean;
   },
 ) => Promise<ResponseLike>;
 
@@ -61,6 +64,7 @@ export async function deliver(
   const { attempts = 4, baseDelayMs = 500, maxDelayMs = 30_000, sleep = realSleep } = options.retry ?? {};
   const { isOnline = browserOnline, stillWanted = () => true } = options;
   const url = endpoint.replace(/\/+$/, '') + '/v1/feedback';
+  const payload = JSON.stringify(body);
   for (let attempt = 1; ; attempt++) {
     if (!isOnline()) return { status: 'queued', error: {} };
     let error: DeliveryError = {};
@@ -69,8 +73,10 @@ export async function deliver(
       const res = await options.fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
+        body: payload,
         credentials: 'omit',
+        // UTF-8 takes at most 3 bytes per UTF-16 unit: 20,000 units stay under 64 KiB.
+        keepalive: payload.length < 20_000,
         // A stalled connection must not hold the queue (and its lock) for minutes.
         signal: AbortSignal.timeout?.(REQUEST_TIMEOUT_MS),
       });
@@ -100,8 +106,6 @@ export function retryAfterMs(header: string | null, now = Date.now()): number | 
 
 /** `value[key]` of a parsed JSON body when it is a string; the server's body is data, never trusted. */
 function text(value: unknown, ...path: string[]): string | undefined {
-  for (const key of path) {
-    value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
-  }
+  for (const key of path) value = (value as Record<string, unknown> | null | undefined)?.[key];
   return typeof value === 'string' ? value : undefined;
 }

@@ -1,4 +1,4 @@
-import { render, screen, waitFor } from '@testing-library/react';
+import { act, render, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { createOutbox, type Outbox } from './outbox';
 import { fakeFeedbackService, memoryStorage } from './testing/fake-feedback-service';
@@ -18,11 +18,11 @@ function CustomFeedback(props: UseFeedbackOptions) {
   );
 }
 
-function setup() {
+function setup(Ui: (props: UseFeedbackOptions) => React.JSX.Element = CustomFeedback) {
   const service = fakeFeedbackService();
   const outbox: Outbox = createOutbox({ fetch: service.fetch, storage: memoryStorage() });
   const props = { interactionId: 'int-1', token: 'tok-1', endpoint: 'https://f.example', outbox };
-  const view = render(<CustomFeedback {...props} />);
+  const view = render(<Ui {...props} />);
   return { ...service, props, view, state: () => screen.getByRole('status').textContent };
 }
 
@@ -46,6 +46,55 @@ describe('useFeedback', () => {
     await userEvent.click(screen.getByRole('button', { name: 'yes' }));
     await waitFor(() => expect(t.state()).toBe('up/sent'));
     expect(t.requests.map((r) => r.body.interaction_id)).toEqual(['int-1', 'int-2']);
+  });
+});
+
+/** A custom UI that holds a down vote while asking for one reason. */
+function HoldingFeedback(props: UseFeedbackOptions) {
+  const { rating, held, status, vote, hold } = useFeedback(props);
+  return (
+    <div>
+      <button onClick={() => hold('down')}>no</button>
+      <button onClick={() => vote('down', { reasons: ['unsafe'] })}>unsafe</button>
+      <button onClick={() => hold()}>never mind</button>
+      <output>{`${rating ?? 'none'}/${held ?? 'none'}/${status}`}</output>
+    </div>
+  );
+}
+
+describe('useFeedback hold', () => {
+  it('holds a rating without sending it; vote sends it once, with its details', async () => {
+    const t = setup(HoldingFeedback);
+    await userEvent.click(screen.getByRole('button', { name: 'no' }));
+    expect(t.state()).toBe('none/down/idle');
+    await userEvent.click(screen.getByRole('button', { name: 'unsafe' }));
+    await waitFor(() => expect(t.state()).toBe('down/none/sent'));
+    t.view.unmount();
+    dispatchEvent(new Event('pagehide'));
+    await t.props.outbox.flush();
+    expect(t.requests.map((r) => r.body)).toEqual([
+      { interaction_id: 'int-1', token: 'tok-1', rating: 'down', reasons: ['unsafe'] },
+    ]);
+  });
+
+  it('hold() drops the held rating: nothing is sent on pagehide or unmount', async () => {
+    const t = setup(HoldingFeedback);
+    await userEvent.click(screen.getByRole('button', { name: 'no' }));
+    await userEvent.click(screen.getByRole('button', { name: 'never mind' }));
+    expect(t.state()).toBe('none/none/idle');
+    act(() => void dispatchEvent(new Event('pagehide')));
+    t.view.unmount();
+    await t.props.outbox.flush();
+    expect(t.requests).toEqual([]);
+  });
+
+  it('sends a held rating bare when the interaction changes, for the old interaction', async () => {
+    const t = setup(HoldingFeedback);
+    await userEvent.click(screen.getByRole('button', { name: 'no' }));
+    t.view.rerender(<HoldingFeedback {...t.props} interactionId="int-2" token="tok-2" />);
+    await waitFor(() => expect(t.requests).toHaveLength(1));
+    expect(t.requests[0]?.body).toEqual({ interaction_id: 'int-1', token: 'tok-1', rating: 'down' });
+    expect(t.state()).toBe('none/none/idle');
   });
 });
 

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { defaultOutbox, type Outbox, type VoteStatus } from './outbox';
 import type { DeliveryError, FeedbackBody, FeedbackDetails, Rating } from './types';
 
@@ -19,8 +19,14 @@ export interface FeedbackState {
   status: VoteStatus;
   /** Set when `status` is `error`. */
   error?: DeliveryError;
-  /** Votes (or re-votes: the latest vote replaces the previous one server-side). */
+  /** The rating chosen with `hold` and not sent yet. */
+  held?: Rating;
+  /** Votes (or re-votes: the latest vote replaces the previous one server-side). Ends any hold. */
   vote(rating: Rating, details?: FeedbackDetails): void;
+  /** Chooses a rating without sending it, while the user adds details; `vote` then sends it once,
+   * with them. A held rating is sent bare if the page is hidden (`pagehide`) or the component
+   * unmounts first. `hold()` drops it unsent. */
+  hold(rating?: Rating): void;
 }
 
 interface State {
@@ -28,6 +34,7 @@ interface State {
   rating: Rating | null;
   status: VoteStatus;
   error?: DeliveryError;
+  held?: Rating;
 }
 
 /** State and actions of one interaction's vote, for custom feedback UIs. */
@@ -39,32 +46,41 @@ export function useFeedback({
 }: UseFeedbackOptions): FeedbackState {
   const initial = (): State => {
     const queued = outbox.queued(interactionId);
-    return queued
-      ? { interactionId, rating: queued.body.rating, status: 'queued' }
-      : { interactionId, rating: null, status: 'idle' };
+    return { interactionId, rating: queued?.body.rating ?? null, status: queued ? 'queued' : 'idle' };
   };
   const [state, setState] = useState(initial);
   let current = state;
   if (state.interactionId !== interactionId) setState((current = initial()));
 
+  /** Sends the held rating bare; `leaving`: the page is being hidden. */
+  const release = useRef<((leaving?: boolean) => void) | undefined>(undefined);
+  // Plain functions, not useCallback: every byte counts against the bundle budget, and nothing
+  // here depends on their identity (the effect below reaches the held vote through a ref).
+  const vote = (rating: Rating, details?: FeedbackDetails, leaving?: boolean) => {
+    release.current = undefined;
+    setState({ interactionId, rating, status: 'sending' });
+    void outbox.submit(endpoint, feedbackBody(interactionId, token, rating, details), leaving);
+  };
+  const hold = (rating?: Rating) => {
+    release.current = rating && ((leaving) => vote(rating, {}, leaving));
+    setState((s) => ({ ...s, held: rating }));
+  };
   useEffect(() => {
     const unsubscribe = outbox.subscribe((event) => {
       if (event.interactionId === interactionId)
         setState((s) => ({ ...s, status: event.status, error: event.error }));
     });
+    const leave = () => release.current?.(true);
+    addEventListener('pagehide', leave);
     void outbox.flush();
-    return unsubscribe;
+    return () => {
+      unsubscribe();
+      removeEventListener('pagehide', leave);
+      release.current?.(); // unmounted, or another interaction: a held vote still counts
+    };
   }, [outbox, interactionId]);
 
-  const vote = useCallback(
-    (rating: Rating, details?: FeedbackDetails) => {
-      setState({ interactionId, rating, status: 'sending' });
-      void outbox.submit(endpoint, feedbackBody(interactionId, token, rating, details));
-    },
-    [outbox, endpoint, interactionId, token],
-  );
-
-  return { ...current, vote };
+  return { ...current, vote, hold };
 }
 
 /** The request body: empty fields left out, text trimmed and cut to the service's limits. */

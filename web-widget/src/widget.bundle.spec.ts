@@ -70,7 +70,9 @@ describe('dist/widget.js', () => {
     await eventually(() => expect($('.fw-down')?.getAttribute('aria-pressed')).toBe('true'));
     expect($('.fw-down')?.getAttribute('aria-expanded')).toBe('true');
     expect($('form')?.hidden).toBe(false);
-    await eventually(() => expect(p.requests).toHaveLength(1));
+    // Focus moves into the details; nothing is sent before Send.
+    await eventually(() => expect(shadow.activeElement?.textContent).toBe('Incorrect'));
+    expect(p.requests).toEqual([]);
 
     const chips = [...(shadow?.querySelectorAll('.fw-chip') ?? [])];
     expect(chips.map((c) => c.textContent)).toEqual([
@@ -85,12 +87,8 @@ describe('dist/widget.js', () => {
     ($('textarea[name=comment]') as HTMLTextAreaElement).value = 'Should be a table';
     p.click($('.fw-primary'));
 
-    await eventually(() => expect(p.requests).toHaveLength(2));
+    await eventually(() => expect(p.requests).toHaveLength(1));
     expect(p.requests).toEqual([
-      {
-        url: 'https://chat.example.com/v1/feedback',
-        body: { interaction_id: 'int-b', token: 'tok-b', rating: 'down' },
-      },
       {
         url: 'https://chat.example.com/v1/feedback',
         body: {
@@ -104,6 +102,32 @@ describe('dist/widget.js', () => {
     ]);
     await eventually(() => expect($('.fw-status')?.textContent).toBe('Thanks for your feedback!'));
     expect($('form')?.hidden).toBe(true);
+    expect(shadow.activeElement).toBe($('.fw-down'));
+    expect(p.requests).toHaveLength(1);
+    p.window.close();
+  });
+
+  it('sends a down vote whose details were never sent, bare and once, when the page is hidden', async () => {
+    const p = page(code);
+    const shadow = await eventually(() => {
+      const root = p.document.getElementById('w')?.shadowRoot;
+      if (!root) throw new Error('not mounted yet');
+      return root;
+    });
+    p.click(shadow.querySelector('.fw-down'));
+    await eventually(() => expect(shadow.querySelector('form')?.hidden).toBe(false));
+    expect(p.requests).toEqual([]);
+    p.window.dispatchEvent(new p.window.PageTransitionEvent('pagehide'));
+    expect(p.requests).toEqual([
+      {
+        url: 'https://chat.example.com/v1/feedback',
+        body: { interaction_id: 'int-b', token: 'tok-b', rating: 'down' },
+      },
+    ]);
+    await eventually(() =>
+      expect(shadow.querySelector('.fw-root')?.getAttribute('data-status')).toBe('sent'),
+    );
+    expect(p.requests).toHaveLength(1);
     p.window.close();
   });
 

@@ -121,19 +121,24 @@ async function openHostPage(v: Voter): Promise<Locator> {
 }
 
 describe('the script-tag widget on a product page', () => {
-  it('sends a thumbs-down with a reason and a comment, then a change of mind, as revisions on Kafka', async () => {
+  it('sends a thumbs-down with a reason and a comment as one event, then a change of mind as revision 2', async () => {
     const v = voter();
     const widget = await openHostPage(v);
 
     await widget.getByRole('button', { name: 'Not helpful' }).click();
+    // The details open with the focus on the first reason; nothing is sent before Send.
+    await expectEventually(async () => expect(await focusedText(page)).toBe('Incorrect'), {
+      timeoutMs: 10_000,
+    });
     await widget.getByRole('button', { name: 'Incorrect' }).click();
     await widget.getByLabel('Comment (optional)').fill('It was the 20th, not the 21st.');
     await widget.screenshot({ path: `${SCREENSHOTS}-form.png` });
+    expect(await topic.settled(feedback, v.interactionId, v.subject)).toEqual([]);
     await widget.getByRole('button', { name: 'Send feedback' }).click();
     await waitForText(widget.getByRole('status'), 'Thanks for your feedback!');
 
     const detailed = await topic.waitFor(
-      (m) => m.key === v.interactionId && m.event.subject_hash === v.subject && m.event.comment !== undefined,
+      (m) => m.key === v.interactionId && m.event.subject_hash === v.subject,
     );
     expect(detailed.event).toMatchObject({
       interaction_id: v.interactionId,
@@ -142,27 +147,47 @@ describe('the script-tag widget on a product page', () => {
       rating: 'down',
       reasons: ['incorrect'],
       comment: 'It was the 20th, not the 21st.',
+      revision: 1,
     });
+    expect(await topic.settled(feedback, v.interactionId, v.subject)).toEqual([detailed.event]);
     await widget.screenshot({ path: `${SCREENSHOTS}-thanks.png` });
 
-    // Change of mind: thumbs up replaces the vote with the next revision, same feedback id.
+    // Change of mind: thumbs up replaces the vote as revision 2, same feedback id.
     await widget.getByRole('button', { name: 'Helpful', exact: true }).click();
     const up = await topic.waitFor(
       (m) => m.key === v.interactionId && m.event.subject_hash === v.subject && m.event.rating === 'up',
     );
-    expect(up.event.revision).toBe(detailed.event.revision + 1);
-    expect(up.event.feedback_id).toBe(detailed.event.feedback_id);
+    expect(up.event).toMatchObject({ revision: 2, feedback_id: detailed.event.feedback_id, reasons: [] });
+    expect(await topic.settled(feedback, v.interactionId, v.subject)).toEqual([detailed.event, up.event]);
+    expect(problems).toEqual([]);
+  });
 
-    // The click on thumbs-down already records a bare "down" (in case the form is skipped), so
-    // the detailed vote is normally revision 2 and the thumbs-up revision 3: no gaps, no
-    // duplicates, one feedback id.
-    const events = await topic.settled(feedback, v.interactionId, v.subject);
-    expect(events.map((e) => e.revision)).toEqual(events.map((_, i) => i + 1));
-    expect(events.slice(-2)).toEqual([detailed.event, up.event]);
-    expect(events.slice(0, -2).map((e) => [e.rating, e.reasons, e.comment ?? null])).toEqual(
-      events.length === 3 ? [['down', [], null]] : [],
+  it('sends a thumbs-down left without Send once, bare, when the user navigates away', async () => {
+    const v = voter();
+    const widget = await openHostPage(v);
+    await widget.getByRole('button', { name: 'Not helpful' }).click();
+    await widget.getByRole('button', { name: 'Unsafe' }).click();
+    await widget.getByLabel('Comment (optional)').fill('never sent');
+    expect(await topic.settled(feedback, v.interactionId, v.subject)).toEqual([]);
+
+    // pagehide sends the held vote with a keepalive request, which outlives the page.
+    host.route('GET', '/elsewhere', () => ({
+      body: '<!doctype html><title>Elsewhere</title><link rel="icon" href="data:,"><p>Bye',
+    }));
+    await page.goto(`${host.origin}/elsewhere`);
+    const bare = await topic.waitFor((m) => m.key === v.interactionId && m.event.subject_hash === v.subject);
+    expect(bare.event).toMatchObject({ rating: 'down', reasons: [], revision: 1 });
+    expect(bare.event.comment).toBeUndefined();
+
+    // Whether or not the old page saw the answer, the next page with a widget empties the
+    // queue; a repeat of the same vote publishes nothing.
+    await openHostPage(voter());
+    await expectEventually(
+      async () =>
+        expect(await page.evaluate("localStorage.getItem('flywheel.feedback.queue.v1')")).toBe('[]'),
+      { timeoutMs: 30_000 },
     );
-    expect(new Set(events.map((e) => e.feedback_id)).size).toBe(1);
+    expect(await topic.settled(feedback, v.interactionId, v.subject)).toEqual([bare.event]);
     expect(problems).toEqual([]);
   });
 
@@ -170,7 +195,9 @@ describe('the script-tag widget on a product page', () => {
     const v = voter();
     const widget = await openHostPage(v);
     await context.setOffline(true);
-    await widget.getByRole('button', { name: 'Helpful', exact: true }).click();
+    await widget.getByRole('button', { name: 'Not helpful' }).click();
+    await widget.getByRole('button', { name: 'Wrong format' }).click();
+    await widget.getByRole('button', { name: 'Send feedback' }).click();
     await waitForText(widget.getByRole('status'), "Saved. It will be sent when you're back online.");
     expect(await topic.settled(feedback, v.interactionId, v.subject)).toEqual([]);
 
@@ -184,7 +211,7 @@ describe('the script-tag widget on a product page', () => {
       { timeoutMs: 30_000 },
     );
     const events = await topic.settled(feedback, v.interactionId, v.subject);
-    expect(events.map((e) => [e.revision, e.rating])).toEqual([[1, 'up']]);
+    expect(events.map((e) => [e.revision, e.rating, e.reasons])).toEqual([[1, 'down', ['wrong_format']]]);
   });
 });
 
@@ -286,6 +313,15 @@ describe('the demo page', () => {
     });
   });
 });
+
+/** Text of the focused element, looking inside open shadow roots (the widget lives in one). */
+function focusedText(p: Page): Promise<string | null> {
+  return p.evaluate<string | null>(`(() => {
+    let el = document.activeElement;
+    while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
+    return el ? el.textContent : null;
+  })()`);
+}
 
 /** Waits until the locator's text is `text` (or, with `contains`, includes it). */
 async function waitForText(locator: Locator, text: string, { contains = false } = {}): Promise<void> {
