@@ -30,7 +30,14 @@ export const Assertion = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('equals'), value: Text(8000) }),
   z.strictObject({ type: z.literal('contains'), value: Text(8000).min(1) }),
   z.strictObject({ type: z.literal('not-contains'), value: Text(8000).min(1) }),
-  z.strictObject({ type: z.literal('regex'), pattern: RegexPattern, flags: z.string().regex(/^[imsu]*$/).optional() }),
+  z.strictObject({
+    type: z.literal('regex'),
+    pattern: RegexPattern,
+    flags: z
+      .string()
+      .regex(/^[imsu]*$/)
+      .optional(),
+  }),
   z.strictObject({ type: z.literal('json-schema'), schema: z.record(z.string(), z.unknown()).optional() }),
   z.strictObject({
     type: z.literal('similar'),
@@ -271,3 +278,19 @@ export const EvalRunSummary = EvalRun.omit({ results: true });
 export type EvalRunSummary = z.infer<typeof EvalRunSummary>;
 export const EvalRunList = z.object({ runs: z.array(EvalRunSummary) });
 export type EvalRunList = z.infer<typeof EvalRunList>;
+
+/**
+ * `GET /v1/votes?route=`: the current votes (each subject's latest revision), counted per
+ * route and variant, joined or not.
+ */
+export const VoteCounts = z.object({
+  votes: z.array(
+    z.object({
+      route: Name.nullable(),
+      variant: Name,
+      up: z.number().int().nonnegative(),
+      down: z.number().int().nonnegative(),
+    }),
+  ),
+});
+export type VoteCounts = z.infer<typeof VoteCounts>;

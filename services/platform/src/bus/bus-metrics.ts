@@ -5,6 +5,8 @@ export interface BusMetrics {
   published: Counter<'type'>;
   consumed: Counter<'group' | 'topic' | 'outcome'>;
   retries: Counter<'group'>;
+  /** Kafka only: messages behind the partition's high watermark after the consumer's last batch */
+  consumerLag: Gauge<'group' | 'topic' | 'partition'>;
 }
 
 /** Registers the bus's metrics on `registry`; gauges read `stats()` at scrape time. */
@@ -50,6 +52,12 @@ export function registerBusMetrics(registry: Registry, stats: () => BusStats): B
       name: 'flywheel_bus_handler_retries_total',
       help: 'Handler failures that led to a redelivery',
       labelNames: ['group'],
+      registers: [registry],
+    }),
+    consumerLag: new Gauge({
+      name: 'flywheel_bus_consumer_lag',
+      help: 'Messages between the consumer group position and the partition end, after each batch (Kafka)',
+      labelNames: ['group', 'topic', 'partition'],
       registers: [registry],
     }),
   };

@@ -11,6 +11,7 @@ import {
 import type { EventType } from '@flywheel/contracts';
 import { Registry } from 'prom-client';
 import { systemClock, type Clock } from '../clock';
+import { getProcessLogger } from '../telemetry/logger';
 import { registerBusMetrics, type BusMetrics } from './bus-metrics';
 import { encodeEvent } from './cloud-event';
 import { deliver, dlqHeaders, type RawMessage } from './delivery';
@@ -58,7 +59,7 @@ export class KafkaEventBus implements EventBus {
   private relayWake: (() => void) | null = null;
   private relayedTotal = 0;
   private lastRelayError: string | null = null;
-  private readonly consumers = new Set<{ consumer: Consumer; stop(): Promise<void> }>();
+  private readonly consumers = new Set<{ stop(): Promise<void> }>();
   private readonly metrics: BusMetrics;
   private readonly clock: Clock;
 
@@ -104,6 +105,45 @@ export class KafkaEventBus implements EventBus {
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     await this.ensureTopics();
+    let stopped = false;
+    // kafkajs does not restart a consumer after a non-retriable crash, e.g. "Failed to find
+    // group coordinator" while a fresh broker still loads __consumer_offsets (tulios/kafkajs#1630):
+    // replace it with a new consumer of the same group rather than consume nothing from then on.
+    const replace = async (reason: string): Promise<void> => {
+      log().warn({ group: options.group, reason }, 'event bus: consumer crashed; starting a new one');
+      for (let attempt = 0; !stopped; attempt++) {
+        await sleep(Math.min(5_000, 500 * 2 ** attempt));
+        if (stopped) return;
+        try {
+          const next = await this.startConsumer(options, () => stopped, onDead);
+          if (stopped) return void (await next.disconnect());
+          consumer = next;
+          return;
+        } catch (err) {
+          log().warn({ group: options.group, err }, 'event bus: consumer not started again yet');
+        }
+      }
+    };
+    const onDead = (err: Error) => void (stopped || replace(err.message));
+    let consumer = await this.startConsumer(options, () => stopped, onDead);
+    const entry = {
+      stop: async () => {
+        if (stopped) return;
+        stopped = true;
+        await consumer.disconnect();
+        this.consumers.delete(entry);
+      },
+    };
+    this.consumers.add(entry);
+    return { stop: entry.stop };
+  }
+
+  /** A connected consumer of `options.group` running `options.handler`; `onDead` when kafkajs gives up on it. */
+  private async startConsumer(
+    options: SubscribeOptions,
+    isStopped: () => boolean,
+    onDead: (err: Error) => void,
+  ): Promise<Consumer> {
     const consumer = this.kafka.consumer({
       groupId: options.group,
       sessionTimeout: 30_000,
@@ -113,7 +153,9 @@ export class KafkaEventBus implements EventBus {
       allowAutoTopicCreation: false,
       retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5_000 },
     });
-    let stopped = false;
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) onDead(payload.error);
+    });
     await consumer.connect();
     await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true });
     await consumer.run({
@@ -131,7 +173,7 @@ export class KafkaEventBus implements EventBus {
           sinceCommit = 0;
         };
         for (const message of batch.messages) {
-          if (stopped || !isRunning() || isStale()) break;
+          if (isStopped() || !isRunning() || isStale()) break;
           const raw: RawMessage = {
             topic: batch.topic,
             partition: batch.partition,
@@ -143,7 +185,7 @@ export class KafkaEventBus implements EventBus {
           const outcome = await deliver(raw, options.handler, {
             maxAttempts: options.maxAttempts ?? 5,
             retryBaseMs: options.retryBaseMs ?? 100,
-            stopped: () => stopped || !isRunning(),
+            stopped: () => isStopped() || !isRunning(),
             beforeRetry: heartbeat,
             onRetry: () => this.metrics.retries.inc({ group: options.group }),
           });
@@ -160,19 +202,16 @@ export class KafkaEventBus implements EventBus {
           await heartbeat();
         }
         await commit();
+        if (done !== null) {
+          const lag = BigInt(batch.highWatermark) - BigInt(done) - 1n;
+          this.metrics.consumerLag.set(
+            { group: options.group, topic: batch.topic, partition: String(batch.partition) },
+            Number(lag > 0n ? lag : 0n),
+          );
+        }
       },
     });
-    const entry = {
-      consumer,
-      stop: async () => {
-        if (stopped) return;
-        stopped = true;
-        await consumer.disconnect();
-        this.consumers.delete(entry);
-      },
-    };
-    this.consumers.add(entry);
-    return { stop: entry.stop };
+    return consumer;
   }
 
   async flush(timeoutMs = 30_000): Promise<void> {
@@ -211,7 +250,7 @@ export class KafkaEventBus implements EventBus {
   async close(drainMs = 5_000): Promise<void> {
     await Promise.all([...this.consumers].map((c) => c.stop()));
     await this.flush(drainMs).catch((err: Error) =>
-      console.warn(`event bus: ${err.message}; kept in the spool for the next start`),
+      log().warn({ err }, 'event bus: not all events reached Kafka; kept in the spool for the next start'),
     );
     this.closing = true;
     this.relayWake?.();
@@ -254,7 +293,7 @@ export class KafkaEventBus implements EventBus {
         await this.spool.ack(batch.length);
         this.relayedTotal += batch.length;
         if (failures > 0) {
-          console.warn(`event bus: Kafka reachable again; ${this.spool.depth} events still spooled`);
+          log().warn({ spool_depth: this.spool.depth }, 'event bus: Kafka reachable again');
         }
         failures = 0;
         this.lastRelayError = null;
@@ -262,8 +301,9 @@ export class KafkaEventBus implements EventBus {
         failures++;
         this.lastRelayError = err instanceof Error ? err.message : String(err);
         if (failures === 1) {
-          console.warn(
-            `event bus: Kafka unreachable (${this.lastRelayError}); events stay in the spool and are retried`,
+          log().warn(
+            { error: this.lastRelayError },
+            'event bus: Kafka unreachable; events stay in the spool and are retried',
           );
         }
         // A producer that failed may hold a stale idempotence epoch or dead connections.
@@ -350,6 +390,8 @@ function headersToStrings(headers: IHeaders | undefined): Record<string, string 
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+const log = () => getProcessLogger('flywheel');
+
 /** kafkajs logs every failed connection attempt; print each distinct message once a minute. */
 const lastLogged = new Map<string, number>();
 function quietLogCreator() {
@@ -358,6 +400,6 @@ function quietLogCreator() {
     const now = Date.now();
     if ((lastLogged.get(key) ?? 0) > now - 60_000) return;
     lastLogged.set(key, now);
-    console.error(`kafkajs ${namespace}: ${log.message}`);
+    getProcessLogger('flywheel').error({ namespace }, `kafkajs: ${log.message}`);
   };
 }

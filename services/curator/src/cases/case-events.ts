@@ -1,0 +1,91 @@
+import { Logger } from '@nestjs/common';
+import type { EvalCase, EvalCaseEvent } from '@flywheel/contracts';
+import { type EventBus, InvalidEventError, type SqlDatabase, type SqlExecutor } from '@flywheel/platform';
+
+export type CaseAction = EvalCaseEvent['action'];
+
+/**
+ * EvalCaseEvents (`flywheel.eval-cases.v1`, key case_id) through a transactional outbox: the
+ * event is written in the same transaction as the case change, and published after the
+ * commit (and by the periodic sweep, for whatever a crash left behind). So a committed change
+ * always gets its event, at least once; the CloudEvents id is stable (`<case>:<action>:<what>`)
+ * so consumers can drop repeats.
+ */
+export class CaseEvents {
+  private readonly logger = new Logger('CaseEvents');
+  private draining: Promise<void> | null = null;
+  private again = false;
+
+  constructor(
+    private readonly db: SqlDatabase,
+    private readonly bus: Pick<EventBus, 'publish'>,
+  ) {}
+
+  /** Queues the event of `c` (as it is inside `tx`) for publishing once `tx` commits. */
+  async record(tx: SqlExecutor, c: EvalCase, action: CaseAction, eventId: string, now: Date): Promise<void> {
+    const event: EvalCaseEvent = {
+      case_id: c.id,
+      route: c.route,
+      action,
+      status: c.status,
+      count: c.count,
+      input: c.input,
+      output: c.output,
+      reasons: c.reasons,
+      ...(c.comment !== undefined && { comment: c.comment }),
+      ...(c.correction !== undefined && { correction: c.correction }),
+      variant: c.variant,
+      model: c.model,
+      ...(c.flag_key !== undefined && { flag_key: c.flag_key }),
+      lineage: c.lineage,
+      created_at: now.toISOString(),
+    };
+    await tx.query(
+      `insert into case_event_outbox (event_id, payload, created_at) values ($1, $2, $3)
+       on conflict (event_id) do nothing`,
+      [eventId, JSON.stringify(event), now],
+    );
+  }
+
+  /** Publishes every queued event, oldest first; one drain at a time (a call during one runs it again after). */
+  drain(): Promise<void> {
+    if (this.draining) {
+      this.again = true;
+      return this.draining;
+    }
+    this.draining = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.publishPending();
+        } while (this.again);
+      } finally {
+        this.draining = null;
+      }
+    })();
+    return this.draining;
+  }
+
+  private async publishPending(): Promise<void> {
+    for (;;) {
+      const { rows } = await this.db.query<{ seq: string; event_id: string; payload: EvalCaseEvent }>(
+        'select seq, event_id, payload from case_event_outbox order by seq limit 100',
+      );
+      if (rows.length === 0) return;
+      for (const row of rows) {
+        try {
+          await this.bus.publish({
+            type: 'dev.flywheel.eval-case.v1',
+            key: row.payload.case_id,
+            id: row.event_id,
+            data: row.payload,
+          });
+        } catch (err) {
+          if (!(err instanceof InvalidEventError)) throw err; // spool full or closing: next drain
+          this.logger.error(`dropping case event ${row.event_id}: ${err.message}`);
+        }
+        await this.db.query('delete from case_event_outbox where seq = $1', [row.seq]);
+      }
+    }
+  }
+}

@@ -1,0 +1,4 @@
+export { createCuratorApp, FAULT_EXIT_CODE, type CuratorApp, type CuratorAppOptions } from './curator-app';
+export { parseCuratorEnv, CuratorEnvSchema, DEFAULT_CONSOLE_DIR, type CuratorEnv } from './env';
+export { CURATOR_MIGRATIONS } from './db/migrations';
+export type { RetentionResult } from './jobs/retention.job';

@@ -1,0 +1,2 @@
+export { Redactor } from './redactor';
+export { PII_CORPUS } from './pii-corpus';

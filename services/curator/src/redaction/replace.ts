@@ -1,0 +1,55 @@
+/** The token each kind of PII is replaced with. Placeholders hold no digits, `@`, `:` or
+ * `=`, so no detector matches one: redacting twice gives the same text as redacting once. */
+export const PLACEHOLDER = {
+  secret: '[SECRET]',
+  email: '[EMAIL]',
+  iban: '[IBAN]',
+  card: '[CARD]',
+  ssn: '[SSN]',
+  ip: '[IP]',
+  phone: '[PHONE]',
+  custom: '[REDACTED]',
+} as const;
+
+export type PiiType = keyof typeof PLACEHOLDER;
+
+/** One detector: takes text, returns it with what it found replaced by placeholders. */
+export type RedactStep = (text: string) => string;
+
+/**
+ * Replaces every match of a global `pattern` with what `replacement` returns for it;
+ * `undefined` keeps the match (a candidate the detector's check rejected). Empty matches
+ * are always kept, so a pattern that can match nothing cannot insert placeholders.
+ */
+export function replaceMatches(
+  text: string,
+  pattern: RegExp,
+  replacement: (match: RegExpExecArray) => string | undefined,
+): string {
+  let out = '';
+  let last = 0;
+  for (const match of text.matchAll(pattern)) {
+    if (match[0] === '') continue;
+    const replaced = replacement(match);
+    if (replaced === undefined) continue;
+    out += text.slice(last, match.index) + replaced;
+    last = match.index + match[0].length;
+  }
+  // Matches are never empty, so `last` moved if and only if something was replaced.
+  return last === 0 ? text : out + text.slice(last);
+}
+
+/** Replaces the half-open character ranges `spans` (sorted, non-overlapping) with `placeholder`. */
+export function replaceSpans(
+  text: string,
+  spans: readonly (readonly [number, number])[],
+  placeholder: string,
+): string {
+  let out = '';
+  let last = 0;
+  for (const [start, end] of spans) {
+    out += text.slice(last, start) + placeholder;
+    last = end;
+  }
+  return out + text.slice(last);
+}

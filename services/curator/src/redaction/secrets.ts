@@ -1,0 +1,126 @@
+import { PLACEHOLDER, replaceMatches, type RedactStep } from './replace';
+
+/*
+ * API keys, tokens and passwords. No npm library does this offline, synchronously and on
+ * Node 20 (secretlint's rule packages are async, file-oriented and need Node 22), so these
+ * are our own patterns, shaped after the providers' documented token formats (the same
+ * shapes secret scanners such as gitleaks and GitHub secret scanning look for).
+ */
+
+const SECRET = PLACEHOLDER.secret;
+
+/** Tokens whose prefix says what they are: redacted whole wherever they stand. */
+const PREFIXED_TOKEN = new RegExp(
+  [
+    // PEM private keys, up to the END line or, when truncated, the end of the text.
+    String.raw`-----BEGIN[A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END[A-Z ]*PRIVATE KEY-----|$)`,
+    // JWT / JWS: base64url JSON header and payload (both start `{"` = `eyJ`), signature.
+    String.raw`\beyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]*`,
+    // OpenAI (`sk-`, `sk-proj-`, `sk-svcacct-`) and Anthropic (`sk-ant-api03-`): with a digit,
+    // so hyphenated words after "sk-" stay.
+    String.raw`\bsk-(?=[\w-]*\d)[\w-]{20,}`,
+    // Stripe secret, restricted and publishable keys; webhook signing secrets.
+    String.raw`\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,}`,
+    String.raw`\bwhsec_[A-Za-z0-9]{20,}`,
+    // AWS access key ids.
+    String.raw`\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b`,
+    // GitHub personal, OAuth, user-to-server, server-to-server and refresh tokens; fine-grained PATs.
+    String.raw`\bgh[pousr]_[A-Za-z0-9]{36,}`,
+    String.raw`\bgithub_pat_\w{22,}`,
+    // GitLab personal access tokens.
+    String.raw`\bglpat-[\w-]{20,}`,
+    // Slack bot, user, app and refresh tokens; incoming webhook URLs.
+    String.raw`\bxox[abeoprs]-[A-Za-z0-9-]{10,}`,
+    String.raw`https://hooks\.slack\.com/services/[\w/-]+`,
+    // Google API keys, npm tokens, Hugging Face tokens, SendGrid keys.
+    String.raw`\bAIza[\w-]{35}`,
+    String.raw`\bnpm_[A-Za-z0-9]{36}`,
+    String.raw`\bhf_[A-Za-z0-9]{30,}`,
+    String.raw`\bSG\.[\w-]{16,}\.[\w-]{16,}`,
+  ].join('|'),
+  'g',
+);
+
+/** `scheme://user:password@host`: the password goes, the rest of the URL stays. */
+const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)([^\s@/[\]]+)(?=@)/gi;
+
+/** `Authorization: Bearer …` (header, JSON or code): the credential goes whatever its shape. */
+const AUTHORIZATION =
+  /\b(authorization["']?[ \t]*[:=][ \t]*["']?(?:(?:bearer|basic|token|digest)\s+)?)([^\s"',;[\]]{8,})/gi;
+
+/** A bare `Bearer <token>` in prose or logs. */
+const BEARER = /\b(bearer\s+)([\w.~+/-]{16,}=*)/gi;
+
+/** Names whose value is a secret in `name=value`, `name: value`, `"name": "value"`, `name => value`. */
+const SECRET_NAMES = [
+  'password',
+  'passwd',
+  'passphrase',
+  'passcode',
+  String.raw`(?:client|api|app)[_-]?secret`,
+  String.raw`secret(?:[_-]?key)?`,
+  String.raw`api[_-]?key`,
+  'apikey',
+  String.raw`access[_-]?key(?:[_-]?id)?`,
+  String.raw`(?:access|refresh|auth|id|session)[_-]?token`,
+  'token',
+  String.raw`session[_-]?id`,
+  String.raw`private[_-]?key`,
+  'credentials?',
+].join('|');
+
+const ASSIGNMENT = new RegExp(
+  // group 1: optional name prefix (`aws_`, `x-`, `OPENAI_`), the name (group 2) and the separator.
+  String.raw`\b((?:[a-z0-9]+[_.-])*?(${SECRET_NAMES})["']?[ \t]*(?::|=>|=)[ \t]*)` +
+    // group 3: a quoted value (kept whole, spaces included) or an unquoted run.
+    String.raw`("[^"\n]*"|'[^'\n]*'|[^\s"'\`,;&<>()[\]{}]+)`,
+  'gi',
+);
+
+/** "my password is hunter2": natural language, so only values that are no plain word. */
+const PASSWORD_IN_PROSE =
+  /\b((?:password|passcode|passwd|pin)\s+(?:is|was)\s*:?\s+)([^\s"'`,;]*[^\s"'`,;.!?])/gi;
+
+const PASSWORD_NAME = /^pass/i;
+const NOT_A_VALUE = /^(?:true|false|null|none|undefined|required|optional|string|\*+)$/i;
+const DOTTED_PATH = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/;
+const PLACEHOLDERS: ReadonlySet<string> = new Set(Object.values(PLACEHOLDER));
+
+/** Random-looking: letters and digits mixed, or long with both cases (base64 without digits). */
+function looksRandom(value: string): boolean {
+  const digits = /\d/.test(value);
+  const letters = /[A-Za-z]/.test(value);
+  return (
+    (value.length >= 8 && digits && letters) ||
+    (value.length >= 20 && /[a-z]/.test(value) && /[A-Z]/.test(value))
+  );
+}
+
+/** In code, `password: req.body.password` and `password = input(…)` hold no secret. */
+function isCodeReference(match: RegExpExecArray, value: string): boolean {
+  return DOTTED_PATH.test(value) || match.input.charAt(match.index + match[0].length) === '(';
+}
+
+function redactAssignedValue(match: RegExpExecArray): string | undefined {
+  const [, prefix = '', name = '', raw = ''] = match;
+  const quote = raw.startsWith('"') || raw.startsWith("'") ? raw.charAt(0) : '';
+  const value = quote ? raw.slice(1, -1) : raw;
+  if (value === '' || PLACEHOLDERS.has(value) || NOT_A_VALUE.test(value)) return undefined;
+  if (!quote && isCodeReference(match, value)) return undefined;
+  // Any password is a secret; for other names only a random-looking value is (not `token: 5`).
+  const secret = PASSWORD_NAME.test(name) ? value.length >= 3 : looksRandom(value);
+  return secret ? `${prefix}${quote}${SECRET}${quote}` : undefined;
+}
+
+export const redactSecrets: RedactStep = (text) => {
+  let out = replaceMatches(text, PREFIXED_TOKEN, () => SECRET);
+  out = replaceMatches(out, URL_PASSWORD, (m) => `${m[1]}${SECRET}`);
+  out = replaceMatches(out, AUTHORIZATION, (m) =>
+    PLACEHOLDERS.has(m[2] ?? '') ? undefined : `${m[1]}${SECRET}`,
+  );
+  out = replaceMatches(out, BEARER, (m) => (looksRandom(m[2] ?? '') ? `${m[1]}${SECRET}` : undefined));
+  out = replaceMatches(out, ASSIGNMENT, redactAssignedValue);
+  return replaceMatches(out, PASSWORD_IN_PROSE, (m) =>
+    /[^A-Za-z]/.test(m[2] ?? '') ? `${m[1]}${SECRET}` : undefined,
+  );
+};
