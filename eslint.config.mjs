@@ -5,7 +5,17 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['services/contracts/src/**/*.d.ts', '**/node_modules/**', '**/dist/**', '.cache/**', '.flywheel/**', 'coverage/**', 'bench/results/**'] },
+  {
+    ignores: [
+      'services/contracts/src/**/*.d.ts',
+      '**/node_modules/**',
+      '**/dist/**',
+      '.cache/**',
+      '.flywheel/**',
+      'coverage/**',
+      'bench/results/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -17,7 +27,10 @@ export default tseslint.config(
     },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
+      ],
       'no-console': 'off',
     },
   },
@@ -26,27 +39,27 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    // @flywheel/widget runs in browsers and renders text only, never HTML.
-    files: ['web-widget/**'],
+    // @flywheel/widget and the console run in browsers and render text only, never HTML.
+    files: ['web-widget/**', 'services/console/src/**'],
     languageOptions: { globals: { ...globals.browser } },
     rules: {
       'no-restricted-syntax': [
         'error',
         {
           selector: 'MemberExpression[property.name=/^(innerHTML|outerHTML)$/]',
-          message: 'The widget renders text only.',
+          message: 'Browser code renders text only.',
         },
         {
           selector: 'MemberExpression[property.name="insertAdjacentHTML"]',
-          message: 'The widget renders text only.',
+          message: 'Browser code renders text only.',
         },
         {
           selector: 'MemberExpression[object.name="document"][property.name=/^write(ln)?$/]',
-          message: 'The widget renders text only.',
+          message: 'Browser code renders text only.',
         },
         {
           selector: 'JSXAttribute[name.name="dangerouslySetInnerHTML"]',
-          message: 'The widget renders text only.',
+          message: 'Browser code renders text only.',
         },
       ],
     },
