@@ -13,6 +13,8 @@ describe('parseBehaviour', () => {
     ['sim-slow-20-500', { content: 'ok', slowMs: 20, fault: { kind: 'status', status: 500 } }],
     ['sim-badjson-slow-5', { content: 'ok', slowMs: 5, fault: { kind: 'badjson' } }],
     ['sim-timeout', { content: 'ok', slowMs: 0, fault: { kind: 'timeout' } }],
+    ['sim-coin-50', { content: 'ok', slowMs: 0, fault: { kind: 'none' }, coin: { pct: 50 } }],
+    ['sim-echo-coin-30-slow-5', { content: 'echo', slowMs: 5, fault: { kind: 'none' }, coin: { pct: 30 } }],
   ])('%s', (model, expected) => {
     expect(parseBehaviour(model)).toEqual(expected);
   });
@@ -30,18 +32,22 @@ describe('parseBehaviour', () => {
     'sim-ok-echo',
     'sim-slow-1-slow-2',
     'sim-404',
+    'sim-coin',
+    'sim-coin-101',
+    'sim-coin-10-coin-20',
   ])('%s is unknown', (model) => {
     expect(parseBehaviour(model)).toBeUndefined();
   });
 
   it('labels requests by fault, else by content mode', () => {
     const label = (m: string): string => behaviourLabel(parseBehaviour(m) ?? fail(m));
-    expect([label('sim-ok'), label('sim-echo-slow-3'), label('sim-429-2'), label('sim-flaky-10')]).toEqual([
-      'ok',
-      'echo',
-      '429',
-      'flaky',
-    ]);
+    expect([
+      label('sim-ok'),
+      label('sim-echo-slow-3'),
+      label('sim-429-2'),
+      label('sim-flaky-10'),
+      label('sim-coin-50'),
+    ]).toEqual(['ok', 'echo', '429', 'flaky', 'coin']);
   });
 });
 

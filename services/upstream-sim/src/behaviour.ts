@@ -5,10 +5,12 @@
  *
  *   content  `ok` (default) | `echo`
  *   latency  `slow-<ms>`
+ *   variation `coin-<pct>` (pct % of the answers use the other content mode, ok ↔ echo)
  *   fault    `400` | `500` | `503` | `529` | `429[-<retry-after s>]` | `timeout` | `blackhole`
  *            | `stall` | `reset` | `badjson` | `invalidjson` | `cutstream` | `flaky-<pct>`
  *
- * e.g. `sim-ok`, `sim-slow-200`, `sim-echo-slow-50-cutstream`, `sim-429-3`, `sim-flaky-30`.
+ * e.g. `sim-ok`, `sim-slow-200`, `sim-echo-slow-50-cutstream`, `sim-429-3`, `sim-flaky-30`,
+ * `sim-coin-50`.
  */
 
 export type ContentMode = 'ok' | 'echo';
@@ -32,13 +34,23 @@ export interface Behaviour {
   content: ContentMode;
   slowMs: number;
   fault: Fault;
+  /**
+   * `coin-<pct>`: pct % of the requests for this model name answer with the other content mode
+   * (ok ↔ echo), chosen by the same counter rule as `flaky-<pct>` — a model whose answer to
+   * the same input varies between calls (flaky eval cases).
+   */
+  coin?: { pct: number };
+}
+
+export function otherContent(content: ContentMode): ContentMode {
+  return content === 'ok' ? 'echo' : 'ok';
 }
 
 /** The label `stats().byBehaviour` counts a request under. */
 export function behaviourLabel(b: Behaviour): string {
   switch (b.fault.kind) {
     case 'none':
-      return b.content;
+      return b.coin ? 'coin' : b.content;
     case 'status':
       return String(b.fault.status);
     default:
@@ -75,6 +87,7 @@ export function parseBehaviour(model: string): Behaviour | undefined {
   let content: ContentMode | undefined;
   let slowMs: number | undefined;
   let fault: Fault | undefined;
+  let coin: Behaviour['coin'];
 
   for (let i = 1; i < tokens.length; i++) {
     const token = tokens[i] as string;
@@ -85,6 +98,10 @@ export function parseBehaviour(model: string): Behaviour | undefined {
     } else if (token === 'slow') {
       if (slowMs !== undefined || !isUint(next) || Number(next) > MAX_SLOW_MS) return undefined;
       slowMs = Number(next);
+      i++;
+    } else if (token === 'coin') {
+      if (coin || !isUint(next) || Number(next) > 100) return undefined;
+      coin = { pct: Number(next) };
       i++;
     } else if (fault) {
       return undefined;
@@ -104,11 +121,17 @@ export function parseBehaviour(model: string): Behaviour | undefined {
       return undefined;
     }
   }
-  return { content: content ?? 'ok', slowMs: slowMs ?? 0, fault: fault ?? { kind: 'none' } };
+  const behaviour: Behaviour = {
+    content: content ?? 'ok',
+    slowMs: slowMs ?? 0,
+    fault: fault ?? { kind: 'none' },
+  };
+  if (coin) behaviour.coin = coin;
+  return behaviour;
 }
 
 /**
- * `sim-flaky-<pct>` is deterministic by a counter: the n-th request (1-based) for a given model
+ * `sim-flaky-<pct>` (and `sim-coin-<pct>`, with "flips" for "fails") is deterministic by a counter: the n-th request (1-based) for a given model
  * name on a given server fails iff ceil(n·pct/100) > ceil((n−1)·pct/100). So exactly `pct` of
  * every 100 consecutive requests fail, spread evenly, and the first request fails whenever
  * pct > 0 (`sim-flaky-50`: fail, ok, fail, ok, …).

@@ -7,3 +7,4 @@ export {
 } from './sim-server';
 export { parseBehaviour, type Behaviour, type Fault } from './behaviour';
 export { instanceFor, invalidInstanceFor, type Json } from './schema-instance';
+export { parseSimEnv, type SimEnv } from './env';

@@ -1,6 +1,13 @@
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { type Socket } from 'node:net';
-import { type Behaviour, behaviourLabel, type ErrorStatus, FlakyCounter, parseBehaviour } from './behaviour';
+import {
+  type Behaviour,
+  behaviourLabel,
+  type ErrorStatus,
+  FlakyCounter,
+  otherContent,
+  parseBehaviour,
+} from './behaviour';
 import { complete, type SimRequest } from './completion';
 import { anthropicDialect } from './providers/anthropic';
 import { type Dialect, isSimError, type SimError } from './providers/dialect';
@@ -36,7 +43,7 @@ export interface SimServer {
   url: string;
   port: number;
   stats(): SimStats;
-  /** Zeroes the counters and the `sim-flaky-<pct>` sequence. */
+  /** Zeroes the counters and the `sim-flaky-<pct>` / `sim-coin-<pct>` sequences. */
   reset(): void;
   /** Stops listening, cancels pending answers and destroys open connections (hung ones too). */
   close(): Promise<void>;
@@ -60,6 +67,7 @@ export const LISTED_MODELS: readonly string[] = [
   'sim-invalidjson',
   'sim-cutstream',
   'sim-flaky-50',
+  'sim-coin-50',
 ];
 
 const DIALECTS: Readonly<Record<string, Dialect>> = {
@@ -83,6 +91,7 @@ function count(map: Record<string, number>, key: string): void {
 
 class Simulator {
   private readonly flaky = new FlakyCounter();
+  private readonly coin = new FlakyCounter();
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private seq = 0;
@@ -118,6 +127,7 @@ class Simulator {
     this.byBehaviour = {};
     this.byStatus = {};
     this.flaky.reset();
+    this.coin.reset();
   }
 
   /** Resolves once the server stopped and every connection (hung ones included) has closed. */
@@ -212,8 +222,10 @@ class Simulator {
       }
       count(this.byBehaviour, behaviourLabel(behaviour));
       const failNow = behaviour.fault.kind === 'flaky' && this.flaky.next(parsed.model, behaviour.fault.pct);
+      const flip = behaviour.coin !== undefined && this.coin.next(parsed.model, behaviour.coin.pct);
+      const answered = flip ? { ...behaviour, content: otherContent(behaviour.content) } : behaviour;
       this.after(res, this.latencyMs + behaviour.slowMs, () =>
-        this.answer(res, dialect, seq, parsed, behaviour, failNow),
+        this.answer(res, dialect, seq, parsed, answered, failNow),
       );
     });
   }

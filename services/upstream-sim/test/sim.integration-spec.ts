@@ -611,6 +611,21 @@ describe('transport faults', () => {
     );
     expect(other).toBeInstanceOf(Anthropic.InternalServerError);
   });
+
+  it('sim-coin-50 answers the same input differently: echo, ok, echo, ok…, counted per model and restarted by reset', async () => {
+    const answer = async (model: string): Promise<string> =>
+      (await openai.chat.completions.create({ model, messages })).choices[0]?.message.content ?? '';
+    const answers: string[] = [];
+    for (let i = 0; i < 4; i++) answers.push(await answer('sim-coin-50'));
+    expect(answers[0]).toBe(question);
+    expect(answers[1]).toMatch(/^This is a simulated answer from sim-coin-50/);
+    expect(answers.slice(2)).toEqual(answers.slice(0, 2));
+    expect(sim.stats().byBehaviour).toEqual({ coin: 4 });
+    // echo-based: the flipped answers are the ok text
+    expect(await answer('sim-echo-coin-50')).toMatch(/^This is a simulated answer/);
+    sim.reset();
+    expect(await answer('sim-coin-50')).toBe(question);
+  });
 });
 
 describe('server lifecycle', () => {

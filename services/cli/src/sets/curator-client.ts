@@ -1,0 +1,69 @@
+import { EvalRun, EvalRunList, type EvalSetCase } from '@flywheel/contracts';
+import {
+  describeFailure,
+  errorOf,
+  type HttpReply,
+  parseBody,
+  Service,
+  type ServiceOptions,
+} from '../eval/http-json';
+import { UsageError } from '../eval/usage-error';
+import { parseEvalSet, type SetFormat } from './eval-set';
+
+/**
+ * The curator's eval-set and eval-run API (`Authorization: Bearer $FLYWHEEL_ADMIN_TOKEN`):
+ * `GET /v1/eval-sets/{route}?format=`, `GET /v1/eval-runs?route=&limit=`, `GET /v1/eval-runs/{id}`,
+ * `POST /v1/eval-runs`.
+ */
+
+export class CuratorClient {
+  private readonly curator: Service;
+
+  constructor(options: ServiceOptions) {
+    this.curator = new Service(options);
+  }
+
+  /** The route's accepted cases in `format`, as the curator writes them. */
+  async exportSet(route: string, format: SetFormat): Promise<string> {
+    const reply = await this.call('GET', `/v1/eval-sets/${encodeURIComponent(route)}?format=${format}`);
+    return reply.text;
+  }
+
+  async cases(route: string): Promise<EvalSetCase[]> {
+    return parseEvalSet(await this.exportSet(route, 'jsonl'), `the curator's eval set of route ${route}`);
+  }
+
+  /** The newest stored run of `route` with its per-case results, if there is one. */
+  async latestRun(route: string): Promise<EvalRun | undefined> {
+    const list = parseBody(
+      await this.call('GET', `/v1/eval-runs?route=${encodeURIComponent(route)}&limit=1`),
+      EvalRunList,
+      'curator eval-run list',
+    );
+    const newest = list.runs[0];
+    if (!newest) return undefined;
+    return parseBody(
+      await this.call('GET', `/v1/eval-runs/${encodeURIComponent(newest.id)}`),
+      EvalRun,
+      'curator eval run',
+    );
+  }
+
+  async storeRun(run: EvalRun): Promise<void> {
+    await this.call('POST', '/v1/eval-runs', run);
+  }
+
+  private async call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<HttpReply> {
+    const reply = await this.curator.send(method, path, { body }).catch((err: Error) => {
+      throw new Error(
+        `no answer from the curator: ${err.message} (set --curator / FLYWHEEL_CURATOR_URL, or run from a file with --cases)`,
+      );
+    });
+    if (reply.status >= 200 && reply.status < 300) return reply;
+    if (reply.status === 401 || reply.status === 403)
+      throw new UsageError(`the curator refused FLYWHEEL_ADMIN_TOKEN (${describeFailure(reply)})`);
+    if (reply.status === 404 && method === 'GET' && path.startsWith('/v1/eval-sets/'))
+      throw new UsageError(errorOf(reply)?.message ?? `the curator has no eval set at ${path}`);
+    throw new Error(`curator ${method} ${path.split('?')[0]}: ${describeFailure(reply)}`);
+  }
+}

@@ -1,0 +1,80 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import {
+  baseUrl,
+  type CommandIo,
+  numberFlag,
+  parseCommandEnv,
+  parseFlags,
+  requiredFlag,
+} from '../eval/flags';
+import { UsageError } from '../eval/usage-error';
+import { CuratorClient } from './curator-client';
+import { parseEvalSet, SET_FORMATS, type SetFormat } from './eval-set';
+
+export const SETS_EXPORT_USAGE = `usage: flywheel sets export --route R [--format jsonl|promptfoo] [--out FILE]
+
+Writes the route's accepted eval cases, as the curator exports them, to FILE (stdout without
+--out), e.g. evals/R.jsonl to commit and gate CI with \`flywheel eval run --cases evals/R.jsonl\`.
+
+options:
+  --format jsonl|promptfoo  jsonl (default): one case per line, what \`eval run --cases\` reads;
+                            promptfoo: a promptfoo test file
+  --out FILE                where to write (directories are created)
+  --curator URL             curator (env FLYWHEEL_CURATOR_URL, default http://127.0.0.1:8082)
+  --timeout-ms N            default 120000
+
+environment: FLYWHEEL_ADMIN_TOKEN (required: the curator's admin token).
+`;
+
+const Env = z.object({
+  FLYWHEEL_ADMIN_TOKEN: z.string({ error: "required: the curator's admin token" }).min(1),
+  FLYWHEEL_CURATOR_URL: z.string().default('http://127.0.0.1:8082'),
+});
+
+/** `flywheel sets export`: resolves with the exit code; usage errors throw. */
+export async function setsExportCommand(args: string[], io: CommandIo): Promise<number> {
+  const v = parseFlags(args, {
+    route: { type: 'string' },
+    format: { type: 'string' },
+    out: { type: 'string' },
+    curator: { type: 'string' },
+    'timeout-ms': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (v.help) {
+    io.stdout.write(SETS_EXPORT_USAGE);
+    return 0;
+  }
+  const route = requiredFlag(v.route, 'route');
+  const format = v.format ?? 'jsonl';
+  if (!(SET_FORMATS as readonly string[]).includes(format))
+    throw new UsageError(`--format must be one of ${SET_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
+  const env = parseCommandEnv(Env, io.env);
+  const curator = new CuratorClient({
+    url: baseUrl(v.curator ?? env.FLYWHEEL_CURATOR_URL, v.curator ? '--curator' : 'FLYWHEEL_CURATOR_URL'),
+    token: env.FLYWHEEL_ADMIN_TOKEN,
+    timeoutMs: numberFlag(v['timeout-ms'], 'timeout-ms', {
+      min: 100,
+      max: 3_600_000,
+      integer: true,
+      fallback: 120_000,
+    }),
+  });
+
+  const text = await curator.exportSet(route, format as SetFormat);
+  // a JSONL set is checked before it is written: what lands in evals/ must load in `eval run --cases`
+  const count =
+    format === 'jsonl'
+      ? `${parseEvalSet(text, `the curator's eval set of route ${route}`).length} cases`
+      : format;
+  if (v.out === undefined) {
+    io.stdout.write(text);
+    return 0;
+  }
+  mkdirSync(dirname(v.out), { recursive: true });
+  writeFileSync(v.out, text);
+  io.stderr.write(`flywheel sets: wrote ${count} of route ${route} to ${v.out}\n`);
+  return 0;
+}
