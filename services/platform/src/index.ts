@@ -6,3 +6,4 @@ export * from './http';
 export * from './config';
 export * from './flags';
 export * from './tokens';
+export * from './telemetry';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DomainError } from '@flywheel/platform';
+import { activeTraceId, DomainError } from '@flywheel/platform';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { CallerRole } from '../auth/api-keys';
 
@@ -88,5 +88,8 @@ export function callerFrom(
     const traceId = TRACEPARENT.exec(traceparent)?.[1];
     if (traceId !== undefined && traceId !== ZERO_TRACE) caller.traceId = traceId;
   }
+  // with tracing on, the request's span (which continued any incoming traceparent) is the truth
+  const activeTrace = activeTraceId();
+  if (activeTrace !== undefined) caller.traceId = activeTrace;
   return caller;
 }

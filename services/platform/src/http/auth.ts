@@ -1,18 +1,36 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
+const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
 /**
- * True when `presented` equals one of `secrets`, compared in constant time: both sides are
- * hashed to equal-length digests first, and every secret is compared (no early exit), so
- * neither length nor position leaks through timing.
+ * A set of secrets (API keys, admin tokens), each with a label such as a role, checked in
+ * constant time: the presented value and every secret are hashed to equal-length SHA-256
+ * digests and every secret is compared (no early exit), so neither length nor position leaks
+ * through timing. The secrets' digests are computed once, so a check costs one hash.
  */
+export class SecretSet<L = true> {
+  private readonly entries: readonly { digest: Buffer; label: L }[];
+
+  /** Earlier entries win when two secrets are equal. */
+  constructor(entries: readonly { secret: string; label: L }[]) {
+    this.entries = entries.map((e) => ({ digest: digest(e.secret), label: e.label }));
+  }
+
+  /** The label of the secret equal to `presented`, or null when it is missing or unknown. */
+  match(presented: string | undefined): L | null {
+    if (!presented) return null;
+    const p = digest(presented);
+    let found: { label: L } | null = null;
+    for (const entry of this.entries) {
+      if (timingSafeEqual(p, entry.digest) && found === null) found = entry;
+    }
+    return found === null ? null : found.label;
+  }
+}
+
+/** True when `presented` equals one of `secrets`, compared in constant time (see {@link SecretSet}). */
 export function matchesSecret(presented: string | undefined, secrets: readonly string[]): boolean {
-  if (!presented) return false;
-  const p = digest(presented);
-  let ok = false;
-  for (const s of secrets) ok = timingSafeEqual(p, digest(s)) || ok;
-  return ok;
+  return new SecretSet(secrets.map((secret) => ({ secret, label: true }))).match(presented) !== null;
 }
 
 /** The token of an `Authorization: Bearer <token>` header, or undefined. */

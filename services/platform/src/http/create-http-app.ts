@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Counter, Histogram, type Registry } from 'prom-client';
+import { getProcessLogger, NestPinoLogger } from '../telemetry/logger';
 import { HttpErrorFilter } from './http-error.filter';
 
 export interface HttpAppOptions {
@@ -14,7 +15,7 @@ export interface HttpAppOptions {
 }
 
 /**
- * A NestJS app on Fastify with the shared error filter and HTTP metrics. The caller listens:
+ * A NestJS app on Fastify with the shared error filter, HTTP metrics and JSON logs (pino). The caller listens:
  * `await app.listen(port, host)`.
  */
 export async function createHttpApp(
@@ -23,7 +24,7 @@ export async function createHttpApp(
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 1_048_576 });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
-    logger: ['error', 'warn'],
+    logger: new NestPinoLogger(getProcessLogger(options.service)),
     abortOnError: false,
   });
   app.useGlobalFilters(new HttpErrorFilter(options.statusByCode));

@@ -2,7 +2,7 @@ import { Body, Controller, Get, Module, Post } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Registry } from 'prom-client';
 import { z } from 'zod';
-import { matchesSecret, bearerToken } from './auth';
+import { bearerToken, matchesSecret, SecretSet } from './auth';
 import { createHttpApp } from './create-http-app';
 import { DomainError } from './domain-error';
 import { HttpKitModule } from './http-kit.module';
@@ -141,6 +141,17 @@ describe('matchesSecret', () => {
     expect(matchesSecret('', ['k1'])).toBe(false);
     expect(matchesSecret(undefined, ['k1'])).toBe(false);
     expect(matchesSecret('k1', [])).toBe(false);
+  });
+  it('labels matches, the first equal secret winning', () => {
+    const set = new SecretSet([
+      { secret: 'same', label: 'admin' },
+      { secret: 'same', label: 'client' },
+      { secret: 'other', label: 'client' },
+    ]);
+    expect(set.match('same')).toBe('admin');
+    expect(set.match('other')).toBe('client');
+    expect(set.match('nope')).toBeNull();
+    expect(set.match(undefined)).toBeNull();
   });
   it('reads bearer tokens', () => {
     expect(bearerToken('Bearer abc')).toBe('abc');
