@@ -1,39 +1,85 @@
 #!/usr/bin/env tsx
 import { parseArgs } from 'node:util';
-import { start } from './start';
+import { EVAL_RUN_USAGE, evalRunCommand } from './eval/eval-command';
+import type { CommandIo } from './eval/flags';
+import { UsageError } from './eval/usage-error';
+import { SETS_EXPORT_USAGE, setsExportCommand } from './sets/export-command';
 
 const USAGE = `usage: flywheel <command>
 
 commands:
-  start      run every Flywheel component in this process on embedded defaults
+  start         run every Flywheel component in this process on embedded defaults (--only <service>: one)
+  eval run      run a route's eval cases through the gateway and gate on the result (CI)
+  sets export   write a route's eval set from the curator, e.g. to evals/<route>.jsonl
+
+"flywheel <command> --help" says more.
 `;
 
+type Subcommand = (args: string[], io: CommandIo) => Promise<number>;
+
+const SUBCOMMANDS: Record<string, Record<string, { run: Subcommand; usage: string }>> = {
+  eval: { run: { run: evalRunCommand, usage: EVAL_RUN_USAGE } },
+  sets: { export: { run: setsExportCommand, usage: SETS_EXPORT_USAGE } },
+};
+
 async function main(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
+  const [command, sub, ...rest] = argv;
+  const group = command === undefined ? undefined : SUBCOMMANDS[command];
+  if (group) {
+    const subcommand = sub === undefined ? undefined : group[sub];
+    if (!subcommand) {
+      const known = Object.keys(group).map((s) => `flywheel ${command} ${s}`);
+      if (sub === '--help' || sub === '-h') {
+        process.stdout.write(
+          Object.values(group)
+            .map((s) => s.usage)
+            .join('\n'),
+        );
+        return 0;
+      }
+      const what = sub === undefined ? 'missing subcommand' : `unknown subcommand "${sub}"`;
+      process.stderr.write(`flywheel: ${what}; use ${known.join(' or ')}\n`);
+      return 2;
+    }
+    const io: CommandIo = { env: process.env, stdout: process.stdout, stderr: process.stderr };
+    try {
+      return await subcommand.run(rest, io);
+    } catch (err) {
+      if (!(err instanceof UsageError)) throw err;
+      process.stderr.write(
+        `flywheel ${command} ${sub}: ${err.message}\n(see flywheel ${command} ${sub} --help)\n`,
+      );
+      return 2;
+    }
+  }
+
+  if (command === 'start') {
+    // tracing before the services load: its HTTP instrumentation must wrap their modules
+    const only = parseArgs({ args: argv.slice(1), options: { only: { type: 'string' } }, strict: false })
+      .values.only;
+    const { startTracing } = await import('@flywheel/platform/tracing');
+    const tracing = startTracing(typeof only === 'string' ? only : 'flywheel');
+    const { startCommand } = await import('./start-command.js');
+    return startCommand(argv.slice(1), tracing);
+  }
+
+  const { values } = parseArgs({
     args: argv,
     allowPositionals: true,
+    strict: false,
     options: { help: { type: 'boolean', short: 'h' } },
   });
-  const [command] = positionals;
-  if (values.help || !command) {
+  if (values.help || command === undefined) {
     process.stdout.write(USAGE);
-    return command || values.help ? 0 : 2;
+    return values.help ? 0 : 2;
   }
-  if (command !== 'start') {
-    process.stderr.write(`flywheel: unknown command "${command}"\n${USAGE}`);
-    return 2;
-  }
-  const running = await start({ env: process.env, log: (l) => console.log(l) });
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  await running.stop();
-  return 0;
+  process.stderr.write(`flywheel: unknown command "${command}"\n${USAGE}`);
+  return 2;
 }
 
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  // exit once stdout is flushed (a piped `sets export` may still be writing)
+  (code) => process.stdout.write('', () => process.exit(code)),
   (err: unknown) => {
     console.error(`flywheel: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);

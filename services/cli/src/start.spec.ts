@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expectEventually } from '@flywheel/platform/testing';
 import { start, type Started } from './start';
 
-/** `npm start` on embedded defaults: the simulator, the gateway and the feedback service in one process. */
+/** `npm start` on embedded defaults: simulator, gateway, feedback service and curator in one process. */
 describe('flywheel start', () => {
   let running: Started;
   let dataDir: string;
@@ -13,7 +14,13 @@ describe('flywheel start', () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'flywheel-start-'));
     running = await start({
-      env: { SIM_PORT: '0', GATEWAY_PORT: '0', FEEDBACK_PORT: '0', FLYWHEEL_DATA_DIR: dataDir },
+      env: {
+        SIM_PORT: '0',
+        GATEWAY_PORT: '0',
+        FEEDBACK_PORT: '0',
+        CURATOR_PORT: '0',
+        FLYWHEEL_DATA_DIR: dataDir,
+      },
       log: (l) => lines.push(l),
     });
   }, 60_000);
@@ -27,11 +34,12 @@ describe('flywheel start', () => {
     for (const c of running.components) expect(banner).toContain(c.url);
     expect(banner).toContain(running.secrets.apiKey);
     expect(banner).toContain(running.secrets.adminToken);
-    expect(banner).toMatch(/event bus: embedded/);
+    expect(banner).toMatch(/event bus embedded/);
+    expect(banner).toMatch(/SQL PGlite/);
     expect(banner).toMatch(/simulator stands in for the providers/);
   });
 
-  it('closes the loop from a gateway answer to an accepted vote', async () => {
+  it('closes the loop from a gateway answer to a down vote to a new case in the curator', async () => {
     const res = await fetch(`${url('gateway')}/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${running.secrets.apiKey}`, 'content-type': 'application/json' },
@@ -51,6 +59,17 @@ describe('flywheel start', () => {
       body: JSON.stringify({ interaction_id: interactionId, token, rating: 'down', reasons: ['incorrect'] }),
     });
     expect(vote.status).toBe(202);
+    await expectEventually(
+      async () => {
+        const cases = await fetch(`${url('curator')}/v1/cases?status=new&route=demo-chat`, {
+          headers: { authorization: `Bearer ${running.secrets.adminToken}` },
+        });
+        expect(cases.status).toBe(200);
+        const body = (await cases.json()) as { cases: { lineage: { interaction_ids: string[] } }[] };
+        expect(body.cases.flatMap((c) => c.lineage.interaction_ids)).toContain(interactionId);
+      },
+      { timeoutMs: 2_000 },
+    );
     const demo = await fetch(url('demo chat'));
     expect(demo.status).toBe(200);
     expect(await demo.text()).toMatch(/<html/i);

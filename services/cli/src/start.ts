@@ -1,48 +1,87 @@
 import { join } from 'node:path';
+import { createCuratorApp, parseCuratorEnv } from '@flywheel/curator';
 import { createFeedbackApp, parseFeedbackEnv } from '@flywheel/feedback';
 import { createGatewayApp, parseGatewayEnv } from '@flywheel/gateway';
-import { createEventBus, loadConfig, type FlywheelConfig } from '@flywheel/platform';
-import { createSimServer, type SimServer } from '@flywheel/upstream-sim';
+import {
+  createEventBus,
+  type EventBus,
+  type FlywheelConfig,
+  loadConfig,
+  registerLogSecret,
+} from '@flywheel/platform';
+import { createSimServer, parseSimEnv, type SimServer } from '@flywheel/upstream-sim';
 import { devSecrets } from './dev-secrets';
+
+/** What `flywheel start --only <name>` can run alone (one per container). */
+export const SERVICES = ['gateway', 'feedback', 'curator', 'sim'] as const;
+export type ServiceName = (typeof SERVICES)[number];
 
 export interface StartOptions {
   env: NodeJS.ProcessEnv;
   log: (line: string) => void;
+  /** run this one service on its own, configured by the environment only (containers) */
+  only?: ServiceName;
 }
 
 export interface Started {
   /** one entry per component: name and URL */
   components: { name: string; url: string }[];
   secrets: { apiKey: string; adminToken: string };
+  /**
+   * Graceful stop: every HTTP service drains at once (/readyz 503, in-flight requests and
+   * streams finish, then connections close), then the event bus flushes its spool, then the
+   * simulator (which in-flight calls may still need) stops.
+   */
   stop(): Promise<void>;
 }
 
+/** Stops in three waves: services (in parallel), then the shared bus, then the simulator. */
+class Shutdown {
+  readonly services: (() => Promise<void>)[] = [];
+  readonly backends: (() => Promise<void>)[] = [];
+  readonly upstreams: (() => Promise<void>)[] = [];
+
+  constructor(private readonly log: (line: string) => void) {}
+
+  async run(): Promise<void> {
+    for (const wave of [this.services, this.backends, this.upstreams]) {
+      const steps = wave.splice(0);
+      const results = await Promise.allSettled(steps.map((s) => s()));
+      for (const r of results) if (r.status === 'rejected') this.log(`stop: ${String(r.reason)}`);
+    }
+  }
+}
+
 /**
- * The all-in-one composition root (`npm start`): the upstream simulator when no provider key
- * is set, the gateway and the feedback service (widget + /demo) in this process, sharing one
- * event bus (embedded unless KAFKA_BROKERS is set). The curator joins here when it is built.
+ * The composition root. Without `only`: the all-in-one `npm start` — the upstream simulator
+ * when no provider key is set, the gateway, the feedback service (widget + /demo) and the
+ * curator (triage API + /console) in this process, on one event bus (embedded unless
+ * KAFKA_BROKERS is set), with dev secrets generated once. With `only`: that service alone,
+ * configured by its environment like its own `main.ts` (what the containers run).
  */
-export async function start({ env, log }: StartOptions): Promise<Started> {
+export async function start({ env, log, only }: StartOptions): Promise<Started> {
+  return only ? startOne(only, env, log) : startAll(env, log);
+}
+
+async function startAll(env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<Started> {
   const dataDir = env.FLYWHEEL_DATA_DIR ?? '.flywheel';
   const secrets = devSecrets(env, join(dataDir, 'dev-secrets.json'));
+  for (const s of Object.values(secrets)) registerLogSecret(s);
   const host = '127.0.0.1';
   const components: Started['components'] = [];
-  const stops: (() => Promise<void>)[] = [];
-  const stop = async () => {
-    for (const s of stops.splice(0).reverse()) await s().catch((err: unknown) => log(`stop: ${String(err)}`));
-  };
+  const shutdown = new Shutdown(log);
   try {
     let sim: SimServer | null = null;
     if (!env.OPENAI_API_KEY && !env.ANTHROPIC_API_KEY) {
       sim = await createSimServer({ port: Number(env.SIM_PORT ?? 8090), host });
       components.push({ name: 'upstream simulator (OpenAI + Anthropic APIs)', url: sim.url });
-      stops.push(() => sim!.close());
+      shutdown.upstreams.push(() => sim!.close());
     }
     const bus = await createEventBus(env, {
       source: 'flywheel',
       spoolDir: join(dataDir, 'spool', 'all-in-one'),
     });
-    stops.push(() => bus.close());
+    shutdown.backends.push(() => bus.close());
 
     const config = loadConfig(env.FLYWHEEL_CONFIG);
     if (sim) pointAtSimulator(config, sim.url);
@@ -61,7 +100,7 @@ export async function start({ env, log }: StartOptions): Promise<Started> {
       bus,
       providerEnv: { ...env, SIM_API_KEY: env.SIM_API_KEY ?? 'sim' },
     });
-    stops.push(() => gateway.close());
+    shutdown.services.push(() => gateway.close());
     await gateway.app.listen(Number(env.GATEWAY_PORT ?? 8080), host);
     const gatewayUrl = (await gateway.app.getUrl()).replace('[::1]', host);
     components.push({ name: 'gateway (POST /v1/chat/completions)', url: gatewayUrl });
@@ -75,34 +114,106 @@ export async function start({ env, log }: StartOptions): Promise<Started> {
         FEEDBACK_DEMO_GATEWAY_URL: env.FEEDBACK_DEMO_GATEWAY_URL ?? gatewayUrl,
         FEEDBACK_DEMO_GATEWAY_KEY: env.FEEDBACK_DEMO_GATEWAY_KEY ?? secrets.demoKey,
       }),
+      config: config.feedback,
       bus,
     });
-    stops.push(() => feedback.close());
+    shutdown.services.push(() => feedback.close());
     components.push({ name: 'feedback service (POST /v1/feedback)', url: feedback.url });
     components.push({ name: 'demo chat with the widget', url: `${feedback.url}/demo` });
     components.push({ name: 'widget script', url: `${feedback.url}/widget.js` });
+
+    const curator = await createCuratorApp({
+      env: parseCuratorEnv({
+        ...env,
+        CURATOR_HOST: host,
+        CURATOR_PORT: env.CURATOR_PORT ?? '8082',
+        FLYWHEEL_ADMIN_TOKEN: secrets.adminToken,
+        FLYWHEEL_DATA_DIR: dataDir,
+      }),
+      config,
+      bus,
+    });
+    shutdown.services.push(() => curator.close());
+    components.push({ name: 'curator (triage API GET /v1/cases)', url: curator.url });
+    components.push({ name: 'triage console', url: `${curator.url}/console` });
 
     log('');
     log('Flywheel started');
     for (const c of components) log(`  ${c.name.padEnd(48)} ${c.url}`);
     log('');
     log(`  gateway API key (dev)    ${secrets.apiKey}`);
-    log(`  admin token (dev)        ${secrets.adminToken}`);
+    log(`  admin token (dev)        ${secrets.adminToken}   (console login, triage API, eval runner)`);
     log(
       `  kept in ${join(dataDir, 'dev-secrets.json')}; set FLYWHEEL_API_KEYS / FLYWHEEL_ADMIN_TOKEN to choose your own`,
     );
-    log(
-      `  event bus: ${bus.kind === 'kafka' ? `Kafka (${env.KAFKA_BROKERS})` : 'embedded (set KAFKA_BROKERS for Kafka)'}; ` +
-        `key-value: ${env.REDIS_URL ? 'Redis' : 'in-memory (set REDIS_URL for Redis)'}`,
-    );
+    log(`  backends: ${backends(env, bus)}`);
     if (sim) log('  no OPENAI_API_KEY / ANTHROPIC_API_KEY set: the simulator stands in for the providers');
     if (gateway.missingProviderKeys.length)
       log(`  providers without an API key: ${gateway.missingProviderKeys.join(', ')}`);
-    log('  not built yet: curator + console, eval runner (see README "Status")');
     log('  Ctrl-C to stop');
-    return { components, secrets: { apiKey: secrets.apiKey, adminToken: secrets.adminToken }, stop };
+    return {
+      components,
+      secrets: { apiKey: secrets.apiKey, adminToken: secrets.adminToken },
+      stop: () => shutdown.run(),
+    };
   } catch (err) {
-    await stop();
+    await shutdown.run();
+    throw err;
+  }
+}
+
+function backends(env: NodeJS.ProcessEnv, bus: EventBus): string {
+  return [
+    `event bus ${bus.kind === 'kafka' ? `Kafka (${env.KAFKA_BROKERS})` : 'embedded (set KAFKA_BROKERS for Kafka)'}`,
+    `key-value ${env.REDIS_URL ? 'Redis' : 'in-memory (set REDIS_URL for Redis)'}`,
+    `SQL ${env.DATABASE_URL ? 'Postgres' : 'PGlite under FLYWHEEL_DATA_DIR (set DATABASE_URL for Postgres)'}`,
+  ].join('; ');
+}
+
+/** One service alone, from its environment only: no generated secrets, no simulator rewiring. */
+async function startOne(
+  only: ServiceName,
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+): Promise<Started> {
+  for (const name of ['FLYWHEEL_API_KEYS', 'FLYWHEEL_ADMIN_TOKEN', 'FLYWHEEL_FEEDBACK_SECRET'] as const) {
+    for (const s of (env[name] ?? '').split(',')) registerLogSecret(s.trim());
+  }
+  const shutdown = new Shutdown(log);
+  const components: Started['components'] = [];
+  try {
+    switch (only) {
+      case 'gateway': {
+        const gatewayEnv = parseGatewayEnv(env);
+        const gateway = await createGatewayApp({ env: gatewayEnv });
+        shutdown.services.push(() => gateway.close());
+        await gateway.app.listen(gatewayEnv.port, gatewayEnv.host);
+        components.push({ name: 'gateway', url: (await gateway.app.getUrl()).replace('[::1]', '127.0.0.1') });
+        break;
+      }
+      case 'feedback': {
+        const feedback = await createFeedbackApp({ env: parseFeedbackEnv(env) });
+        shutdown.services.push(() => feedback.close());
+        components.push({ name: 'feedback', url: feedback.url });
+        break;
+      }
+      case 'curator': {
+        const curator = await createCuratorApp({ env: parseCuratorEnv(env) });
+        shutdown.services.push(() => curator.close());
+        components.push({ name: 'curator', url: curator.url });
+        break;
+      }
+      case 'sim': {
+        const sim = await createSimServer(parseSimEnv(env));
+        shutdown.upstreams.push(() => sim.close());
+        components.push({ name: 'sim', url: sim.url });
+        break;
+      }
+    }
+    for (const c of components) log(`flywheel ${c.name} listening on ${c.url}`);
+    return { components, secrets: { apiKey: '', adminToken: '' }, stop: () => shutdown.run() };
+  } catch (err) {
+    await shutdown.run();
     throw err;
   }
 }

@@ -22,6 +22,7 @@ import {
   Publisher,
   type RunningCurator,
   startCurator,
+  waitCaughtUp,
   testRoute,
   uniqueRoute,
 } from './curator-test-kit';
@@ -50,7 +51,9 @@ beforeAll(async () => {
     routes: { [route]: testRoute() },
     env: { CURATOR_CONSOLE_DIR: consoleDir },
   });
-}, 120_000);
+  // a new group first reads what other suites already published to the shared topics
+  await waitCaughtUp(curator.groupId, 150_000);
+}, 180_000);
 afterAll(async () => {
   await curator?.close();
   await Promise.all([publisher?.close(), caseTopic?.close()]);
