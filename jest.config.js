@@ -17,12 +17,17 @@ const swc = [
 
 // PGlite's CommonJS build loads Node built-ins with import(), which Jest only allows under
 // --experimental-vm-modules; transpiling it to require() lets it run in the CJS test runtime.
-const swcCjs = ['@swc/jest', { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } }];
+const swcCjs = [
+  '@swc/jest',
+  { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+];
 
 const moduleNameMapper = {
   '^@flywheel/contracts$': '<rootDir>/services/contracts/src/index.ts',
   '^@flywheel/platform$': '<rootDir>/services/platform/src/index.ts',
   '^@flywheel/platform/testing$': '<rootDir>/services/platform/src/testing/index.ts',
+  '^@flywheel/platform/config$': '<rootDir>/services/platform/src/config/index.ts',
+  '^@flywheel/platform/tracing$': '<rootDir>/services/platform/src/telemetry/tracing.ts',
 };
 
 const common = {
@@ -44,6 +49,8 @@ module.exports = {
       displayName: 'unit',
       testEnvironment: 'node',
       testMatch: ['<rootDir>/services/*/src/**/*.spec.ts', '<rootDir>/infra/local/**/*.spec.ts'],
+      // the console is browser code: its specs run in the `console` project (jsdom)
+      testPathIgnorePatterns: [...common.testPathIgnorePatterns, '<rootDir>/services/console/'],
     },
     {
       ...common,
@@ -53,9 +60,18 @@ module.exports = {
     },
     {
       ...common,
+      displayName: 'console',
+      testEnvironment: 'jsdom',
+      testMatch: ['<rootDir>/services/console/src/**/*.spec.ts?(x)'],
+    },
+    {
+      ...common,
       displayName: 'integration',
       testEnvironment: 'node',
-      testMatch: ['<rootDir>/services/*/test/**/*.integration-spec.ts', '<rootDir>/web-widget/test/**/*.integration-spec.ts'],
+      testMatch: [
+        '<rootDir>/services/*/test/**/*.integration-spec.ts',
+        '<rootDir>/web-widget/test/**/*.integration-spec.ts',
+      ],
       globalSetup: '<rootDir>/test-support/global-setup.ts',
       globalTeardown: '<rootDir>/test-support/global-teardown.ts',
     },

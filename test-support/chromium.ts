@@ -1,6 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { type Browser, chromium, type LaunchOptions } from 'playwright-core';
+import { aptInstall } from './apt';
 
 /** Debian's Chromium (`apt-get install chromium`): the only browser the tests drive. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -24,22 +24,7 @@ const INSTALL_HINT = 'install chromium: apt-get install chromium';
  */
 export function chromiumPath(): string {
   if (existsSync(CHROMIUM_PATH)) return CHROMIUM_PATH;
-  if (process.getuid?.() !== 0) {
-    throw new Error(`Chromium not found at ${CHROMIUM_PATH}: ${INSTALL_HINT} (as root)`);
-  }
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const apt = (...args: string[]) =>
-    execFileSync('flock', ['/tmp/flywheel-apt.lock', 'apt-get', ...args], { stdio: 'inherit', env });
-  try {
-    try {
-      apt('install', '-y', '--no-install-recommends', 'chromium');
-    } catch {
-      apt('update'); // a fresh machine has no package lists yet
-      apt('install', '-y', '--no-install-recommends', 'chromium');
-    }
-  } catch (err) {
-    throw new Error(`could not install Chromium with apt-get (${(err as Error).message}): ${INSTALL_HINT}`);
-  }
+  aptInstall(['chromium'], INSTALL_HINT);
   if (!existsSync(CHROMIUM_PATH))
     throw new Error(`apt-get finished but ${CHROMIUM_PATH} is missing: ${INSTALL_HINT}`);
   return CHROMIUM_PATH;

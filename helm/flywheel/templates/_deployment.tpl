@@ -1,0 +1,167 @@
+{{/*
+The Deployment of one service. Call with
+  (dict "root" $ "name" "gateway" "component" .Values.gateway "portEnv" "GATEWAY_PORT" "env" $env "flags" true)
+where $env is the service's own environment (a YAML list, not indented) and flags mounts the
+flags ConfigMap (FLAGS_FILE).
+*/}}
+{{- define "flywheel.deployment" -}}
+{{- $root := .root -}}
+{{- $c := .component -}}
+{{- $args := list $root .name -}}
+{{- /* flywheel start's own drain deadline ends 5 s before the kubelet's SIGKILL */ -}}
+{{- $drainMs := mul (sub (sub $c.terminationGracePeriodSeconds $root.Values.preStopSleepSeconds) 5) 1000 -}}
+{{- if lt $drainMs 5000 -}}
+{{- fail (printf "%s.terminationGracePeriodSeconds must be at least preStopSleepSeconds + 10" .name) -}}
+{{- end -}}
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "flywheel.componentName" $args }}
+  labels:
+    {{- include "flywheel.componentLabels" $args | nindent 4 }}
+spec:
+  {{- if not (and $c.autoscaling $c.autoscaling.enabled) }}
+  replicas: {{ $c.replicas }}
+  {{- end }}
+  revisionHistoryLimit: 5
+  strategy:
+    type: RollingUpdate
+    rollingUpdate: { maxSurge: 1, maxUnavailable: 0 }
+  selector:
+    matchLabels:
+      {{- include "flywheel.selectorLabels" $args | nindent 6 }}
+  template:
+    metadata:
+      labels:
+        {{- include "flywheel.componentLabels" $args | nindent 8 }}
+      annotations:
+        # flywheel.yaml is read once at boot: a change rolls the pods. The flags are not part
+        # of the checksum: the gateway reloads them live.
+        checksum/config: {{ include "flywheel.configChecksum" $root }}
+        {{- with $c.podAnnotations }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+    spec:
+      serviceAccountName: {{ include "flywheel.serviceAccountName" $root }}
+      automountServiceAccountToken: false
+      {{- with $root.Values.imagePullSecrets }}
+      imagePullSecrets:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      securityContext:
+        {{- toYaml $root.Values.podSecurityContext | nindent 8 }}
+      terminationGracePeriodSeconds: {{ $c.terminationGracePeriodSeconds }}
+      containers:
+        - name: {{ .name }}
+          image: {{ printf "%s/%s:%s" $root.Values.image.registry .name (default $root.Chart.AppVersion $root.Values.image.tag) | quote }}
+          imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+          securityContext:
+            {{- toYaml $root.Values.securityContext | nindent 12 }}
+          ports:
+            - name: http
+              containerPort: {{ $c.port }}
+              protocol: TCP
+          env:
+            - name: {{ .portEnv }}
+              value: {{ $c.port | quote }}
+            - name: FLYWHEEL_CONFIG
+              value: /etc/flywheel/config/flywheel.yaml
+            {{- if .flags }}
+            - name: FLAGS_FILE
+              value: /etc/flywheel/flags/flags.json
+            {{- end }}
+            - name: FLYWHEEL_DATA_DIR
+              value: /var/lib/flywheel
+            - name: FLYWHEEL_SHUTDOWN_TIMEOUT_MS
+              value: {{ $drainMs | quote }}
+            - name: KAFKA_BROKERS
+              value: {{ required "kafka.brokers is required (host:port,…)" $root.Values.kafka.brokers | quote }}
+            {{- .env | nindent 12 }}
+            {{- with $c.extraEnv }}
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
+          startupProbe:
+            httpGet: { path: /healthz, port: http }
+            periodSeconds: 2
+            failureThreshold: 60
+          livenessProbe:
+            httpGet: { path: /healthz, port: http }
+            periodSeconds: 10
+            timeoutSeconds: 3
+            failureThreshold: 3
+          readinessProbe:
+            httpGet: { path: /readyz, port: http }
+            periodSeconds: 5
+            timeoutSeconds: 3
+            failureThreshold: 2
+          lifecycle:
+            preStop:
+              exec:
+                command: ["sleep", {{ $root.Values.preStopSleepSeconds | quote }}]
+          resources:
+            {{- toYaml $c.resources | nindent 12 }}
+          volumeMounts:
+            - name: config
+              mountPath: /etc/flywheel/config
+              readOnly: true
+            {{- if .flags }}
+            - name: flags
+              mountPath: /etc/flywheel/flags
+              readOnly: true
+            {{- end }}
+            - name: data
+              mountPath: /var/lib/flywheel
+            - name: tmp
+              mountPath: /tmp
+      volumes:
+        - name: config
+          configMap:
+            name: {{ include "flywheel.configMapName" $root }}
+        {{- if .flags }}
+        - name: flags
+          configMap:
+            name: {{ include "flywheel.flagsConfigMapName" $root }}
+        {{- end }}
+        - name: data
+          emptyDir:
+            sizeLimit: {{ $root.Values.dataVolume.sizeLimit }}
+        - name: tmp
+          emptyDir:
+            sizeLimit: 256Mi
+      {{- with $c.nodeSelector }}
+      nodeSelector:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $c.affinity }}
+      affinity:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $c.tolerations }}
+      tolerations:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+{{- end -}}
+
+{{- define "flywheel.configChecksum" -}}
+{{- if .Values.config.existingConfigMap -}}
+{{- .Values.config.existingConfigMap | sha256sum -}}
+{{- else -}}
+{{- printf "%s\n%s" .Values.config.flywheel (toYaml .Values.config.files) | sha256sum -}}
+{{- end -}}
+{{- end -}}
+
+{{/* A URL from a Secret key (existingSecret) or a plain value. Call with (list "REDIS_URL" .Values.redis "redis"). */}}
+{{- define "flywheel.urlEnv" -}}
+{{- $var := index . 0 -}}
+{{- $backend := index . 1 -}}
+{{- if $backend.existingSecret.name -}}
+- name: {{ $var }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $backend.existingSecret.name }}
+      key: {{ required (printf "%s.existingSecret.key is required with %s.existingSecret.name" (index . 2) (index . 2)) $backend.existingSecret.key }}
+{{- else -}}
+- name: {{ $var }}
+  value: {{ required (printf "%s.url or %s.existingSecret is required" (index . 2) (index . 2)) $backend.url | quote }}
+{{- end -}}
+{{- end -}}
