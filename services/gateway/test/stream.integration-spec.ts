@@ -164,3 +164,36 @@ it('a client that goes away before the first token cancels the upstream call, an
   expect(event).toMatchObject({ route: 'slow', status: 'error', request: { stream: true } });
   expect(event.attempts).toEqual([expect.objectContaining({ model: 'slow', error_class: 'cancelled' })]);
 });
+
+it('a client that goes away mid-stream, after the first token, cancels the upstream call, and the event records it', async () => {
+  const controller = new AbortController();
+  const user = `u-stream-leaving-mid-${Date.now()}`;
+  const res = await fetch(chatUrl, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'dripping', messages: ask, stream: true, user }),
+    signal: controller.signal,
+  });
+  expect(res.status).toBe(200);
+  const reader = res.body!.getReader();
+  // read until the first content delta has arrived: the gateway is committed to this stream
+  let received = '';
+  while (!/"content":"[^"]+"/.test(received)) {
+    const { value } = await reader.read();
+    received += new TextDecoder().decode(value);
+  }
+  expect(gw.sim.stats().pendingTimers).toBe(1); // the upstream is waiting to send the next event
+  controller.abort();
+  await reader.cancel().catch(() => undefined);
+  // the gateway aborted its upstream call: the simulator's connection closed, its timer cleared
+  // (a stream left running would always hold one pending 500 ms timer)
+  await expectEventually(() => expect(gw.sim.stats().pendingTimers).toBe(0), {
+    timeoutMs: 2_000,
+    intervalMs: 20,
+  });
+  const event = await kafka.where((e) => e.subject_hash === subjectHash(user, SECRET));
+  expect(event).toMatchObject({ route: null, request: { stream: true } });
+  expect(event.status).not.toBe('ok');
+  expect(event.attempts).toEqual([expect.objectContaining({ model: 'dripping', error_class: 'cancelled' })]);
+  expect(event.output ?? '').not.toBe('');
+});

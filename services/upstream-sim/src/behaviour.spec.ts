@@ -15,6 +15,7 @@ describe('parseBehaviour', () => {
     ['sim-timeout', { content: 'ok', slowMs: 0, fault: { kind: 'timeout' } }],
     ['sim-coin-50', { content: 'ok', slowMs: 0, fault: { kind: 'none' }, coin: { pct: 50 } }],
     ['sim-echo-coin-30-slow-5', { content: 'echo', slowMs: 5, fault: { kind: 'none' }, coin: { pct: 30 } }],
+    ['sim-drip-200', { content: 'ok', slowMs: 0, fault: { kind: 'none' }, dripMs: 200 }],
   ])('%s', (model, expected) => {
     expect(parseBehaviour(model)).toEqual(expected);
   });
@@ -35,6 +36,8 @@ describe('parseBehaviour', () => {
     'sim-coin',
     'sim-coin-101',
     'sim-coin-10-coin-20',
+    'sim-drip',
+    'sim-drip-1-drip-2',
   ])('%s is unknown', (model) => {
     expect(parseBehaviour(model)).toBeUndefined();
   });

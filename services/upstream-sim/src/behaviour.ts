@@ -5,6 +5,7 @@
  *
  *   content  `ok` (default) | `echo`
  *   latency  `slow-<ms>`
+ *   pacing   `drip-<ms>` (streams: wait `<ms>` between events)
  *   variation `coin-<pct>` (pct % of the answers use the other content mode, ok ↔ echo)
  *   fault    `400` | `500` | `503` | `529` | `429[-<retry-after s>]` | `timeout` | `blackhole`
  *            | `stall` | `reset` | `badjson` | `invalidjson` | `cutstream` | `flaky-<pct>`
@@ -40,6 +41,8 @@ export interface Behaviour {
    * the same input varies between calls (flaky eval cases).
    */
   coin?: { pct: number };
+  /** `drip-<ms>`: a stream sends its events one at a time, `ms` apart (a slow mid-stream). */
+  dripMs?: number;
 }
 
 export function otherContent(content: ContentMode): ContentMode {
@@ -88,6 +91,7 @@ export function parseBehaviour(model: string): Behaviour | undefined {
   let slowMs: number | undefined;
   let fault: Fault | undefined;
   let coin: Behaviour['coin'];
+  let dripMs: number | undefined;
 
   for (let i = 1; i < tokens.length; i++) {
     const token = tokens[i] as string;
@@ -98,6 +102,10 @@ export function parseBehaviour(model: string): Behaviour | undefined {
     } else if (token === 'slow') {
       if (slowMs !== undefined || !isUint(next) || Number(next) > MAX_SLOW_MS) return undefined;
       slowMs = Number(next);
+      i++;
+    } else if (token === 'drip') {
+      if (dripMs !== undefined || !isUint(next) || Number(next) > MAX_SLOW_MS) return undefined;
+      dripMs = Number(next);
       i++;
     } else if (token === 'coin') {
       if (coin || !isUint(next) || Number(next) > 100) return undefined;
@@ -127,6 +135,7 @@ export function parseBehaviour(model: string): Behaviour | undefined {
     fault: fault ?? { kind: 'none' },
   };
   if (coin) behaviour.coin = coin;
+  if (dripMs !== undefined) behaviour.dripMs = dripMs;
   return behaviour;
 }
 

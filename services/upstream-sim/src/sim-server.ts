@@ -230,6 +230,18 @@ class Simulator {
     });
   }
 
+  /** Writes `events` one by one, `ms` apart; a client that goes away stops it (no timer left). */
+  private drip(res: ServerResponse, events: readonly string[], ms: number): void {
+    let next = 0;
+    const write = (): void => {
+      const event = events[next++];
+      if (event === undefined) return void res.end();
+      res.write(event);
+      this.after(res, ms, write);
+    };
+    write();
+  }
+
   /** Runs `fn` after `ms` unless the client went away first; the timer never outlives the exchange. */
   private after(res: ServerResponse, ms: number, fn: () => void): void {
     if (ms <= 0) {
@@ -294,6 +306,8 @@ class Simulator {
         res.write(script.events[0] ?? '');
       } else if (fault.kind === 'cutstream') {
         res.write(script.events.slice(0, script.cutAfter).join(''), () => res.destroy());
+      } else if (behaviour.dripMs !== undefined) {
+        this.drip(res, script.events, behaviour.dripMs);
       } else {
         res.end(script.events.join(''));
       }
