@@ -13,7 +13,6 @@ import { freshDatabase, interactionEvents, StartProcess } from './start-process'
  */
 
 const IN_FLIGHT = 40;
-const UPSTREAM_MS = 1_500; // `sim-slow` in flywheel.yaml
 
 let flywheel: StartProcess;
 let dataDir: string;
