@@ -11,6 +11,7 @@ import {
   HttpKitModule,
   loadConfig,
   migrate,
+  OwnedResources,
   Readiness,
   type SqlDatabase,
   systemClock,
@@ -91,15 +92,12 @@ export async function createCuratorApp(options: CuratorAppOptions): Promise<Cura
   const registry = options.registry ?? new Registry();
   if (!options.registry) collectDefaultMetrics({ register: registry });
 
-  const owned: { close(): Promise<void> }[] = [];
-  const closeOwned = async () => {
-    for (const resource of owned.splice(0).reverse()) await resource.close().catch(() => undefined);
-  };
+  const owned = new OwnedResources();
   try {
     const sql =
       options.sql ??
       (await createSqlDatabase({ DATABASE_URL: env.databaseUrl }, { dataDir: pgliteDataDir(env) }));
-    if (!options.sql) owned.push(sql);
+    if (!options.sql) owned.own(sql);
     await migrate(sql, CURATOR_MIGRATIONS);
     const bus =
       options.bus ??
@@ -107,7 +105,7 @@ export async function createCuratorApp(options: CuratorAppOptions): Promise<Cura
         { KAFKA_BROKERS: env.kafkaBrokers, FLYWHEEL_DATA_DIR: env.dataDir },
         { source: SERVICE, registry, spoolDir: env.spoolDir },
       ));
-    if (!options.bus) owned.push(bus);
+    if (!options.bus) owned.own(bus);
 
     const { redaction, join_ttl_s, retention_days } = config.curator;
     const redactor = new Redactor({ enabled: redaction.enabled, extraPatterns: redaction.extra_patterns });
@@ -171,11 +169,11 @@ export async function createCuratorApp(options: CuratorAppOptions): Promise<Cura
         readiness.startDraining();
         await stopWork();
         await app.close();
-        await closeOwned();
+        await owned.closeAll();
       },
     };
   } catch (err) {
-    await closeOwned();
+    await owned.closeAll();
     throw err;
   }
 }

@@ -10,6 +10,7 @@ import {
   HttpKitModule,
   type KeyValueStore,
   loadConfig,
+  OwnedResources,
   Readiness,
   RedisKeyValueStore,
   systemClock,
@@ -83,13 +84,10 @@ export async function createFeedbackApp(options: FeedbackAppOptions): Promise<Fe
   const registry = options.registry ?? new Registry();
   if (!options.registry) collectDefaultMetrics({ register: registry });
 
-  const owned: { close(): Promise<void> }[] = [];
-  const closeOwned = async () => {
-    for (const resource of owned.splice(0).reverse()) await resource.close().catch(() => undefined);
-  };
+  const owned = new OwnedResources();
   try {
     const kv = options.kv ?? (await createKeyValueStore({ REDIS_URL: env.redisUrl }));
-    if (!options.kv) owned.push(kv);
+    if (!options.kv) owned.own(kv);
     const bus =
       options.bus ??
       (await createEventBus(
@@ -97,7 +95,7 @@ export async function createFeedbackApp(options: FeedbackAppOptions): Promise<Fe
         // createEventBus defaults the spool to $FLYWHEEL_DATA_DIR/spool/<source>
         { source: SERVICE, registry, spoolDir: env.spoolDir },
       ));
-    if (!options.bus) owned.push(bus);
+    if (!options.bus) owned.own(bus);
 
     const tokens = new FeedbackTokens(env.secret);
     const metrics = new FeedbackMetrics(registry);
@@ -171,11 +169,11 @@ export async function createFeedbackApp(options: FeedbackAppOptions): Promise<Fe
       close: async () => {
         readiness.startDraining();
         await app.close();
-        await closeOwned();
+        await owned.closeAll();
       },
     };
   } catch (err) {
-    await closeOwned();
+    await owned.closeAll();
     throw err;
   }
 }

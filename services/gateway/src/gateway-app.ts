@@ -11,6 +11,7 @@ import {
   type FlywheelConfig,
   HttpKitModule,
   loadConfig,
+  OwnedResources,
   Readiness,
   systemClock,
 } from '@flywheel/platform';
@@ -111,15 +112,12 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
   );
   const routes = new RouteTable(config, executor, env.configPath ?? 'flywheel.yaml');
 
-  const owned: { close(): Promise<void> }[] = [];
-  const closeOwned = async () => {
-    for (const resource of owned.splice(0).reverse()) await resource.close().catch(() => undefined);
-  };
+  const owned = new OwnedResources();
   try {
     let flags = options.flags;
     if (!flags) {
       const service = await FlagService.create({ flagsFile: env.flagsFile });
-      owned.push(service);
+      owned.own(service);
       flags = service;
     }
     const bus =
@@ -129,7 +127,7 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
         // createEventBus defaults the spool to $FLYWHEEL_DATA_DIR/spool/<source>
         { source: SERVICE, registry, spoolDir: env.spoolDir },
       ));
-    if (!options.bus) owned.push(bus);
+    if (!options.bus) owned.own(bus);
 
     const metrics = new GatewayMetrics(registry, breakers, Object.keys(config.models));
     const events = new InteractionEvents(bus, metrics, clock);
@@ -188,11 +186,11 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
           clearTimeout(force);
         }
         await events.flush();
-        await closeOwned();
+        await owned.closeAll();
       },
     };
   } catch (err) {
-    await closeOwned();
+    await owned.closeAll();
     throw err;
   }
 }

@@ -7,3 +7,4 @@ export * from './config';
 export * from './flags';
 export * from './tokens';
 export * from './telemetry';
+export * from './owned-resources';
