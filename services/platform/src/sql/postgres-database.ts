@@ -1,3 +1,4 @@
+import { getProcessLogger } from '../telemetry/logger';
 import { type ClientBase, Pool, type PoolConfig, type QueryConfig, types } from 'pg';
 import {
   guardedExecutor,
@@ -32,7 +33,7 @@ export class PostgresDatabase implements SqlDatabase {
   private readonly scope = new TransactionScope();
   private closed = false;
 
-  constructor({ logger = console, ...config }: PostgresDatabaseOptions) {
+  constructor({ logger = getProcessLogger('flywheel'), ...config }: PostgresDatabaseOptions) {
     this.pool = new Pool({ connectionTimeoutMillis: 5000, ...config, types: typeParsers });
     // an idle client losing its connection is reported here; without a listener it would crash
     this.pool.on('error', (err) => logger.warn(`postgres: idle connection failed: ${err.message}`));
@@ -52,6 +53,12 @@ export class PostgresDatabase implements SqlDatabase {
     this.assertUsable('transaction');
     const client = await this.pool.connect();
     let broken: Error | undefined;
+    // a checked-out client whose connection dies between statements emits 'error'; the pool
+    // listens only to idle clients, so without this the process would crash
+    const onError = (err: Error): void => {
+      broken = err;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await this.scope.run((isOpen) => fn(guardedExecutor(clientExecutor(client), isOpen)));
@@ -63,6 +70,7 @@ export class PostgresDatabase implements SqlDatabase {
       });
       throw err;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }
