@@ -23,6 +23,8 @@ export class IngestConsumer {
       group: this.group,
       topics: [Topics.interactions, Topics.feedback],
       handler: (event) => this.handle(event),
+      // every partition of both topics at once: a vote need not wait behind interaction batches
+      partitionsConcurrently: 12,
     });
   }
 

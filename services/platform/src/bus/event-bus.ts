@@ -42,6 +42,11 @@ export interface SubscribeOptions {
   maxAttempts?: number;
   /** first redelivery delay; doubles up to 5 s (default 100 ms) */
   retryBaseMs?: number;
+  /**
+   * Kafka: how many partitions this process handles at the same time (default 3). Order is
+   * kept per partition either way; more lanes let one topic's events pass another's backlog.
+   */
+  partitionsConcurrently?: number;
 }
 
 export interface Subscription {
