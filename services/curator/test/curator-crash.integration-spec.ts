@@ -119,6 +119,17 @@ it('reprocesses a dislike whose offset was not committed before a crash, without
   const first = await runCurator({ CURATOR_FAULT_EXIT_AFTER_FEEDBACK: vote.feedback_id });
   await waitCaughtUp(groupId);
   await publisher.interaction(interaction);
+  // the interaction is stored first, so the vote's transaction is the one that writes the case
+  // (the curator consumes both topics in parallel: a vote may otherwise arrive first and wait)
+  await expectEventually(
+    async () => {
+      const { rowCount } = await db.pool.query('select 1 from interactions where interaction_id = $1', [
+        interaction.interaction_id,
+      ]);
+      expect(rowCount).toBe(1);
+    },
+    { timeoutMs: 30_000 },
+  );
   const encoded = encodeEvent(
     { type: 'dev.flywheel.feedback.v1', key: vote.interaction_id, id: `${vote.feedback_id}:1`, data: vote },
     'curator-crash-test',
