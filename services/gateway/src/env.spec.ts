@@ -17,6 +17,7 @@ describe('parseGatewayEnv', () => {
       dataDir: undefined,
       spoolDir: undefined,
       bodyLimitBytes: 1024 * 1024,
+      maxEventLoopDelayMs: 500,
       corsOrigins: [],
     });
     expect(
