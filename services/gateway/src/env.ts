@@ -24,8 +24,8 @@ export const GatewayEnvSchema = z.object({
   /** browser origins allowed to call the gateway (CORS); empty by default */
   GATEWAY_CORS_ORIGINS: commaList.default([]),
   /** request bodies above this many bytes are refused with 413 */
-  /** shed load (503 overloaded) while the event loop is this many ms late on average (sampled every 100 ms); 0 (default) turns it off */
-  GATEWAY_MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
+  /** shed load (503 overloaded) while the event loop is this many ms late on average (sampled every 100 ms); 0 turns it off */
+  GATEWAY_MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(500),
   GATEWAY_BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()

@@ -62,6 +62,8 @@ export async function startGateway(
     FLYWHEEL_DATA_DIR: dir,
     GATEWAY_BODY_LIMIT_BYTES: String(BODY_LIMIT),
     GATEWAY_CORS_ORIGINS: CORS_ORIGIN,
+    // the bulk tests load this shared process hard; load shedding has its own test
+    GATEWAY_MAX_EVENT_LOOP_DELAY_MS: '0',
     ...envOverrides,
   });
   const gateway = await createGatewayApp({

@@ -5,16 +5,11 @@ import type { Counter } from 'prom-client';
 /** Probes and scrapes answer even under pressure: an overloaded pod must not look dead. */
 const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/docs']);
 
-/** How long after `listen` the boot's own event-loop delay is ignored. */
-export const ARM_AFTER_LISTEN_MS = 1_000;
-
 /**
  * Load shedding with @fastify/under-pressure: while the event loop is late by more than
  * `maxEventLoopDelayMs` (its mean delay over the last 100 ms sample), new requests get a fast
  * `503 overloaded` with
  * `Retry-After: 1` instead of queueing until their clients time out. 0 turns it off.
- * Booting keeps the loop busy too (and in `npm start` the other services boot after the
- * gateway listens), so shedding is armed only `ARM_AFTER_LISTEN_MS` after `listen`.
  */
 export async function registerLoadShedding(
   app: NestFastifyApplication,
@@ -22,14 +17,6 @@ export async function registerLoadShedding(
   shed: Counter<'reason'>,
 ): Promise<void> {
   if (maxEventLoopDelayMs <= 0) return;
-  let armedAt = Number.POSITIVE_INFINITY;
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .addHook('onListen', (done) => {
-      armedAt = Date.now() + ARM_AFTER_LISTEN_MS;
-      done();
-    });
   await app.register(underPressure as never, {
     maxEventLoopDelay: maxEventLoopDelayMs,
     sampleInterval: 100,
@@ -39,7 +26,7 @@ export async function registerLoadShedding(
       type: string,
       value: number | undefined,
     ) => {
-      if (Date.now() < armedAt || OPS_PATHS.has(request.url.split('?', 1)[0] ?? '')) return undefined;
+      if (OPS_PATHS.has(request.url.split('?', 1)[0] ?? '')) return undefined;
       shed.inc({ reason: type });
       reply.status(503).header('retry-after', '1');
       return {
