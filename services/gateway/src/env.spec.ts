@@ -17,7 +17,6 @@ describe('parseGatewayEnv', () => {
       dataDir: undefined,
       spoolDir: undefined,
       bodyLimitBytes: 1024 * 1024,
-      maxEventLoopDelayMs: 500,
       corsOrigins: [],
     });
     expect(

@@ -24,8 +24,6 @@ export const GatewayEnvSchema = z.object({
   /** browser origins allowed to call the gateway (CORS); empty by default */
   GATEWAY_CORS_ORIGINS: commaList.default([]),
   /** request bodies above this many bytes are refused with 413 */
-  /** shed load (503 overloaded) while the event loop is this many ms late on average (sampled every 100 ms); 0 turns it off */
-  GATEWAY_MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(500),
   GATEWAY_BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()
@@ -46,7 +44,6 @@ export interface GatewayEnv {
   dataDir?: string;
   spoolDir?: string;
   bodyLimitBytes: number;
-  maxEventLoopDelayMs: number;
   corsOrigins: readonly string[];
 }
 
@@ -76,7 +73,6 @@ export function parseGatewayEnv(env: NodeJS.ProcessEnv = process.env): GatewayEn
     dataDir: e.FLYWHEEL_DATA_DIR,
     spoolDir: e.GATEWAY_SPOOL_DIR,
     bodyLimitBytes: e.GATEWAY_BODY_LIMIT_BYTES,
-    maxEventLoopDelayMs: e.GATEWAY_MAX_EVENT_LOOP_DELAY_MS,
     corsOrigins: e.GATEWAY_CORS_ORIGINS,
   };
 }

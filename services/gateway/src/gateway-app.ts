@@ -17,7 +17,6 @@ import {
 } from '@flywheel/platform';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ApiKeys } from './auth/api-keys';
-import { registerLoadShedding } from './http/load-shedding';
 import { corsHook } from './http/cors.hook';
 import { authHook } from './auth/auth.hook';
 import { ChatModule } from './chat/chat.module';
@@ -153,7 +152,6 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
       statusByCode: GATEWAY_ERROR_STATUS,
     });
     app.useGlobalFilters(new GatewayErrorFilter());
-    await registerLoadShedding(app, env.maxEventLoopDelayMs, metrics.shedTotal);
     app
       .getHttpAdapter()
       .getInstance()

@@ -36,11 +36,7 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(
-  options: Partial<GatewayAppOptions> = {},
-  /** environment variables on top of the test gateway's own */
-  envOverrides: NodeJS.ProcessEnv = {},
-): Promise<TestGateway> {
+export async function startGateway(options: Partial<GatewayAppOptions> = {}): Promise<TestGateway> {
   const brokers = process.env.KAFKA_BROKERS;
   if (!brokers)
     throw new Error(
@@ -62,9 +58,6 @@ export async function startGateway(
     FLYWHEEL_DATA_DIR: dir,
     GATEWAY_BODY_LIMIT_BYTES: String(BODY_LIMIT),
     GATEWAY_CORS_ORIGINS: CORS_ORIGIN,
-    // the bulk tests load this shared process hard; load shedding has its own test
-    GATEWAY_MAX_EVENT_LOOP_DELAY_MS: '0',
-    ...envOverrides,
   });
   const gateway = await createGatewayApp({
     env,

@@ -22,8 +22,6 @@ export class GatewayMetrics {
   private readonly assignmentsTotal: Counter<'route' | 'variant' | 'reason'>;
   private readonly duration: Histogram<'route' | 'stream'>;
   private readonly publishFailures: Counter;
-  /** requests refused with 503 overloaded by load shedding, by pressure type */
-  readonly shedTotal: Counter<'reason'>;
 
   constructor(
     registry: Registry,
@@ -109,17 +107,6 @@ export class GatewayMetrics {
         new Counter({
           name: 'flywheel_gateway_event_publish_failures_total',
           help: 'Interaction events the bus refused (spool full, invalid event, bus closed)',
-          registers,
-        }),
-    );
-    this.shedTotal = metric(
-      registry,
-      'flywheel_gateway_shed_total',
-      () =>
-        new Counter({
-          name: 'flywheel_gateway_shed_total',
-          help: 'Requests refused with 503 overloaded while the event loop was late (load shedding)',
-          labelNames: ['reason'],
           registers,
         }),
     );
