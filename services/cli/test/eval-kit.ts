@@ -7,8 +7,9 @@ import type { EvalSetCase } from '@flywheel/contracts';
 import { createCuratorApp, parseCuratorEnv } from '@flywheel/curator';
 import { createFeedbackApp, parseFeedbackEnv } from '@flywheel/feedback';
 import { createGatewayApp, parseGatewayEnv } from '@flywheel/gateway';
-import { createEventBus, createSqlDatabase, parseConfig } from '@flywheel/platform';
+import { createEventBus, parseConfig } from '@flywheel/platform';
 import { createSimServer, type SimServer } from '@flywheel/upstream-sim';
+import { createTestDatabase } from '../../../test-support/postgres';
 
 /**
  * The eval runner's world in a test: the upstream simulator, the real gateway on a free port
@@ -151,7 +152,9 @@ export async function startEvalWorld({ loop = false }: { loop?: boolean } = {}):
       bus,
     });
     stops.push(() => feedback.close());
-    const databaseUrl = await freshDatabase(stops);
+    const database = await createTestDatabase('eval');
+    stops.push(() => database.drop());
+    const databaseUrl = database.url;
     const curator = await createCuratorApp({
       env: parseCuratorEnv({
         CURATOR_PORT: '0',
@@ -170,33 +173,6 @@ export async function startEvalWorld({ loop = false }: { loop?: boolean } = {}):
     await close();
     throw err;
   }
-}
-
-/** A database of its own on the globalSetup's Postgres, dropped on close. */
-async function freshDatabase(stops: (() => Promise<void>)[]): Promise<string> {
-  const base = process.env.DATABASE_URL;
-  if (!base)
-    throw new Error(
-      'DATABASE_URL is not set: run in the integration project (its globalSetup starts Postgres)',
-    );
-  const name = `eval_${randomBytes(6).toString('hex')}`;
-  const admin = await createSqlDatabase({ DATABASE_URL: base });
-  try {
-    await admin.query(`create database ${name}`);
-  } finally {
-    await admin.close();
-  }
-  stops.push(async () => {
-    const cleanup = await createSqlDatabase({ DATABASE_URL: base });
-    try {
-      await cleanup.query(`drop database if exists ${name} with (force)`);
-    } finally {
-      await cleanup.close();
-    }
-  });
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  return url.toString();
 }
 
 /** A case of `route` as a committed set holds it. */

@@ -8,7 +8,7 @@ import type { Browser } from 'playwright-core';
 import { launchChromium } from '../../../test-support/chromium';
 import { buildConsole } from '../../../test-support/console-build';
 import { start, type Started } from '../src/start';
-import { freshDatabase } from './start-process';
+import { createTestDatabase } from '../../../test-support/postgres';
 
 /**
  * The whole loop as a first-time user meets it, in Debian's Chromium: `flywheel start` (what
@@ -48,7 +48,7 @@ const backends: [string, () => Promise<{ env: NodeJS.ProcessEnv; cleanup(): Prom
   [
     'real Kafka, Redis and Postgres',
     async () => {
-      const db = await freshDatabase('loop');
+      const db = await createTestDatabase('loop');
       return {
         env: {
           KAFKA_BROKERS: process.env.KAFKA_BROKERS,

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Spool } from '@flywheel/platform';
 import { expectEventually } from '@flywheel/platform/testing';
-import { freshDatabase, interactionEvents, StartProcess } from './start-process';
+import { createTestDatabase, type TestDatabase } from '../../../test-support/postgres';
+import { interactionEvents, StartProcess } from './start-process';
 
 /**
  * SIGTERM under load, the way an orchestrator stops a pod: `flywheel start` on real Kafka,
@@ -16,11 +17,11 @@ const IN_FLIGHT = 40;
 
 let flywheel: StartProcess;
 let dataDir: string;
-let db: Awaited<ReturnType<typeof freshDatabase>>;
+let db: TestDatabase;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'flywheel-shutdown-'));
-  db = await freshDatabase('shutdown');
+  db = await createTestDatabase('shutdown');
   flywheel = await StartProcess.start({ DATABASE_URL: db.url, FLYWHEEL_DATA_DIR: dataDir });
 }, 120_000);
 

@@ -2,7 +2,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { expectEventually } from '@flywheel/platform/testing';
 import { Kafka, logLevel } from 'kafkajs';
-import { Client } from 'pg';
 
 const ROOT = join(__dirname, '../../..');
 
@@ -72,20 +71,6 @@ export class StartProcess {
   kill(): void {
     if (this.child.exitCode === null) this.child.kill('SIGKILL');
   }
-}
-
-/** A database of its own on the test Postgres (DATABASE_URL from globalSetup). */
-export async function freshDatabase(prefix: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `${prefix}_${process.pid}_${Date.now()}`;
-  const admin = async (sql: string) => {
-    const pg = new Client({ connectionString: process.env.DATABASE_URL });
-    await pg.connect();
-    await pg.query(sql).finally(() => pg.end());
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  const url = new URL(process.env.DATABASE_URL!);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
 /** The interaction events with these ids from the real Kafka topic, by id. */

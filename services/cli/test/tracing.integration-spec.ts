@@ -3,7 +3,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freshDatabase, interactionEvents, StartProcess } from './start-process';
+import { createTestDatabase, type TestDatabase } from '../../../test-support/postgres';
+import { interactionEvents, StartProcess } from './start-process';
 
 /**
  * OpenTelemetry: with OTEL_EXPORTER_OTLP_ENDPOINT set, `flywheel start` exports spans over
@@ -27,7 +28,7 @@ const exports: OtlpExport[] = [];
 let collector: Server;
 let flywheel: StartProcess;
 let dataDir: string;
-let db: Awaited<ReturnType<typeof freshDatabase>>;
+let db: TestDatabase;
 
 beforeAll(async () => {
   collector = createServer((req, res) => {
@@ -41,7 +42,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
   const { port } = collector.address() as AddressInfo;
   dataDir = mkdtempSync(join(tmpdir(), 'flywheel-tracing-'));
-  db = await freshDatabase('tracing');
+  db = await createTestDatabase('tracing');
   flywheel = await StartProcess.start({
     DATABASE_URL: db.url,
     FLYWHEEL_DATA_DIR: dataDir,

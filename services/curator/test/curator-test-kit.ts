@@ -20,6 +20,7 @@ import {
 import { expectEventually } from '@flywheel/platform/testing';
 import { type Admin, type Consumer, Kafka, logLevel } from 'kafkajs';
 import { Pool } from 'pg';
+import { createTestDatabase } from '../../../test-support/postgres';
 import { createCuratorApp, type CuratorApp } from '../src/curator-app';
 import { parseCuratorEnv } from '../src/env';
 
@@ -40,33 +41,19 @@ const suffix = () => randomBytes(6).toString('hex');
 /** A route name nobody else publishes to, so a test sees only its own cases. */
 export const uniqueRoute = (prefix = 'ct') => `${prefix}-${suffix()}`;
 
-/** A fresh Postgres database on the globalSetup's server (dropped by `drop()`). */
+/** A fresh Postgres database on the globalSetup's server, with a small pool for assertions. */
 export async function freshDatabase(): Promise<{ url: string; pool: Pool; drop(): Promise<void> }> {
-  const { DATABASE_URL } = requireInfra();
-  const name = `curator_${suffix()}`;
-  const admin = new Pool({ connectionString: DATABASE_URL, max: 1 });
-  try {
-    await admin.query(`create database ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(DATABASE_URL);
-  url.pathname = `/${name}`;
-  const pool = new Pool({ connectionString: url.toString(), max: 2 });
+  const database = await createTestDatabase('curator');
+  const pool = new Pool({ connectionString: database.url, max: 2 });
   let ended = false;
   return {
-    url: url.toString(),
+    url: database.url,
     pool,
     /** drops the database (idempotent), cutting off whoever is still connected */
     drop: async () => {
       if (!ended) await pool.end();
       ended = true;
-      const cleanup = new Pool({ connectionString: DATABASE_URL, max: 1 });
-      try {
-        await cleanup.query(`drop database if exists ${name} with (force)`);
-      } finally {
-        await cleanup.end();
-      }
+      await database.drop();
     },
   };
 }
