@@ -81,6 +81,13 @@ export interface GatewayApp {
 }
 
 /**
+ * One interaction event per request, published after the answer: nobody waits on them, so the
+ * spool gathers 10 ms of them per fdatasync and the relay 20 ms per Kafka request (at 500 req/s:
+ * ~100 syncs and 50 produce requests a second instead of one each per event).
+ */
+const EVENT_BATCHING = { spoolCommitDelayMs: 10, lingerMs: 20 };
+
+/**
  * The gateway: `main.ts` runs it alone and `flywheel start` composes it with the other services
  * in one process. The configuration is checked before anything is opened: every variant of
  * every route is prepared (models resolved, schemas compiled), so a bad route stops boot with
@@ -93,11 +100,13 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
   const registry = options.registry ?? new Registry();
   if (!options.registry) collectDefaultMetrics({ register: registry });
 
+  const owned = new OwnedResources();
   const providers = new ProviderRegistry(config.providers, {
     env: options.providerEnv ?? process.env,
     kinds: options.providerKinds,
     clock,
   });
+  owned.own(providers);
   const breakers = new CircuitBreakers({ ...DEFAULT_BREAKER, ...options.resilience?.breaker });
   const executor = new ChainExecutor(
     {
@@ -112,7 +121,6 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
   );
   const routes = new RouteTable(config, executor, env.configPath ?? 'flywheel.yaml');
 
-  const owned = new OwnedResources();
   try {
     let flags = options.flags;
     if (!flags) {
@@ -125,7 +133,7 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
       (await createEventBus(
         { KAFKA_BROKERS: env.kafkaBrokers, FLYWHEEL_DATA_DIR: env.dataDir },
         // createEventBus defaults the spool to $FLYWHEEL_DATA_DIR/spool/<source>
-        { source: SERVICE, registry, spoolDir: env.spoolDir },
+        { source: SERVICE, registry, spoolDir: env.spoolDir, batching: EVENT_BATCHING },
       ));
     if (!options.bus) owned.own(bus);
 

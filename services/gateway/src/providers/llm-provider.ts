@@ -1,6 +1,7 @@
 import type { Clock } from '@flywheel/platform';
 import type { ProviderConfig } from '../config.types';
 import type { LlmRequest, LlmResponse, LlmStreamEvent } from '../llm/llm.types';
+import type { UpstreamFetch } from './upstream-fetch';
 
 export interface ProviderCallOptions {
   /** Aborts the upstream call: caller disconnect, attempt timeout or deadline. */
@@ -24,6 +25,8 @@ export interface ProviderContext {
   /** `process.env[api_key_env]`, read once when the provider is built; never logged. */
   apiKey: string;
   clock: Clock;
+  /** the HTTP transport to give the SDK (its `fetch` option); shared by every provider */
+  fetch: UpstreamFetch;
 }
 
 /** Builds the provider of one `providers.<name>` entry; called once per provider at boot. */

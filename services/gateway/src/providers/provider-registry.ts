@@ -3,6 +3,7 @@ import type { ProviderConfig } from '../config.types';
 import type { LlmProvider, ProviderFactory } from './llm-provider';
 import { ProviderError } from './provider-error';
 import { PROVIDER_KINDS } from './provider-kinds';
+import { UpstreamHttp } from './upstream-fetch';
 
 /** Answers every call with `auth`, without a network call: the provider's key env var is unset. */
 class MissingKeyProvider implements LlmProvider {
@@ -25,9 +26,10 @@ export interface ProviderRegistryOptions {
   clock?: Clock;
 }
 
-/** One client per configured provider, built once at boot. */
+/** One client per configured provider, built once at boot, all on one upstream connection pool. */
 export class ProviderRegistry {
   private readonly providers = new Map<string, LlmProvider>();
+  private readonly http = new UpstreamHttp();
   /** Providers whose `api_key_env` is unset (their calls fail with `auth`). */
   readonly missingKeys: readonly string[];
 
@@ -44,7 +46,7 @@ export class ProviderRegistry {
         missing.push(name);
         this.providers.set(name, new MissingKeyProvider(config.api_key_env));
       } else {
-        this.providers.set(name, factory(config, { apiKey, clock }));
+        this.providers.set(name, factory(config, { apiKey, clock, fetch: this.http.fetch }));
       }
     }
     this.missingKeys = missing;
@@ -52,5 +54,10 @@ export class ProviderRegistry {
 
   get(name: string): LlmProvider | undefined {
     return this.providers.get(name);
+  }
+
+  /** Closes the upstream connections (after the last call has ended). */
+  close(): Promise<void> {
+    return this.http.close();
   }
 }

@@ -34,6 +34,8 @@ export interface KafkaBusOptions {
   /** directory of this process's durable spool */
   spoolDir: string;
   spoolMaxBytes?: number;
+  /** the spool's group-commit window (default 0; see SpoolOptions.commitDelayMs) */
+  spoolCommitDelayMs?: number;
   /** relay micro-batching: send once this many events are pending… (default 500) */
   batchMaxEvents?: number;
   /** …or once the oldest pending event has waited this long (default 5 ms) */
@@ -87,6 +89,7 @@ export class KafkaEventBus implements EventBus {
     const spool = await Spool.open({
       dir: options.spoolDir,
       maxBytes: options.spoolMaxBytes,
+      commitDelayMs: options.spoolCommitDelayMs,
       clock: options.clock,
     });
     const bus = new KafkaEventBus(options, spool);

@@ -95,6 +95,25 @@ describe('Spool', () => {
     await s.close();
   });
 
+  it('with a commit delay, appends made within it go to disk together, after it', async () => {
+    const s = await Spool.open({ dir, commitDelayMs: 80 });
+    const onDisk = () => segments(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+    const started = Date.now();
+    const first = s.append(ev(1));
+    await new Promise((r) => setTimeout(r, 20));
+    const second = s.append(ev(2));
+    expect(onDisk()).toBe(0);
+    expect(s.peek(10)).toEqual([]);
+    await Promise.all([first, second]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(75);
+    expect(ids(s)).toEqual(['id-1', 'id-2']);
+    expect(onDisk()).toBeGreaterThan(0);
+    await s.close();
+    const again = await Spool.open({ dir });
+    expect(ids(again)).toEqual(['id-1', 'id-2']);
+    await again.close();
+  });
+
   it('rolls segments and deletes the ones fully delivered', async () => {
     const s = await Spool.open({ dir, segmentBytes: 2_000 });
     for (let i = 0; i < 60; i++) await s.append(ev(i, 100));

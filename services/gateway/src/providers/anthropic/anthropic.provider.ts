@@ -59,6 +59,7 @@ export const createAnthropicProvider: ProviderFactory = (config, context) =>
       baseURL: config.base_url ?? DEFAULT_BASE_URL,
       maxRetries: 0, // the gateway owns retries
       timeout: SDK_TIMEOUT_MS,
+      fetch: context.fetch,
     }),
     context,
   );

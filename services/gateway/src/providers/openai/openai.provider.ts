@@ -66,6 +66,7 @@ export const createOpenAiProvider: ProviderFactory = (config, context) =>
       project: null,
       maxRetries: 0, // the gateway owns retries
       timeout: SDK_TIMEOUT_MS,
+      fetch: context.fetch,
     }),
     context,
   );

@@ -1,0 +1,213 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Anthropic from '@anthropic-ai/sdk';
+import { expectEventually } from '@flywheel/platform/testing';
+import OpenAI from 'openai';
+import { UpstreamHttp } from '../src/providers/upstream-fetch';
+
+/**
+ * The SDKs' transport (UpstreamHttp.fetch) against a plain HTTP server that records what
+ * arrives: what the real `openai` and `@anthropic-ai/sdk` clients send and read through it.
+ */
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
+
+let server: Server;
+let base: string;
+let handler: Handler;
+let seen: Seen[] = [];
+let closedConnections = 0;
+const http = new UpstreamHttp();
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (body += c));
+    req.on('end', () => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+      handler(req, res, body);
+    });
+  });
+  server.on('connection', (socket) => socket.on('close', () => closedConnections++));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await http.close();
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+beforeEach(() => {
+  seen = [];
+});
+
+const COMPLETION = {
+  id: 'c1',
+  object: 'chat.completion',
+  created: 1,
+  model: 'm',
+  choices: [
+    {
+      index: 0,
+      message: { role: 'assistant', content: 'Hi!', refusal: null },
+      finish_reason: 'stop',
+      logprobs: null,
+    },
+  ],
+  usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
+};
+
+const openai = () =>
+  new OpenAI({ apiKey: 'sk-test', baseURL: `${base}/v1`, maxRetries: 0, fetch: http.fetch });
+
+describe('UpstreamHttp as the SDKs’ fetch', () => {
+  it('carries the openai request (method, path, key, JSON body) and parses the answer', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'req_1' });
+      res.end(JSON.stringify(COMPLETION));
+    };
+    const completion = await openai().chat.completions.create({
+      model: 'm',
+      messages: [{ role: 'user', content: 'héllo' }],
+    });
+    expect(completion.choices[0]!.message.content).toBe('Hi!');
+    expect(completion._request_id).toBe('req_1');
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ method: 'POST', url: '/v1/chat/completions' });
+    expect(seen[0]!.headers.authorization).toBe('Bearer sk-test');
+    expect(seen[0]!.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(seen[0]!.body)).toEqual({ model: 'm', messages: [{ role: 'user', content: 'héllo' }] });
+  });
+
+  it('hands an error status, its body and its headers (Retry-After, repeated ones) to the SDK', async () => {
+    handler = (_req, res) => {
+      res.setHeader('set-cookie', ['a=1', 'b=2']);
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '2' });
+      res.end(JSON.stringify({ error: { message: 'slow down', type: 'rate_limit' } }));
+    };
+    const err = await openai()
+      .chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'q' }] })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    const apiError = err as InstanceType<typeof OpenAI.RateLimitError>;
+    expect(apiError.status).toBe(429);
+    expect(apiError.message).toContain('slow down');
+    expect(apiError.headers.get('retry-after')).toBe('2');
+    expect(apiError.headers.get('set-cookie')).toBe('a=1, b=2');
+  });
+
+  it('streams Anthropic server-sent events as they arrive', async () => {
+    const events = [
+      [
+        'message_start',
+        {
+          type: 'message_start',
+          message: {
+            id: 'm1',
+            type: 'message',
+            role: 'assistant',
+            content: [],
+            model: 'c',
+            stop_reason: null,
+            stop_sequence: null,
+            usage: { input_tokens: 4, output_tokens: 0 },
+          },
+        },
+      ],
+      [
+        'content_block_start',
+        { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+      ],
+      [
+        'content_block_delta',
+        { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Hel' } },
+      ],
+      [
+        'content_block_delta',
+        { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'lo' } },
+      ],
+      ['content_block_stop', { type: 'content_block_stop', index: 0 }],
+      [
+        'message_delta',
+        {
+          type: 'message_delta',
+          delta: { stop_reason: 'end_turn', stop_sequence: null },
+          usage: { output_tokens: 2 },
+        },
+      ],
+      ['message_stop', { type: 'message_stop' }],
+    ] as const;
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (const [name, data] of events) res.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+      res.end();
+    };
+    const client = new Anthropic({ apiKey: 'sk-ant', baseURL: base, maxRetries: 0, fetch: http.fetch });
+    const stream = await client.messages.create({
+      model: 'c',
+      max_tokens: 16,
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+    });
+    const text: string[] = [];
+    for await (const event of stream) {
+      if (event.type === 'content_block_delta' && event.delta.type === 'text_delta')
+        text.push(event.delta.text);
+    }
+    expect(text).toEqual(['Hel', 'lo']);
+    expect(seen[0]!.url).toBe('/v1/messages');
+    expect(seen[0]!.headers.authorization).toBe('Bearer sk-ant');
+    expect(seen[0]!.headers['anthropic-version']).toEqual(expect.any(String));
+  });
+
+  it('aborting the signal mid-body rejects the read and closes the upstream connection', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: {"partial":');
+      // never ends
+    };
+    const before = closedConnections;
+    const controller = new AbortController();
+    const response = await http.fetch(`${base}/hang`, {
+      method: 'POST',
+      body: '{}',
+      signal: controller.signal,
+    });
+    expect(response.status).toBe(200);
+    const reading = response.text();
+    controller.abort();
+    await expect(reading).rejects.toMatchObject({ name: 'AbortError' });
+    await expectEventually(() => expect(closedConnections).toBeGreaterThan(before), { timeoutMs: 2_000 });
+  });
+
+  it('rejects like fetch when nothing listens, and sends non-string bodies through the global fetch', async () => {
+    const closed = createServer();
+    closed.listen(0, '127.0.0.1');
+    await once(closed, 'listening');
+    const deadUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/x`;
+    await new Promise((resolve) => closed.close(resolve));
+    await expect(http.fetch(deadUrl, { method: 'POST', body: '{}' })).rejects.toMatchObject({
+      code: 'ECONNREFUSED',
+    });
+
+    handler = (_req, res) => res.end('ok');
+    const response = await http.fetch(`${base}/bytes`, {
+      method: 'PUT',
+      body: new TextEncoder().encode('raw'),
+    });
+    expect(await response.text()).toBe('ok');
+    expect(seen[0]).toMatchObject({ method: 'PUT', url: '/bytes', body: 'raw' });
+  });
+});
