@@ -21,7 +21,9 @@
  * default 5000, counted from the scheduled time), p50/p90/p99/max per leg, added p50/p99,
  * achieved rate, gateway RSS (VmRSS of its process, sampled every second) and CPU per request,
  * whole-machine CPU and load average; interaction events that reached Kafka (high-watermark
- * delta of flywheel.interactions.v1) and the gateway's spool depth after the stage.
+ * delta of flywheel.interactions.v1) and the gateway's spool depth after the stage; what stalled
+ * the gateway's event loop (delay percentiles, GC pauses by kind, from its /metrics). The gateway
+ * runs with the Node flags of the Dockerfile's gateway target (GATEWAY_NODE_FLAGS).
  * Max sustainable rate: the highest stage (with every lower stage passing too) where the gateway
  * leg has < 1 % errors + timeouts, its achieved rate is ≥ 95 % of the target, its added p99
  * stays ≤ BENCH_GATEWAY_BOUND_MS (default 25 ms) and its p50 does not drift up by more than that
@@ -99,8 +101,8 @@ const MESSAGES = [{ role: 'user', content: 'Benchmark: say hello in one short se
  */
 const COST_BUCKETS: Buckets = [
   [
-    'upstream call: openai SDK on Node fetch (undici, web streams, llhttp wasm)',
-    /^(openai|node:internal\/deps|node:internal\/webstreams|node:internal\/worker|wasm:)/,
+    'upstream call: openai SDK on undici request() (services/gateway/src/providers/upstream-fetch.ts)',
+    /^(openai|undici|services\/gateway\/providers|node:internal\/deps|node:internal\/webstreams|wasm:)/,
   ],
   [
     'HTTP server: Fastify + Nest + node:http',
