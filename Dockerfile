@@ -65,7 +65,8 @@ CMD ["node", "--import", "tsx", "services/cli/src/main.ts", "start", "--only", "
 
 FROM runtime AS gateway
 ENV GATEWAY_PORT=8080
-# A bigger young generation: about 4× fewer scavenge pauses at 500 req/s (bench/gateway.bench.ts)
+# A bigger young generation: ~4× fewer scavenges at 500 req/s, each ~3× longer; total GC pause
+# time ~25 % lower (bench/gateway.bench.ts)
 ENV NODE_OPTIONS=--max-semi-space-size=64
 EXPOSE 8080
 CMD ["node", "--import", "tsx", "services/cli/src/main.ts", "start", "--only", "gateway"]
