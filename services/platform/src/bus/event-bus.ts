@@ -66,6 +66,10 @@ export interface BusStats {
   relayLagMs: number;
   published: number;
   relayed: number;
+  /** Kafka: events the broker refused for good, moved to the DLQ topic or the dead-letter file */
+  deadLettered: number;
+  /** embedded: events dropped unread because nothing in this process consumes their topic */
+  dropped: number;
 }
 
 export interface EventBus {

@@ -237,6 +237,8 @@ export class KafkaEventBus implements EventBus {
       relayLagMs: oldest === null ? 0 : Math.max(0, this.clock.now() - oldest),
       published: this.spool.appended,
       relayed: this.relayedTotal,
+      deadLettered: 0,
+      dropped: 0,
     };
   }
 
