@@ -1,0 +1,343 @@
+/**
+ * Memory soak: does a service's RSS stay flat under a long steady load?
+ *   npm run bench:soak                                  (every target, SOAK_SECONDS each)
+ *   npm run bench:soak -- --only gateway-embedded       (one target; comma-separate several)
+ *
+ * Targets: gateway-embedded, feedback-embedded, gateway-kafka, feedback-kafka. Each target is
+ * one service started the way a container runs it (`tsx services/cli/src/main.ts start --only
+ * <service>`, in its own process) on the embedded bus (KAFKA_BROKERS unset) or on a private
+ * Kafka 3.9.1 broker (infra/local). The gateway calls the upstream simulator (its own process,
+ * `start --only sim`, SOAK_SIM_LATENCY_MS, default 5 ms) through bench/fixtures/gateway-bench.yaml;
+ * the feedback service gets one vote per new interaction and user, each with a real token, on
+ * the in-memory vote store (REDIS_URL unset).
+ *
+ * An open-loop generator sends SOAK_RATE requests/s (default 350) for SOAK_SECONDS (default 300;
+ * shorter only to smoke-test the harness) — 105,000 requests at the defaults. The service's RSS (VmRSS) is sampled every
+ * SOAK_SAMPLE_SECONDS (default 5). Reported per target: requests sent / 2xx / other, the RSS
+ * series, RSS after warm-up (median of the samples in the 10–20 % stretch of the run), at the end
+ * (median of the last 10 %), the peak, and growth = end / warm-up − 1; "flat" when |growth| ≤ 20 %.
+ * Prints a table and the JSON, writes bench/results/soak.json. Children and the broker are
+ * stopped on every exit path.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { mintFeedbackToken, subjectHash } from '@flywheel/platform';
+import { Pool } from 'undici';
+import { type KafkaBroker, startKafka } from '../infra/local';
+import { freePorts } from '../infra/local/ports';
+import { type BenchChild, startChild, waitForHttp } from './lib/child';
+import { runOpenLoop } from './lib/open-loop';
+import { memoryOf } from './lib/procfs';
+import { machineInfo, writeResults } from './lib/results';
+import { round } from './lib/stats';
+
+const ROOT = join(__dirname, '..');
+const CLI_MAIN = join(ROOT, 'services/cli/src/main.ts');
+const CONFIG_FIXTURE = join(__dirname, 'fixtures/gateway-bench.yaml');
+const FLAGS_FIXTURE = join(__dirname, 'fixtures/gateway-bench-flags.json');
+const TARGETS = ['gateway-embedded', 'feedback-embedded', 'gateway-kafka', 'feedback-kafka'] as const;
+type Target = (typeof TARGETS)[number];
+
+// below 300 s only for a smoke run of the harness: the figures need the full 5 minutes
+const SECONDS = Number(process.env.SOAK_SECONDS ?? 300);
+const RATE = Number(process.env.SOAK_RATE ?? 350);
+const SAMPLE_SECONDS = Number(process.env.SOAK_SAMPLE_SECONDS ?? 5);
+const SIM_LATENCY_MS = Number(process.env.SOAK_SIM_LATENCY_MS ?? 5);
+const TIMEOUT_MS = 10_000;
+const FLAT_WITHIN = 0.2;
+
+const cleanups: (() => Promise<unknown>)[] = [];
+let cleaning: Promise<void> | undefined;
+function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const fn of cleanups.reverse()) await fn().catch((err: unknown) => console.error('cleanup:', err));
+  })();
+  return cleaning;
+}
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    console.error(`\n${sig}: stopping the services and Kafka…`);
+    process.once(sig, () => process.exit(130));
+    void cleanUp().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+  });
+}
+
+interface Sample {
+  t_s: number;
+  rss_mib: number;
+  sent: number;
+}
+
+interface TargetResult {
+  target: Target;
+  seconds: number;
+  rate: number;
+  sent: number;
+  ok: number;
+  other: Record<string, number>;
+  rss_warm_mib: number;
+  rss_end_mib: number;
+  rss_peak_mib: number;
+  growth: number;
+  flat: boolean;
+  samples: Sample[];
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.floor(s.length / 2)]!;
+}
+
+async function startCli(
+  name: string,
+  service: 'gateway' | 'feedback' | 'sim',
+  env: NodeJS.ProcessEnv,
+  work: string,
+): Promise<BenchChild> {
+  const child = await startChild({
+    name,
+    command: process.execPath,
+    // the gateway container's Node flags (Dockerfile): see bench/gateway.bench.ts
+    args: [
+      ...(service === 'gateway' ? ['--max-semi-space-size=64'] : []),
+      '--import',
+      'tsx',
+      CLI_MAIN,
+      'start',
+      '--only',
+      service,
+    ],
+    env: { ...process.env, KAFKA_BROKERS: undefined, REDIS_URL: undefined, ...env },
+    cwd: ROOT,
+    logFile: join(work, `${name}.log`),
+  });
+  cleanups.push(() => child.stop());
+  return child;
+}
+
+/** Starts the target's service (and the simulator for the gateway); returns how to send one request. */
+async function startTarget(
+  target: Target,
+  work: string,
+  brokers: string | undefined,
+): Promise<{ child: BenchChild; pool: Pool; request: (n: number) => Parameters<Pool['request']>[0] }> {
+  const [port, simPort] = await freePorts(2);
+  const base = { FLYWHEEL_DATA_DIR: join(work, target), ...(brokers ? { KAFKA_BROKERS: brokers } : {}) };
+  if (target.startsWith('gateway')) {
+    const sim = await startCli(
+      `${target}-sim`,
+      'sim',
+      { SIM_PORT: String(simPort), SIM_HOST: '127.0.0.1', SIM_LATENCY_MS: String(SIM_LATENCY_MS) },
+      work,
+    );
+    await waitForHttp(sim, `http://127.0.0.1:${simPort}/healthz`, 60_000);
+    const config = join(work, `${target}.yaml`);
+    writeFileSync(
+      config,
+      readFileSync(CONFIG_FIXTURE, 'utf8').replaceAll(
+        'http://127.0.0.1:8090/v1',
+        `http://127.0.0.1:${simPort}/v1`,
+      ),
+    );
+    const key = `soak-${randomBytes(12).toString('hex')}`;
+    const child = await startCli(
+      target,
+      'gateway',
+      {
+        ...base,
+        GATEWAY_PORT: String(port),
+        GATEWAY_HOST: '127.0.0.1',
+        FLYWHEEL_API_KEYS: key,
+        FLYWHEEL_ADMIN_TOKEN: randomBytes(24).toString('hex'),
+        FLYWHEEL_FEEDBACK_SECRET: randomBytes(48).toString('base64'),
+        FLYWHEEL_CONFIG: config,
+        FLAGS_FILE: FLAGS_FIXTURE,
+        SIM_API_KEY: 'sim-soak-key',
+      },
+      work,
+    );
+    const url = `http://127.0.0.1:${port}`;
+    await waitForHttp(child, `${url}/healthz`, 120_000);
+    const pool = new Pool(url, { connections: 128 });
+    cleanups.push(() => pool.close());
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${key}` };
+    return {
+      child,
+      pool,
+      request: (n) => ({
+        path: '/v1/chat/completions',
+        method: 'POST',
+        headers,
+        body: JSON.stringify({
+          model: 'route:bench',
+          user: `soak-user-${n % 5000}`,
+          messages: [{ role: 'user', content: `Soak request ${n}: say hello in one short sentence.` }],
+        }),
+      }),
+    };
+  }
+  const secret = randomBytes(48).toString('base64');
+  // the service serves the widget bundle; the soak never asks for it, so any file will do
+  const widget = join(work, 'widget.js');
+  writeFileSync(widget, '/* soak */');
+  const child = await startCli(
+    target,
+    'feedback',
+    {
+      ...base,
+      FEEDBACK_PORT: String(port),
+      FEEDBACK_HOST: '127.0.0.1',
+      FLYWHEEL_FEEDBACK_SECRET: secret,
+      FEEDBACK_DEMO: 'off',
+      FEEDBACK_WIDGET_FILE: widget,
+      FEEDBACK_RATE_IP_POINTS: '1000000000',
+      FEEDBACK_RATE_SUBJECT_POINTS: '1000000000',
+    },
+    work,
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(child, `${url}/healthz`, 120_000);
+  const pool = new Pool(url, { connections: 128 });
+  cleanups.push(() => pool.close());
+  const run = randomUUID().slice(0, 8);
+  return {
+    child,
+    pool,
+    request: (n) => {
+      const interactionId = `soak-${run}-${n}`;
+      const token = mintFeedbackToken(
+        {
+          interaction_id: interactionId,
+          route: 'bench',
+          variant: 'control',
+          sub: subjectHash(`soak-user-${run}-${n}`, secret),
+          exp: Math.floor(Date.now() / 1000) + 3600,
+        },
+        secret,
+      );
+      return {
+        path: '/v1/feedback',
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ interaction_id: interactionId, token, rating: n % 3 ? 'up' : 'down' }),
+      };
+    },
+  };
+}
+
+async function soak(target: Target, work: string, brokers: string | undefined): Promise<TargetResult> {
+  const { child, pool, request } = await startTarget(target, work, brokers);
+  console.log(`${target}: pid ${child.pid}, ${RATE} req/s for ${SECONDS} s`);
+  // warm-up: JIT, connections, the relay's producer
+  await Promise.all(
+    Array.from({ length: 200 }, (_, i) => pool.request(request(-1 - i)).then((r) => r.body.dump())),
+  );
+  let sent = 0;
+  let ok = 0;
+  const other: Record<string, number> = {};
+  const samples: Sample[] = [];
+  const t0 = performance.now();
+  const sample = () => {
+    const m = memoryOf(child.pid);
+    if (m) samples.push({ t_s: round((performance.now() - t0) / 1000, 1), rss_mib: m.rss_mib, sent });
+  };
+  sample();
+  const timer = setInterval(() => {
+    sample();
+    const last = samples.at(-1);
+    if (last && samples.length % 6 === 0) {
+      console.log(`  ${target} t=${last.t_s}s sent=${sent} ok=${ok} rss=${last.rss_mib} MiB`);
+    }
+  }, SAMPLE_SECONDS * 1000);
+  const inFlight = new Set<Promise<void>>();
+  await runOpenLoop({
+    rate: RATE,
+    seconds: SECONDS,
+    fire: (i) => {
+      sent++;
+      const p = pool
+        .request({ ...request(i), signal: AbortSignal.timeout(TIMEOUT_MS) })
+        .then(async (res) => {
+          await res.body.dump();
+          if (res.statusCode >= 200 && res.statusCode < 300) ok++;
+          else other[res.statusCode] = (other[res.statusCode] ?? 0) + 1;
+        })
+        .catch((err: Error) => {
+          const k = err.name === 'TimeoutError' ? 'timeout' : 'network';
+          other[k] = (other[k] ?? 0) + 1;
+        })
+        .finally(() => inFlight.delete(p));
+      inFlight.add(p);
+    },
+  });
+  await Promise.all(inFlight);
+  sample();
+  clearInterval(timer);
+  await child.stop();
+
+  const duration = samples.at(-1)?.t_s ?? SECONDS;
+  const within = (from: number, to: number) =>
+    samples.filter((s) => s.t_s >= duration * from && s.t_s <= duration * to).map((s) => s.rss_mib);
+  const warm = median(within(0.1, 0.2));
+  const end = median(within(0.9, 1));
+  const growth = round(end / warm - 1, 3);
+  return {
+    target,
+    seconds: SECONDS,
+    rate: RATE,
+    sent,
+    ok,
+    other,
+    rss_warm_mib: warm,
+    rss_end_mib: end,
+    rss_peak_mib: Math.max(...samples.map((s) => s.rss_mib)),
+    growth,
+    flat: Math.abs(growth) <= FLAT_WITHIN,
+    samples,
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { only: { type: 'string' } }, strict: true });
+  const chosen = (values.only ?? TARGETS.join(',')).split(',').map((s) => s.trim()) as Target[];
+  for (const t of chosen)
+    if (!TARGETS.includes(t)) throw new Error(`unknown target ${t} (one of ${TARGETS.join(', ')})`);
+  const work = mkdtempSync(join(tmpdir(), 'bench-soak-'));
+  cleanups.push(async () => rmSync(work, { recursive: true, force: true }));
+  let broker: KafkaBroker | undefined;
+  const results: TargetResult[] = [];
+  for (const target of chosen) {
+    let brokers: string | undefined;
+    if (target.endsWith('kafka')) {
+      if (!process.env.KAFKA_BROKERS && !broker) {
+        broker = await startKafka();
+        cleanups.push(() => broker!.stop());
+      }
+      brokers = process.env.KAFKA_BROKERS ?? broker!.brokers;
+    }
+    results.push(await soak(target, work, brokers));
+  }
+  console.log('\ntarget              sent      2xx     other  rss warm  rss end  peak   growth  flat');
+  for (const r of results) {
+    console.log(
+      `${r.target.padEnd(18)} ${String(r.sent).padStart(7)} ${String(r.ok).padStart(8)} ${String(
+        Object.values(r.other).reduce((a, b) => a + b, 0),
+      ).padStart(9)}  ${String(r.rss_warm_mib).padStart(8)} ${String(r.rss_end_mib).padStart(8)} ${String(
+        r.rss_peak_mib,
+      ).padStart(5)}  ${(r.growth * 100).toFixed(1).padStart(6)} %  ${r.flat ? 'yes' : 'NO'}`,
+    );
+  }
+  const out = { bench: 'soak', machine: machineInfo(), flat_within: FLAT_WITHIN, results };
+  console.log(JSON.stringify({ ...out, results: results.map(({ samples: _s, ...r }) => r) }, null, 2));
+  console.log(`written to ${writeResults('soak', out)}`);
+}
+
+main()
+  .catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(() => cleanUp());
