@@ -1082,14 +1082,16 @@ async function main(): Promise<number> {
   cleanups.push(() => watcher.stop());
 
   const buses: Publishers = {
-    interactions: await createEventBus(
-      { KAFKA_BROKERS: brokers },
-      { source: 'flywheel-gateway', spoolDir: join(work, 'spool-gateway') },
-    ),
-    votes: await createEventBus(
-      { KAFKA_BROKERS: brokers },
-      { source: 'flywheel-feedback', spoolDir: join(work, 'spool-feedback') },
-    ),
+    interactions: await createEventBus({
+      source: 'flywheel-gateway',
+      brokers,
+      spoolDir: join(work, 'spool-gateway'),
+    }),
+    votes: await createEventBus({
+      source: 'flywheel-feedback',
+      brokers,
+      spoolDir: join(work, 'spool-feedback'),
+    }),
   };
   cleanups.push(() => Promise.all([buses.interactions.close(), buses.votes.close()]));
 

@@ -77,8 +77,9 @@ async function startAll(env: NodeJS.ProcessEnv, log: (line: string) => void): Pr
       components.push({ name: 'upstream simulator (OpenAI + Anthropic APIs)', url: sim.url });
       shutdown.upstreams.push(() => sim!.close());
     }
-    const bus = await createEventBus(env, {
+    const bus = await createEventBus({
       source: 'flywheel',
+      brokers: env.KAFKA_BROKERS,
       spoolDir: join(dataDir, 'spool', 'all-in-one'),
     });
     shutdown.backends.push(() => bus.close());

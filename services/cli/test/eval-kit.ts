@@ -106,7 +106,7 @@ export async function startEvalWorld({ loop = false }: { loop?: boolean } = {}):
     const config = parseConfig(configText, configFile);
     const flagsFile = join(dir, 'flags.json');
     writeFileSync(flagsFile, JSON.stringify(FLAGS));
-    const bus = await createEventBus({}, { source: 'eval-test', spoolDir: join(dir, 'spool') });
+    const bus = await createEventBus({ source: 'eval-test', spoolDir: join(dir, 'spool') });
     stops.push(() => bus.close());
 
     const gateway = await createGatewayApp({

@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
   type Clock,
+  busLocation,
   createEventBus,
   createHttpApp,
   createSqlDatabase,
@@ -99,12 +100,7 @@ export async function createCuratorApp(options: CuratorAppOptions): Promise<Cura
       (await createSqlDatabase({ DATABASE_URL: env.databaseUrl }, { dataDir: pgliteDataDir(env) }));
     if (!options.sql) owned.own(sql);
     await migrate(sql, CURATOR_MIGRATIONS);
-    const bus =
-      options.bus ??
-      (await createEventBus(
-        { KAFKA_BROKERS: env.kafkaBrokers, FLYWHEEL_DATA_DIR: env.dataDir },
-        { source: SERVICE, registry, spoolDir: env.spoolDir },
-      ));
+    const bus = options.bus ?? (await createEventBus({ source: SERVICE, registry, ...busLocation(env) }));
     if (!options.bus) owned.own(bus);
 
     const { redaction, join_ttl_s, retention_days } = config.curator;

@@ -165,7 +165,7 @@ export class Publisher {
   static async open(): Promise<Publisher> {
     const { KAFKA_BROKERS } = requireInfra();
     const spoolDir = mkdtempSync(join(tmpdir(), 'curator-test-publisher-'));
-    const bus = await createEventBus({ KAFKA_BROKERS }, { source: 'curator-test', spoolDir });
+    const bus = await createEventBus({ source: 'curator-test', brokers: KAFKA_BROKERS, spoolDir });
     return new Publisher(bus, spoolDir);
   }
 

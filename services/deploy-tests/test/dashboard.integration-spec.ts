@@ -125,7 +125,7 @@ beforeAll(async () => {
 
   // One embedded bus, its metrics on the gateway's registry (as in `flywheel start`).
   const gatewayRegistry = new Registry();
-  bus = await createEventBus({}, { source: 'dashboard-test', registry: gatewayRegistry });
+  bus = await createEventBus({ source: 'dashboard-test', registry: gatewayRegistry });
   gateway = await createGatewayApp({
     env: parseGatewayEnv({
       GATEWAY_HOST: '127.0.0.1',

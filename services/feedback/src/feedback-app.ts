@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
   type Clock,
+  busLocation,
   createEventBus,
   createHttpApp,
   createKeyValueStore,
@@ -88,13 +89,7 @@ export async function createFeedbackApp(options: FeedbackAppOptions): Promise<Fe
   try {
     const kv = options.kv ?? (await createKeyValueStore({ REDIS_URL: env.redisUrl }));
     if (!options.kv) owned.own(kv);
-    const bus =
-      options.bus ??
-      (await createEventBus(
-        { KAFKA_BROKERS: env.kafkaBrokers, FLYWHEEL_DATA_DIR: env.dataDir },
-        // createEventBus defaults the spool to $FLYWHEEL_DATA_DIR/spool/<source>
-        { source: SERVICE, registry, spoolDir: env.spoolDir },
-      ));
+    const bus = options.bus ?? (await createEventBus({ source: SERVICE, registry, ...busLocation(env) }));
     if (!options.bus) owned.own(bus);
 
     const tokens = new FeedbackTokens(env.secret);

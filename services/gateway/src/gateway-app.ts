@@ -4,6 +4,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
   type Clock,
+  busLocation,
   createEventBus,
   createHttpApp,
   type EventBus,
@@ -130,11 +131,7 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
     }
     const bus =
       options.bus ??
-      (await createEventBus(
-        { KAFKA_BROKERS: env.kafkaBrokers, FLYWHEEL_DATA_DIR: env.dataDir },
-        // createEventBus defaults the spool to $FLYWHEEL_DATA_DIR/spool/<source>
-        { source: SERVICE, registry, spoolDir: env.spoolDir, batching: EVENT_BATCHING },
-      ));
+      (await createEventBus({ source: SERVICE, registry, ...busLocation(env), kafka: EVENT_BATCHING }));
     if (!options.bus) owned.own(bus);
 
     const metrics = new GatewayMetrics(registry, breakers, Object.keys(config.models));

@@ -23,7 +23,7 @@ let chatUrl: string;
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 
 beforeAll(async () => {
-  bus = await createEventBus({}, { source: 'rollout-test' });
+  bus = await createEventBus({ source: 'rollout-test' });
   gw = await startGateway({ bus });
   chatUrl = `${gw.url}/v1/chat/completions`;
 });

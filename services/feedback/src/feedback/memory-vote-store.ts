@@ -14,20 +14,40 @@ interface Entry extends VoteRecord {
   expiresAt: number;
 }
 
+/** Votes the embedded store keeps at most (default of MemoryVoteStore's `maxEntries`). */
+export const MEMORY_VOTE_STORE_MAX_ENTRIES = 100_000;
+
 /**
  * The embedded vote store (REDIS_URL unset): one process, nothing survives a restart. Each call
  * runs to completion without awaiting, so it is atomic on Node's single thread.
+ *
+ * Bounded: a record lives until its TTL (the token's lifetime) and at most `maxEntries` records
+ * are kept; past that the least recently used one is forgotten (about 300 bytes each, so ~30 MB
+ * at the default 100,000). A vote on a forgotten record counts as a first vote again (a new
+ * feedback id, revision 1) — the same as after a restart of the process.
  */
 export class MemoryVoteStore extends VoteStore {
+  /** in least-recently-used order: a record touched by claim() moves to the end */
   private readonly entries = new Map<string, Entry>();
 
-  constructor(private readonly clock: Clock) {
+  constructor(
+    private readonly clock: Clock,
+    private readonly maxEntries = MEMORY_VOTE_STORE_MAX_ENTRIES,
+  ) {
     super();
+  }
+
+  get size(): number {
+    return this.entries.size;
   }
 
   async claim(c: VoteClaim): Promise<ClaimOutcome> {
     const key = voteStoreKey(c);
     const current = this.live(key);
+    if (current) {
+      this.entries.delete(key);
+      this.entries.set(key, current);
+    }
     if (current && current.fingerprint === c.fingerprint) {
       if (current.published) return { status: 'recorded', record: recordOf(current) };
       if (current.leaseUntil > c.nowMs) return { status: 'in_flight', record: recordOf(current) };
@@ -43,8 +63,10 @@ export class MemoryVoteStore extends VoteStore {
       published: false,
       expiresAt: this.clock.now() + c.ttlMs,
     };
+    this.entries.delete(key);
     this.entries.set(key, next);
     this.sweep();
+    while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     return { status: 'publish', record: recordOf(next) };
   }
 

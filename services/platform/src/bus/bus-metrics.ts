@@ -7,6 +7,8 @@ export interface BusMetrics {
   retries: Counter<'group'>;
   /** Kafka only: messages behind the partition's high watermark after the consumer's last batch */
   consumerLag: Gauge<'group' | 'topic' | 'partition'>;
+  /** Kafka relay: events the broker refused for good, by reason and where they went (kafka DLQ topic or file) */
+  deadLettered: Counter<'reason' | 'destination'>;
 }
 
 /** Registers the bus's metrics on `registry`; gauges read `stats()` at scrape time. */
@@ -29,7 +31,7 @@ export function registerBusMetrics(registry: Registry, stats: () => BusStats): B
   });
   new Gauge({
     name: 'flywheel_bus_relay_lag_seconds',
-    help: 'Age of the oldest undelivered event in the spool (0 when empty)',
+    help: 'Age of the oldest undelivered event in the spool (0 when empty); alert when it keeps growing',
     registers: [registry],
     collect() {
       this.set(stats().relayLagMs / 1000);
@@ -58,6 +60,12 @@ export function registerBusMetrics(registry: Registry, stats: () => BusStats): B
       name: 'flywheel_bus_consumer_lag',
       help: 'Messages between the consumer group position and the partition end, after each batch (Kafka)',
       labelNames: ['group', 'topic', 'partition'],
+      registers: [registry],
+    }),
+    deadLettered: new Counter({
+      name: 'flywheel_bus_relay_dead_lettered_total',
+      help: 'Events the broker refused for good (too large, invalid topic or record), moved out of the way by the relay; destination kafka = the DLQ topic, file = the local dead-letter file',
+      labelNames: ['reason', 'destination'],
       registers: [registry],
     }),
   };

@@ -1,26 +1,45 @@
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
-import { EmbeddedEventBus } from './embedded-bus';
+import type { Clock } from '../clock';
+import { EmbeddedEventBus, type EmbeddedBusOptions } from './embedded-bus';
 import type { EventBus } from './event-bus';
 import { KafkaEventBus, type KafkaBusOptions } from './kafka-bus';
 
-/** KAFKA_BROKERS set → Kafka through a durable spool; unset → the in-process log. */
-export async function createEventBus(
-  env: { KAFKA_BROKERS?: string; FLYWHEEL_DATA_DIR?: string },
-  options: {
-    source: string;
-    registry?: Registry;
-    spoolDir?: string;
-    /** batching of a high-rate publisher (see KafkaBusOptions) */
-    batching?: Pick<KafkaBusOptions, 'lingerMs' | 'spoolCommitDelayMs'>;
-  },
-): Promise<EventBus> {
-  if (!env.KAFKA_BROKERS) return new EmbeddedEventBus(options.source, options.registry);
+export interface EventBusOptions {
+  /** CloudEvents `source` and Kafka client id, e.g. `flywheel-gateway` */
+  source: string;
+  registry?: Registry;
+  clock?: Clock;
+  /** Kafka bootstrap brokers, `host:port` comma-separated (KAFKA_BROKERS); absent or empty: the embedded bus */
+  brokers?: string;
+  /** the Kafka spool's directory (default `<dataDir>/spool/<source>`) */
+  spoolDir?: string;
+  /** FLYWHEEL_DATA_DIR (default `.flywheel`) */
+  dataDir?: string;
+  /** relay batching, spool and size limits of the Kafka adapter (see KafkaBusOptions) */
+  kafka?: Omit<KafkaBusOptions, 'brokers' | 'source' | 'spoolDir' | 'registry' | 'clock'>;
+  /** the embedded bus's memory bound (see EmbeddedBusOptions) */
+  embedded?: EmbeddedBusOptions;
+}
+
+/** Where a service's bus lives, from its parsed env (KAFKA_BROKERS, FLYWHEEL_DATA_DIR, <SERVICE>_SPOOL_DIR). */
+export function busLocation(env: {
+  kafkaBrokers?: string;
+  dataDir?: string;
+  spoolDir?: string;
+}): Pick<EventBusOptions, 'brokers' | 'dataDir' | 'spoolDir'> {
+  return { brokers: env.kafkaBrokers, dataDir: env.dataDir, spoolDir: env.spoolDir };
+}
+
+/** Brokers given → Kafka through a durable spool; none → the in-process log. */
+export async function createEventBus(options: EventBusOptions): Promise<EventBus> {
+  if (!options.brokers) return new EmbeddedEventBus(options.source, options.registry, options.embedded);
   return KafkaEventBus.create({
-    brokers: env.KAFKA_BROKERS,
+    ...options.kafka,
+    brokers: options.brokers,
     source: options.source,
-    spoolDir: options.spoolDir ?? join(env.FLYWHEEL_DATA_DIR ?? '.flywheel', 'spool', options.source),
+    spoolDir: options.spoolDir ?? join(options.dataDir ?? '.flywheel', 'spool', options.source),
     registry: options.registry,
-    ...options.batching,
+    clock: options.clock,
   });
 }

@@ -1,8 +1,9 @@
 export * from './event-bus';
 export * from './errors';
 export * from './cloud-event';
-export { EmbeddedEventBus } from './embedded-bus';
+export { EmbeddedEventBus, type EmbeddedBusOptions } from './embedded-bus';
 export { KafkaEventBus, ensureTopics, type KafkaBusOptions } from './kafka-bus';
+export type { RelayOptions } from './kafka-relay';
 export { Spool, type SpoolOptions, type SpoolRecord } from './spool';
-export { createEventBus } from './create-event-bus';
+export { busLocation, createEventBus, type EventBusOptions } from './create-event-bus';
 export { topicSpecs, partitionCount } from './topics';

@@ -126,6 +126,57 @@ describe('Spool', () => {
     await again.close();
   });
 
+  it('holds at most memoryBytes in memory and reads the rest back from disk, in order, across segments', async () => {
+    // 20,000 × ~1 KiB = ~20 MiB of backlog; 1 MiB in memory; 2 MiB segments
+    const s = await Spool.open({ dir, memoryBytes: 1 << 20, segmentBytes: 2 << 20 });
+    for (let i = 0; i < 20; i++) {
+      await Promise.all(Array.from({ length: 1_000 }, (_, j) => s.append(ev(i * 1_000 + j, 1_000))));
+    }
+    expect(s.depth).toBe(20_000);
+    expect(s.bytes).toBeGreaterThan(20_000_000);
+    expect(s.memoryUsed).toBeLessThanOrEqual(1 << 20);
+    const seen: string[] = [];
+    let peakMemory = 0;
+    while (s.depth > 0) {
+      const batch = s.peek(300);
+      expect(batch.length).toBeGreaterThan(0);
+      seen.push(...batch.map((r) => r.event.headers.ce_id!));
+      await s.ack(batch.length);
+      peakMemory = Math.max(peakMemory, s.memoryUsed);
+      // appends keep arriving while the backlog drains
+      if (seen.length % 3_000 < 300 && seen.length < 15_000) await s.append(ev(100_000 + seen.length, 1_000));
+    }
+    expect(peakMemory).toBeLessThanOrEqual(1 << 20);
+    const appendedLate = seen.filter((id) => Number(id.slice(3)) >= 100_000).length;
+    expect(seen).toHaveLength(20_000 + appendedLate);
+    expect(seen.slice(0, 20_000)).toEqual(Array.from({ length: 20_000 }, (_, i) => `id-${i}`));
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(segments(dir).length).toBeLessThanOrEqual(2);
+    await s.close();
+  });
+
+  it('reopens a backlog larger than memoryBytes without loading it all, and delivers all of it', async () => {
+    const s = await Spool.open({ dir, memoryBytes: 256 << 10, segmentBytes: 1 << 20 });
+    await Promise.all(Array.from({ length: 5_000 }, (_, i) => s.append(ev(i, 500))));
+    for (let acked = 0; acked < 1_000;) {
+      const n = Math.min(100, 1_000 - acked);
+      await s.ack(n);
+      acked += n;
+    }
+    await s.close();
+    const again = await Spool.open({ dir, memoryBytes: 256 << 10, segmentBytes: 1 << 20 });
+    expect(again.depth).toBe(4_000);
+    expect(again.memoryUsed).toBeLessThanOrEqual(256 << 10);
+    const seen: string[] = [];
+    while (again.depth > 0) {
+      const batch = again.peek(100);
+      seen.push(...batch.map((r) => r.event.headers.ce_id!));
+      await again.ack(batch.length);
+    }
+    expect(seen).toEqual(Array.from({ length: 4_000 }, (_, i) => `id-${i + 1_000}`));
+    await again.close();
+  });
+
   it('refuses a directory owned by another live process', async () => {
     writeFileSync(join(dir, 'LOCK'), String(process.ppid));
     await expect(Spool.open({ dir })).rejects.toThrow(/in use by process/);

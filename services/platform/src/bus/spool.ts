@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, truncate, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -17,12 +17,16 @@ import { SpoolFullError } from './errors';
  * `ack`s them once the broker has them; the ack position is saved in `cursor.json`
  * (write-tmp, fsync, rename). On open, everything after the cursor is read back, a torn last
  * line (a write that never resolved) is cut off, and writing continues in a new segment.
+ * Memory is bounded: at most `memoryBytes` of undelivered records are held for peek(); the rest
+ * stays on disk only and is read back (from where the in-memory part ends) as acks free room.
  * One process per directory (LOCK file holding the pid; a dead owner's lock is taken over).
  */
 export interface SpoolOptions {
   dir: string;
   /** bound on undelivered bytes; append() rejects with SpoolFullError beyond it (default 256 MiB) */
   maxBytes?: number;
+  /** undelivered bytes held in memory; beyond that records are read back from disk as the relay catches up (default 16 MiB) */
+  memoryBytes?: number;
   /** a new segment starts once the current one is this big (default 16 MiB) */
   segmentBytes?: number;
   /**
@@ -68,12 +72,18 @@ export class Spool {
   private closed = false;
   private appendedTotal = 0;
   private cursorSegment = 0;
+  /** records on disk (after `pending`, in order) not held in memory */
+  private spilledCount = 0;
+  private spilledBytes = 0;
+  /** where the first spilled record starts */
+  private spillFrom: Cursor = { segment: 0, offset: 0 };
 
   private constructor(
     private readonly dir: string,
     private readonly maxBytes: number,
     private readonly segmentBytes: number,
     private readonly commitDelayMs: number,
+    private readonly memoryBytes: number,
     private readonly clock: Clock,
     private segment: number,
     private file: FileHandle,
@@ -89,7 +99,20 @@ export class Spool {
       .filter((f) => /^\d{10}\.log$/.test(f))
       .map((f) => Number(f.slice(0, 10)))
       .sort((a, b) => a - b);
-    const recovered: SpoolRecord[] = [];
+    const next = (segments.at(-1) ?? cursor.segment) + 1;
+    const file = await open(join(dir, segmentName(next)), 'a');
+    const spool = new Spool(
+      dir,
+      options.maxBytes ?? 256 * 1024 * 1024,
+      options.segmentBytes ?? 16 * 1024 * 1024,
+      options.commitDelayMs ?? 0,
+      options.memoryBytes ?? 16 * 1024 * 1024,
+      options.clock ?? systemClock,
+      next,
+      file,
+      0,
+    );
+    spool.cursorSegment = cursor.segment;
     for (const seg of segments) {
       if (seg < cursor.segment) {
         await rm(join(dir, segmentName(seg)), { force: true });
@@ -99,23 +122,8 @@ export class Spool {
       const records = await readSegment(dir, seg, from);
       if (records.length === 0 && seg !== cursor.segment)
         await rm(join(dir, segmentName(seg)), { force: true });
-      recovered.push(...records);
+      for (const r of records) spool.take(r);
     }
-    const next = (segments.at(-1) ?? cursor.segment) + 1;
-    const file = await open(join(dir, segmentName(next)), 'a');
-    const spool = new Spool(
-      dir,
-      options.maxBytes ?? 256 * 1024 * 1024,
-      options.segmentBytes ?? 16 * 1024 * 1024,
-      options.commitDelayMs ?? 0,
-      options.clock ?? systemClock,
-      next,
-      file,
-      0,
-    );
-    spool.cursorSegment = cursor.segment;
-    spool.pending = recovered;
-    spool.pendingBytes = recovered.reduce((n, r) => n + r.bytes, 0);
     return spool;
   }
 
@@ -163,6 +171,7 @@ export class Spool {
     const last = done[done.length - 1];
     if (!last) return;
     this.pendingBytes -= done.reduce((n, r) => n + r.bytes, 0);
+    if (this.spilledCount > 0 && this.pendingBytes < this.memoryBytes / 2) this.refill();
     await writeCursor(this.dir, { segment: last.segment, offset: last.end });
     // Segments before the cursor's are fully delivered and no longer written to.
     for (let seg = this.cursorSegment; seg < last.segment; seg++) {
@@ -172,11 +181,68 @@ export class Spool {
   }
 
   get depth(): number {
-    return this.pending.length + this.queued.length;
+    return this.pending.length + this.spilledCount + this.queued.length;
   }
 
   get bytes(): number {
-    return this.pendingBytes + this.queuedBytes;
+    return this.pendingBytes + this.spilledBytes + this.queuedBytes;
+  }
+
+  /** bytes of undelivered records held in memory (bounded by memoryBytes, or one record) */
+  get memoryUsed(): number {
+    return this.pendingBytes;
+  }
+
+  /** Holds a durable record in memory for peek(), or leaves it on disk when memory is full. */
+  private take(r: SpoolRecord): void {
+    if (
+      this.spilledCount === 0 &&
+      (this.pending.length === 0 || this.pendingBytes + r.bytes <= this.memoryBytes)
+    ) {
+      this.pending.push(r);
+      this.pendingBytes += r.bytes;
+      return;
+    }
+    if (this.spilledCount === 0) this.spillFrom = { segment: r.segment, offset: r.end - r.bytes };
+    this.spilledCount++;
+    this.spilledBytes += r.bytes;
+  }
+
+  /**
+   * Reads spilled records back into memory, up to memoryBytes. Synchronous on purpose: the
+   * writer cannot move on between reading a segment and counting what it holds (a segment
+   * before the one being written is complete). Costs one segment read (≤ segmentBytes) per
+   * call, only while a backlog is larger than memoryBytes.
+   */
+  private refill(): void {
+    while (this.spilledCount > 0 && this.pendingBytes < this.memoryBytes) {
+      const { segment, offset } = this.spillFrom;
+      const path = join(this.dir, segmentName(segment));
+      const records = existsSync(path) ? parseRecords(readFileSync(path), segment, offset) : [];
+      let taken = 0;
+      for (const r of records) {
+        if (this.spilledCount === 0) return;
+        if (this.pending.length > 0 && this.pendingBytes + r.bytes > this.memoryBytes) return;
+        this.pending.push(r);
+        this.pendingBytes += r.bytes;
+        this.spilledCount--;
+        this.spilledBytes -= r.bytes;
+        this.spillFrom = { segment, offset: r.end };
+        taken++;
+      }
+      if (this.spilledCount === 0) return;
+      if (taken === records.length && segment < this.segment) {
+        this.spillFrom = { segment: segment + 1, offset: 0 };
+        continue;
+      }
+      // The records counted as spilled are not where they should be: the file was damaged.
+      console.error(
+        `spool: ${this.spilledCount} undelivered records expected in ${path} from byte ${offset} cannot be read; they are lost`,
+      );
+      this.spilledCount = 0;
+      this.spilledBytes = 0;
+      return;
+    }
   }
 
   get appended(): number {
@@ -225,10 +291,9 @@ export class Spool {
       let end = this.segmentSize;
       for (const w of batch) {
         end += w.line.length;
-        this.pending.push({ event: w.event, ts: w.ts, bytes: w.line.length, segment: this.segment, end });
+        this.take({ event: w.event, ts: w.ts, bytes: w.line.length, segment: this.segment, end });
       }
       this.segmentSize = end;
-      this.pendingBytes += batchBytes;
       this.appendedTotal += batch.length;
       for (const w of batch) w.resolve();
       for (const l of this.listeners) l();
@@ -260,23 +325,31 @@ function encodeLine(event: EncodedEvent, ts: number): Buffer {
 async function readSegment(dir: string, segment: number, from: number): Promise<SpoolRecord[]> {
   const path = join(dir, segmentName(segment));
   const buf = await readFile(path);
+  const out = parseRecords(buf, segment, from);
+  const pos = out.at(-1)?.end ?? from;
+  if (pos < buf.length) {
+    // A torn tail is a write that never resolved (crash mid-write): cut it off. A bad line
+    // in the middle cannot come from our writer; stop there rather than guess.
+    const nl = buf.indexOf(0x0a, pos);
+    if (nl !== -1 && nl + 1 < buf.length) {
+      console.error(`spool: corrupt record in ${path} at byte ${pos}; dropping the rest of the segment`);
+    }
+    await truncate(path, pos);
+  }
+  return out;
+}
+
+/** The complete, intact records of a segment's bytes from `from`, up to the first that is not. */
+function parseRecords(buf: Buffer, segment: number, from: number): SpoolRecord[] {
   const out: SpoolRecord[] = [];
   let pos = from;
   while (pos < buf.length) {
     const nl = buf.indexOf(0x0a, pos);
-    const lineEnd = nl === -1 ? buf.length : nl + 1;
-    const record = nl === -1 ? null : decodeLine(buf.subarray(pos, nl).toString('utf8'));
-    if (!record) {
-      // A torn tail is a write that never resolved (crash mid-write): cut it off. A bad line
-      // in the middle cannot come from our writer; stop there rather than guess.
-      if (lineEnd < buf.length) {
-        console.error(`spool: corrupt record in ${path} at byte ${pos}; dropping the rest of the segment`);
-      }
-      await truncate(path, pos);
-      break;
-    }
-    out.push({ event: record.event, ts: record.ts, bytes: lineEnd - pos, segment, end: lineEnd });
-    pos = lineEnd;
+    if (nl === -1) break;
+    const record = decodeLine(buf.subarray(pos, nl).toString('utf8'));
+    if (!record) break;
+    out.push({ event: record.event, ts: record.ts, bytes: nl + 1 - pos, segment, end: nl + 1 });
+    pos = nl + 1;
   }
   return out;
 }
