@@ -19,7 +19,7 @@
  * SOAK_SAMPLE_SECONDS (default 5). Reported per target: requests sent / 2xx / other, the RSS
  * series, RSS after warm-up (median of the samples in the 10–20 % stretch of the run), at the end
  * (median of the last 10 %), the peak, and growth = end / warm-up − 1; "flat" when |growth| ≤ 20 %.
- * Prints a table and the JSON, writes bench/results/soak.json. Children and the broker are
+ * Prints a table and the JSON, writes bench/results/soak.json (targets not run keep their last figures). Children and the broker are
  * stopped on every exit path.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -33,7 +33,7 @@ import { type KafkaBroker, startKafka } from '../infra/local';
 import { freePorts } from '../infra/local/ports';
 import { type BenchChild, startChild, waitForHttp } from './lib/child';
 import { memoryOf } from './lib/procfs';
-import { machineInfo, writeResults } from './lib/results';
+import { machineInfo, RESULTS_DIR, writeResults } from './lib/results';
 import { round } from './lib/stats';
 
 const ROOT = join(__dirname, '..');
@@ -311,6 +311,18 @@ async function soak(target: Target, work: string, brokers: string | undefined): 
   };
 }
 
+function previousResults(): (TargetResult & { machine: unknown })[] {
+  try {
+    const old = JSON.parse(readFileSync(join(RESULTS_DIR, 'soak.json'), 'utf8')) as {
+      machine?: unknown;
+      results?: (TargetResult & { machine?: unknown })[];
+    };
+    return (old.results ?? []).map((r) => ({ ...r, machine: r.machine ?? old.machine }));
+  } catch {
+    return [];
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { only: { type: 'string' } }, strict: true });
   const chosen = (values.only ?? TARGETS.join(',')).split(',').map((s) => s.trim()) as Target[];
@@ -347,8 +359,21 @@ async function main(): Promise<void> {
       ).padStart(5)}  ${(r.growth * 100).toFixed(1).padStart(6)} %  ${r.flat ? 'yes' : 'NO'}`,
     );
   }
-  const out = { bench: 'soak', machine: machineInfo(), flat_within: FLAT_WITHIN, results };
-  console.log(JSON.stringify({ ...out, results: results.map(({ samples: _s, ...r }) => r) }, null, 2));
+  // targets not run this time keep their last figures (each with the machine it ran on)
+  const machine = machineInfo();
+  const kept = previousResults().filter((p) => !results.some((r) => r.target === p.target));
+  const out = {
+    bench: 'soak',
+    flat_within: FLAT_WITHIN,
+    results: [...kept, ...results.map((r) => ({ ...r, machine, finished_at: new Date().toISOString() }))],
+  };
+  console.log(
+    JSON.stringify(
+      out.results.map(({ samples: _s, ...r }) => r),
+      null,
+      2,
+    ),
+  );
   console.log(`written to ${writeResults('soak', out)}`);
 }
 
