@@ -47,6 +47,30 @@ export type ValidationResult = z.infer<typeof ValidationResult>;
 
 export const InteractionStatus = z.enum(['ok', 'error', 'truncated']);
 
+/**
+ * Present when the gateway cut the event to fit its size bound (GATEWAY_EVENT_MAX_BYTES): the
+ * fields listed hold a prefix of `kept_bytes` UTF-8 bytes of their `original_bytes` (0 kept: left
+ * out). Not to be confused with `status: "truncated"`, a stream that broke mid-answer.
+ */
+export const EventTruncation = z.looseObject({
+  /** the bound the event was cut to fit */
+  max_bytes: z.number().int().positive(),
+  /** the event's JSON size before cutting; absent when it nested too deep to serialize */
+  original_bytes: z.number().int().nonnegative().optional(),
+  /** the cut fields, largest first (at most 32 listed) */
+  fields: z.array(
+    z.object({
+      /** dotted path in the event, e.g. `output`, `request.messages.0.content`, `request.input` */
+      path: z.string(),
+      original_bytes: z.number().int().nonnegative(),
+      kept_bytes: z.number().int().nonnegative(),
+    }),
+  ),
+  /** how many fields were cut, listed or not */
+  fields_total: z.number().int().nonnegative(),
+});
+export type EventTruncation = z.infer<typeof EventTruncation>;
+
 export const InteractionEvent = z.looseObject({
   interaction_id: Id,
   trace_id: z.string().max(64).optional(),
@@ -81,6 +105,8 @@ export const InteractionEvent = z.looseObject({
   latency_ms: z.number().nonnegative(),
   started_at: Timestamp,
   finished_at: Timestamp,
+  /** set when long strings were cut (or input/output_json left out) to fit the size bound */
+  truncated: EventTruncation.optional(),
 });
 export type InteractionEvent = z.infer<typeof InteractionEvent>;
 

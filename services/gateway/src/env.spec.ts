@@ -18,6 +18,9 @@ describe('parseGatewayEnv', () => {
       spoolDir: undefined,
       bodyLimitBytes: 1024 * 1024,
       corsOrigins: [],
+      eventMaxBytes: 960 * 1024,
+      redisUrl: undefined,
+      idempotencyTtlS: 24 * 3600,
     });
     expect(
       parseGatewayEnv({
@@ -26,6 +29,14 @@ describe('parseGatewayEnv', () => {
         GATEWAY_CORS_ORIGINS: 'http://a:1, http://b:2',
       }).corsOrigins,
     ).toEqual(['http://a:1', 'http://b:2']);
+  });
+
+  it('reads the event size bound and refuses one too small to hold an event', () => {
+    const env = { FLYWHEEL_FEEDBACK_SECRET: SECRET, FLYWHEEL_API_KEYS: 'k' };
+    expect(parseGatewayEnv({ ...env, GATEWAY_EVENT_MAX_BYTES: '500000' }).eventMaxBytes).toBe(500_000);
+    expect(() => parseGatewayEnv({ ...env, GATEWAY_EVENT_MAX_BYTES: '1000' })).toThrow(
+      /GATEWAY_EVENT_MAX_BYTES/,
+    );
   });
 
   it('requires a feedback secret of at least 32 bytes, naming the variable but not its value', () => {

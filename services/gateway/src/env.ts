@@ -1,5 +1,6 @@
 import { commaList, ConfigError, parseEnv } from '@flywheel/platform';
 import { z } from 'zod';
+import { DEFAULT_EVENT_MAX_BYTES } from './interactions/event-size';
 
 const port = z.coerce.number().int().min(0).max(65_535);
 
@@ -30,6 +31,25 @@ export const GatewayEnvSchema = z.object({
     .min(1024)
     .max(64 * 1024 * 1024)
     .default(1024 * 1024),
+  /**
+   * bound on an interaction event's JSON: longer events keep a prefix of their long strings and
+   * say so in `truncated`; keep it below the broker's message.max.bytes (Kafka default 1 MiB)
+   */
+  GATEWAY_EVENT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(16 * 1024)
+    .max(64 * 1024 * 1024)
+    .default(DEFAULT_EVENT_MAX_BYTES),
+  /** Redis for idempotency keys; unset = in-memory (one process, lost on restart) */
+  REDIS_URL: z.string().optional(),
+  /** how long an `Idempotency-Key` and its stored answer are kept */
+  GATEWAY_IDEMPOTENCY_TTL_S: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 3600)
+    .default(24 * 3600),
 });
 
 export interface GatewayEnv {
@@ -45,6 +65,9 @@ export interface GatewayEnv {
   spoolDir?: string;
   bodyLimitBytes: number;
   corsOrigins: readonly string[];
+  eventMaxBytes: number;
+  redisUrl?: string;
+  idempotencyTtlS: number;
 }
 
 /**
@@ -74,5 +97,8 @@ export function parseGatewayEnv(env: NodeJS.ProcessEnv = process.env): GatewayEn
     spoolDir: e.GATEWAY_SPOOL_DIR,
     bodyLimitBytes: e.GATEWAY_BODY_LIMIT_BYTES,
     corsOrigins: e.GATEWAY_CORS_ORIGINS,
+    eventMaxBytes: e.GATEWAY_EVENT_MAX_BYTES,
+    redisUrl: e.REDIS_URL,
+    idempotencyTtlS: e.GATEWAY_IDEMPOTENCY_TTL_S,
   };
 }

@@ -12,10 +12,23 @@ const errors = {
   401: { description: 'missing or unknown API key', schema: ErrorBody },
   403: { description: 'x-flywheel-variant without the admin token', schema: ErrorBody },
   404: { description: 'unknown route or model', schema: ErrorBody },
+  409: {
+    description: 'idempotency_in_progress: a request with this Idempotency-Key still runs (Retry-After)',
+    schema: ErrorBody,
+  },
   413: { description: 'body over the size limit', schema: ErrorBody },
+  422: {
+    description: 'idempotency_key_reused: this Idempotency-Key was used for another request',
+    schema: ErrorBody,
+  },
   499: { description: 'the client went away (cancelled)', schema: ErrorBody },
   502: {
     description: 'upstream_unavailable, or structured_output_invalid (details.errors)',
+    schema: ErrorBody,
+  },
+  503: {
+    description:
+      'unavailable: the event spool is full, or Redis is down for an Idempotency-Key (Retry-After)',
     schema: ErrorBody,
   },
   504: { description: 'deadline_exceeded', schema: ErrorBody },
@@ -32,7 +45,9 @@ export function gatewayOpenApi() {
         'structured output. Answers carry x-flywheel-interaction-id, x-flywheel-feedback-token, ' +
         'x-flywheel-variant and x-flywheel-model headers. Optional request headers: x-flywheel-user ' +
         '(targeting key), x-flywheel-app, x-flywheel-tenant, x-flywheel-ctx-<name> (flag context), ' +
-        'x-flywheel-variant (admin only), traceparent.',
+        'x-flywheel-variant (admin only), traceparent, Idempotency-Key (non-streaming requests: the stored ' +
+        'answer is replayed with idempotent-replayed: true). An answer is sent once its interaction event ' +
+        'is durable.',
     },
     [
       {

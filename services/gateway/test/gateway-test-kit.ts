@@ -36,7 +36,11 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(options: Partial<GatewayAppOptions> = {}): Promise<TestGateway> {
+/** `env` adds to (or replaces) the test environment, e.g. a bigger body limit or REDIS_URL. */
+export async function startGateway(
+  options: Partial<GatewayAppOptions> = {},
+  env: Record<string, string> = {},
+): Promise<TestGateway> {
   const brokers = process.env.KAFKA_BROKERS;
   if (!brokers)
     throw new Error(
@@ -48,7 +52,7 @@ export async function startGateway(options: Partial<GatewayAppOptions> = {}): Pr
   const sim = await createSimServer();
   const configFile = join(FIXTURES, 'gateway.yaml');
   const config = parseConfig(readFileSync(configFile, 'utf8').replaceAll('{{SIM_URL}}', sim.url), configFile);
-  const env = parseGatewayEnv({
+  const gatewayEnv = parseGatewayEnv({
     GATEWAY_PORT: '0',
     FLYWHEEL_API_KEYS: `${API_KEY}, ${OTHER_KEY}`,
     FLYWHEEL_ADMIN_TOKEN: ADMIN_TOKEN,
@@ -58,9 +62,10 @@ export async function startGateway(options: Partial<GatewayAppOptions> = {}): Pr
     FLYWHEEL_DATA_DIR: dir,
     GATEWAY_BODY_LIMIT_BYTES: String(BODY_LIMIT),
     GATEWAY_CORS_ORIGINS: CORS_ORIGIN,
+    ...env,
   });
   const gateway = await createGatewayApp({
-    env,
+    env: gatewayEnv,
     config,
     providerEnv: { SIM_API_KEY: 'sk-sim' },
     resilience: {
@@ -118,6 +123,8 @@ export async function watchInteractions(): Promise<{
   event(interactionId: string, timeoutMs?: number): Promise<InteractionEvent>;
   /** the first event seen that matches */
   where(match: (event: InteractionEvent) => boolean, timeoutMs?: number): Promise<InteractionEvent>;
+  /** how many messages with this interaction id were seen (redeliveries of the topic included) */
+  count(interactionId: string): number;
   close(): Promise<void>;
 }> {
   const kafka = new Kafka({
@@ -126,6 +133,7 @@ export async function watchInteractions(): Promise<{
     logLevel: logLevel.NOTHING,
   });
   const seen = new Map<string, { raw: unknown; ceType?: string; key?: string }>();
+  const counts = new Map<string, number>();
   const check = (found: { raw: unknown; ceType?: string; key?: string }, id: string): InteractionEvent => {
     expect(found.ceType).toBe('dev.flywheel.interaction.v1');
     expect(found.key).toBe(id);
@@ -145,6 +153,7 @@ export async function watchInteractions(): Promise<{
       if (!message.value) return;
       const raw = JSON.parse(message.value.toString()) as { interaction_id?: string };
       if (typeof raw.interaction_id !== 'string') return;
+      counts.set(raw.interaction_id, (counts.get(raw.interaction_id) ?? 0) + 1);
       seen.set(raw.interaction_id, {
         raw,
         ceType: message.headers?.ce_type?.toString(),
@@ -177,6 +186,7 @@ export async function watchInteractions(): Promise<{
       );
       return check(found, id);
     },
+    count: (interactionId) => counts.get(interactionId) ?? 0,
     close: () => consumer.disconnect(),
   };
 }

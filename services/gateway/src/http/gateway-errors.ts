@@ -16,6 +16,8 @@ import { GatewayError } from '../fallback/gateway-error';
  * - `structured_output_invalid` → 502, with the last validation errors in `details.errors`
  *   (they describe the model's output, not internals).
  * - `deadline_exceeded` → 504; `cancelled` → 499 (the client went away); `truncated` → 502.
+ * - `idempotency_key_reused` → 422 (same Idempotency-Key, different request);
+ *   `idempotency_in_progress` → 409 with Retry-After (the first request with the key still runs).
  */
 export const GATEWAY_ERROR_STATUS: Record<string, number> = {
   unknown_route: 404,
@@ -26,6 +28,8 @@ export const GATEWAY_ERROR_STATUS: Record<string, number> = {
   deadline_exceeded: 504,
   cancelled: 499,
   truncated: 502,
+  idempotency_key_reused: 422,
+  idempotency_in_progress: 409,
 };
 
 export type ErrorLog = (message: string) => void;

@@ -22,6 +22,7 @@ export class GatewayMetrics {
   private readonly assignmentsTotal: Counter<'route' | 'variant' | 'reason'>;
   private readonly duration: Histogram<'route' | 'stream'>;
   private readonly publishFailures: Counter;
+  private readonly truncatedEvents: Counter;
 
   constructor(
     registry: Registry,
@@ -110,6 +111,21 @@ export class GatewayMetrics {
           registers,
         }),
     );
+    this.truncatedEvents = metric(
+      registry,
+      'flywheel_gateway_events_truncated_total',
+      () =>
+        new Counter({
+          name: 'flywheel_gateway_events_truncated_total',
+          help: 'Interaction events whose long strings were cut to fit GATEWAY_EVENT_MAX_BYTES',
+          registers,
+        }),
+    );
+  }
+
+  /** Interaction events cut to fit GATEWAY_EVENT_MAX_BYTES. */
+  eventTruncated(): void {
+    this.truncatedEvents.inc();
   }
 
   assigned(route: string, variant: string, reason: string): void {

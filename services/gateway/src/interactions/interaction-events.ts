@@ -1,20 +1,24 @@
 import { Logger } from '@nestjs/common';
 import type { InteractionEvent } from '@flywheel/contracts';
-import type { Clock, EventBus } from '@flywheel/platform';
+import { type Clock, DomainError, type EventBus, SpoolFullError } from '@flywheel/platform';
 import type { GatewayMetrics } from './gateway.metrics';
+import { fitEvent } from './event-size';
 
 const LOG_EVERY_MS = 10_000;
+/** what a 503 for a full spool tells the client to wait */
+const SPOOL_FULL_RETRY_AFTER_S = 5;
 
 /**
- * Publishes interaction events off the request path: `publish()` only queues; the queue is
- * handed to the bus on the next turn of the event loop, after the answer was written. A
- * failure is counted and logged (at most once per 10 s, with the count), never thrown.
+ * Records interaction events before the answer goes out: `record()` cuts the event to the size
+ * bound, hands it to the bus (which validates and serializes it) and resolves once the bus has
+ * it durably — on Kafka, once the spool's group commit has fsync'd it; on the embedded bus, once
+ * it is in the in-process log. A failure is counted, logged (at most once per 10 s, with the
+ * count) and thrown to the caller, who must not answer 200 without its event: a full spool is a
+ * DomainError `unavailable` (503 with Retry-After), anything else an internal error (500).
  */
 export class InteractionEvents {
   private readonly logger = new Logger('InteractionEvents');
-  private queue: InteractionEvent[] = [];
-  private scheduled = false;
-  private readonly pending = new Set<Promise<void>>();
+  private readonly pending = new Set<Promise<unknown>>();
   private failedSinceLog = 0;
   private lastLogAt = 0;
 
@@ -22,47 +26,47 @@ export class InteractionEvents {
     private readonly bus: Pick<EventBus, 'publish'>,
     private readonly metrics: GatewayMetrics,
     private readonly clock: Clock,
+    /** GATEWAY_EVENT_MAX_BYTES: the bound on the event's JSON */
+    private readonly maxBytes: number,
   ) {}
 
-  publish(event: InteractionEvent): void {
-    this.queue.push(event);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(this.drain);
+  async record(event: InteractionEvent): Promise<void> {
+    let sent: Promise<unknown>;
+    try {
+      const { event: data } = fitEvent(event, this.maxBytes);
+      if (data.truncated) this.metrics.eventTruncated();
+      sent = this.bus.publish({
+        type: 'dev.flywheel.interaction.v1',
+        key: data.interaction_id,
+        id: data.interaction_id,
+        data,
+      });
+    } catch (err) {
+      sent = Promise.reject(err);
     }
-  }
-
-  /** Hands everything queued to the bus and waits until the bus has taken it (shutdown). */
-  async flush(): Promise<void> {
-    this.drain();
-    await Promise.all([...this.pending]);
-  }
-
-  private readonly drain = (): void => {
-    this.scheduled = false;
-    const batch = this.queue;
-    if (batch.length === 0) return;
-    this.queue = [];
-    for (const data of batch) {
-      let sent: Promise<unknown>;
-      try {
-        sent = this.bus.publish({
-          type: 'dev.flywheel.interaction.v1',
-          key: data.interaction_id,
-          id: data.interaction_id,
-          data,
-        });
-      } catch (err) {
-        sent = Promise.reject(err);
+    this.pending.add(sent);
+    try {
+      await sent;
+    } catch (err) {
+      this.failed(event.interaction_id, err);
+      if (err instanceof SpoolFullError) {
+        throw new DomainError(
+          'unavailable',
+          'the gateway cannot record interactions right now (its event spool is full); retry later',
+          undefined,
+          { 'retry-after': String(SPOOL_FULL_RETRY_AFTER_S) },
+        );
       }
-      const tracked = sent.then(
-        () => undefined,
-        (err: unknown) => this.failed(data.interaction_id, err),
-      );
-      this.pending.add(tracked);
-      void tracked.finally(() => this.pending.delete(tracked));
+      throw err;
+    } finally {
+      this.pending.delete(sent);
     }
-  };
+  }
+
+  /** Waits until every event handed to the bus so far is settled (shutdown). */
+  async flush(): Promise<void> {
+    await Promise.allSettled([...this.pending]);
+  }
 
   private failed(interactionId: string, err: unknown): void {
     this.metrics.publishFailed();
@@ -74,7 +78,7 @@ export class InteractionEvents {
     this.lastLogAt = now;
     const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     this.logger.error(
-      `interaction event ${interactionId} not published (${count} failure(s) since the last report): ${reason}`,
+      `interaction event ${interactionId} not recorded (${count} failure(s) since the last report): ${reason}`,
     );
   }
 }

@@ -1,5 +1,12 @@
 import { InteractionEvent } from '@flywheel/contracts';
-import { type EventBus, ManualClock, subjectHash, verifyFeedbackToken } from '@flywheel/platform';
+import {
+  DomainError,
+  type EventBus,
+  ManualClock,
+  SpoolFullError,
+  subjectHash,
+  verifyFeedbackToken,
+} from '@flywheel/platform';
 import { Registry } from 'prom-client';
 import { ChainExecutor, DEFAULT_CHAIN_OPTIONS } from '../fallback/chain-executor';
 import { GatewayError } from '../fallback/gateway-error';
@@ -13,13 +20,14 @@ import { Backoff } from '../resilience/backoff';
 import { CircuitBreakers } from '../resilience/circuit-breakers';
 import type { Assignment } from '../rollout/rollout.service';
 import { SchemaValidator } from '../structured/schema-validator';
+import { DEFAULT_EVENT_MAX_BYTES } from './event-size';
 import { GatewayMetrics } from './gateway.metrics';
 import { InteractionEvents } from './interaction-events';
 import { InteractionService } from './interaction.service';
 
 /**
  * Interactions through the real chain executor, with a scripted provider: what each outcome
- * records (event, token, metrics) and that nothing is published before the caller has its answer.
+ * records (event, token, metrics) and that the event is recorded before the caller has its answer.
  */
 
 const SECRET = 'interaction-spec-secret-0123456789ab';
@@ -43,12 +51,18 @@ async function* cutAfter(...words: string[]): AsyncIterable<LlmStreamEvent> {
   throw new ProviderError('network', 'socket closed');
 }
 
-function setup() {
+function setup(publish?: (e: { data: unknown }) => Promise<{ id: string }>) {
   const clock = new ManualClock(T0);
   const provider = new FakeProvider({
     good: () => Promise.resolve({ text: 'Paris.', usage, finish_reason: 'stop' }),
     bad: () => Promise.reject(new ProviderError('server_error', 'boom', 500)),
     cut: () => cutAfter('Par', 'is'),
+    streamed: () =>
+      (async function* (): AsyncIterable<LlmStreamEvent> {
+        yield { type: 'delta', text: 'Par' };
+        yield { type: 'delta', text: 'is.' };
+        yield { type: 'done', finish_reason: 'stop', usage };
+      })(),
   });
   const providers = { p: { kind: 'openai' as const, api_key_env: 'K', timeout_ms: 1000 } };
   const registry = new ProviderRegistry(providers, {
@@ -60,6 +74,7 @@ function setup() {
     good: { provider: 'p', model: 'good', price: { input_per_mtok: 1, output_per_mtok: 1 } },
     bad: { provider: 'p', model: 'bad', price: { input_per_mtok: 1, output_per_mtok: 1 } },
     cut: { provider: 'p', model: 'cut', price: { input_per_mtok: 1, output_per_mtok: 1 } },
+    streamed: { provider: 'p', model: 'streamed', price: { input_per_mtok: 1, output_per_mtok: 1 } },
   };
   const breakers = new CircuitBreakers();
   const executor = new ChainExecutor(
@@ -75,14 +90,16 @@ function setup() {
   );
   const published: InteractionEvent[] = [];
   const bus = {
-    publish: async (e: { data: unknown }) => {
-      published.push(e.data as InteractionEvent);
-      return { id: 'x' };
-    },
+    publish:
+      publish ??
+      (async (e: { data: unknown }) => {
+        published.push(e.data as InteractionEvent);
+        return { id: 'x' };
+      }),
   } as Pick<EventBus, 'publish'>;
   const promRegistry = new Registry();
   const metrics = new GatewayMetrics(promRegistry, breakers, Object.keys(models));
-  const events = new InteractionEvents(bus, metrics, clock);
+  const events = new InteractionEvents(bus, metrics, clock, DEFAULT_EVENT_MAX_BYTES);
   const service = new InteractionService(executor, events, metrics, { secret: SECRET, ttlS: 600 }, clock);
   return { service, published, events, clock, promRegistry };
 }
@@ -126,14 +143,20 @@ describe('InteractionService', () => {
     });
   });
 
-  it('publishes one valid ok event after the caller got its answer, not before', async () => {
-    const { service, published, clock } = setup();
+  it('records one valid ok event before the caller gets its answer', async () => {
+    let durable = false;
+    const published: InteractionEvent[] = [];
+    const { service, clock } = setup(async (e) => {
+      await new Promise((resolve) => setTimeout(resolve, 20)); // a group commit
+      published.push(e.data as InteractionEvent);
+      durable = true;
+      return { id: 'x' };
+    });
     const interaction = service.begin(assignment(['bad', 'good']), caller, request);
     clock.advance(25);
     const result = await service.complete(interaction);
+    expect(durable).toBe(true);
     expect(result.response.text).toBe('Paris.');
-    expect(published).toEqual([]); // still queued: handed to the bus on the next turn
-    await new Promise((resolve) => setImmediate(resolve));
     expect(published).toHaveLength(1);
     const event = published[0]!;
     expect(InteractionEvent.safeParse(event).error).toBeUndefined();
@@ -188,19 +211,82 @@ describe('InteractionService', () => {
     });
   });
 
-  it('counts a publish failure instead of throwing it', async () => {
-    const { promRegistry } = setup();
-    const metrics = new GatewayMetrics(promRegistry, { state: () => 'closed' }, []);
-    const events = new InteractionEvents(
-      { publish: () => Promise.reject(new Error('spool full')) },
-      metrics,
-      new ManualClock(T0),
-    );
-    events.publish({ interaction_id: 'i' } as InteractionEvent);
-    events.publish({ interaction_id: 'j' } as InteractionEvent);
-    await events.flush();
+  it("settles a stream's result only once its event is recorded", async () => {
+    let release!: () => void;
+    const recorded = new Promise<void>((resolve) => (release = resolve));
+    const published: InteractionEvent[] = [];
+    const { service } = setup(async (e) => {
+      await recorded;
+      published.push(e.data as InteractionEvent);
+      return { id: 'x' };
+    });
+    const interaction = service.begin(assignment(['streamed']), caller, { ...request, stream: true });
+    const stream = service.stream(interaction);
+    const seen: string[] = [];
+    for await (const d of stream) seen.push(d);
+    expect(seen.join('')).toBe('Paris.');
+    let settled = false;
+    void stream.result.then(() => (settled = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(settled).toBe(false);
+    release();
+    await stream.result;
+    expect(published).toHaveLength(1);
+    expect(published[0]).toMatchObject({ status: 'ok', output: 'Paris.', request: { stream: true } });
+  });
+
+  it('fails the answer when its event cannot be recorded, and counts it', async () => {
+    const { service, promRegistry } = setup(() => Promise.reject(new Error('bus closed')));
+    const interaction = service.begin(assignment(['good']), caller, request);
+    await expect(service.complete(interaction)).rejects.toThrow('bus closed');
     expect(
       await promRegistry.getSingleMetricAsString('flywheel_gateway_event_publish_failures_total'),
-    ).toContain('flywheel_gateway_event_publish_failures_total 2');
+    ).toContain('flywheel_gateway_event_publish_failures_total 1');
+  });
+
+  it('answers a full spool with 503 unavailable and Retry-After', async () => {
+    const { service } = setup(() => Promise.reject(new SpoolFullError('spool full')));
+    const interaction = service.begin(assignment(['good']), caller, request);
+    const err = (await service.complete(interaction).catch((e: unknown) => e)) as DomainError;
+    expect(err).toBeInstanceOf(DomainError);
+    expect(err.code).toBe('unavailable');
+    expect(err.headers).toEqual({ 'retry-after': '5' });
+  });
+
+  it('still answers a failed chain with its GatewayError when its event cannot be recorded', async () => {
+    const { service } = setup(() => Promise.reject(new Error('bus closed')));
+    const interaction = service.begin(assignment(['bad']), caller, request);
+    await expect(service.complete(interaction)).rejects.toBeInstanceOf(GatewayError);
+  });
+
+  it('cuts an event over the size bound and marks it truncated', async () => {
+    const { promRegistry, clock } = setup();
+    const metrics = new GatewayMetrics(promRegistry, { state: () => 'closed' }, []);
+    const published: InteractionEvent[] = [];
+    const events = new InteractionEvents(
+      {
+        publish: async (e) => {
+          published.push(e.data as InteractionEvent);
+          return { id: 'x' };
+        },
+      },
+      metrics,
+      clock,
+      64 * 1024,
+    );
+    const big = 'x'.repeat(200_000);
+    await events.record({
+      interaction_id: '0b0e6f38-4a9c-4b53-8d43-5f7cbb0e1c3f',
+      request: { messages: [{ role: 'user', content: big }], stream: false },
+      output: big,
+    } as InteractionEvent);
+    expect(Buffer.byteLength(JSON.stringify(published[0]))).toBeLessThanOrEqual(64 * 1024);
+    expect(published[0]!.truncated?.fields.map((f) => f.path).sort()).toEqual([
+      'output',
+      'request.messages.0.content',
+    ]);
+    expect(await promRegistry.getSingleMetricAsString('flywheel_gateway_events_truncated_total')).toContain(
+      'flywheel_gateway_events_truncated_total 1',
+    );
   });
 });

@@ -47,8 +47,8 @@ const MAX_TRACE_ID = 64;
 
 /**
  * Runs an interaction through the chain executor and records it: every outcome (answer, chain
- * failure, truncated or cancelled stream) becomes one InteractionEvent, published off the
- * request path, plus the gateway metrics. Knows nothing about HTTP.
+ * failure, truncated or cancelled stream) becomes one InteractionEvent, durable before the
+ * answer is handed back, plus the gateway metrics. Knows nothing about HTTP.
  */
 export class InteractionService {
   constructor(
@@ -77,7 +77,11 @@ export class InteractionService {
     return { id, assignment, caller, request, subjectHash: sub, feedbackToken, startedAt };
   }
 
-  /** The whole answer; rejects with the chain's GatewayError (after recording it). */
+  /**
+   * The whole answer, once its event is durable (see {@link InteractionEvents.record}); rejects
+   * with the chain's GatewayError (after recording it), or with the recording's error when the
+   * answer cannot be recorded (then the caller must not answer 200).
+   */
   async complete(interaction: Interaction, signal?: AbortSignal): Promise<ChainResult> {
     let result: ChainResult;
     try {
@@ -87,36 +91,58 @@ export class InteractionService {
         { signal },
       );
     } catch (err) {
-      this.failed(interaction, err);
+      await this.failed(interaction, err);
       throw err;
     }
-    this.answered(interaction, result);
+    await this.answered(interaction, result);
     return result;
   }
 
-  /** Text deltas; the interaction is recorded when `result` settles, however the stream ends. */
+  /**
+   * Text deltas; the interaction is recorded when the chain's result settles, however the stream
+   * ends, and the returned `result` settles only once that event is durable — a writer that ends
+   * the stream (`[DONE]`) after `result` never ends it before the event is recorded.
+   */
   stream(interaction: Interaction, signal?: AbortSignal): ChainStream {
     const stream = this.executor.stream(
       interaction.assignment.chain,
       { messages: interaction.request.messages },
       { signal },
     );
-    stream.result.then(
-      (result) => this.answered(interaction, result),
-      (err: unknown) => this.failed(interaction, err),
+    const result = stream.result.then(
+      async (done) => {
+        await this.answered(interaction, done);
+        return done;
+      },
+      async (err: unknown) => {
+        await this.failed(interaction, err);
+        throw err;
+      },
     );
-    return stream;
+    result.catch(() => undefined); // a consumer that only iterates sees the error there
+    return {
+      [Symbol.asyncIterator]: () => stream[Symbol.asyncIterator](),
+      result,
+      get model() {
+        return stream.model;
+      },
+    };
   }
 
-  private answered(interaction: Interaction, result: ChainResult): void {
+  private async answered(interaction: Interaction, result: ChainResult): Promise<void> {
     const finishedAt = this.clock.now();
     const event = this.event(interaction, finishedAt, 'ok', result, result.final_model);
     event.output = result.response.text;
     if (result.validation.schema) event.output_json = result.response.json;
-    this.record(interaction, finishedAt, event);
+    this.metered(interaction, finishedAt, event);
+    await this.events.record(event);
   }
 
-  private failed(interaction: Interaction, err: unknown): void {
+  /**
+   * Records a failed chain. The caller answers with the chain's error either way, so a failure
+   * to record it is only counted and logged (by InteractionEvents), not thrown over it.
+   */
+  private async failed(interaction: Interaction, err: unknown): Promise<void> {
     const finishedAt = this.clock.now();
     const outcome: ChainOutcome =
       err instanceof GatewayError
@@ -125,10 +151,11 @@ export class InteractionService {
     const status = err instanceof GatewayError && err.code === 'truncated' ? 'truncated' : 'error';
     const event = this.event(interaction, finishedAt, status, outcome, outcome.final_model);
     event.output = outcome.partial_output ?? null;
-    this.record(interaction, finishedAt, event);
+    this.metered(interaction, finishedAt, event);
+    await this.events.record(event).catch(() => undefined);
   }
 
-  private record(interaction: Interaction, finishedAt: number, event: InteractionEvent): void {
+  private metered(interaction: Interaction, finishedAt: number, event: InteractionEvent): void {
     this.metrics.finished(
       interaction.assignment.route,
       interaction.request.stream,
@@ -136,7 +163,6 @@ export class InteractionService {
       event.attempts,
       event.validation,
     );
-    this.events.publish(event);
   }
 
   private event(

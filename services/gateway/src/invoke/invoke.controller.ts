@@ -6,17 +6,20 @@ import { callerRole } from '../auth/auth.hook';
 import { answerHeaders, answerMeta, routedHeaders } from '../http/answer-headers';
 import { callerFrom } from '../http/caller';
 import { clientGone } from '../http/client-abort';
+import { IdempotencyService } from '../idempotency/idempotency.service';
+import { sendIdempotent } from '../idempotency/idempotent-reply';
 import { InteractionService } from '../interactions/interaction.service';
 import { invokeResponse, InvokeService } from './invoke.service';
 
 const body = new ZodBody(InvokeRequest);
 
-/** `POST /v1/routes/{route}/invoke`: parse, read the caller, delegate. */
+/** `POST /v1/routes/{route}/invoke`: parse, read the caller, delegate (once per Idempotency-Key). */
 @Controller('v1/routes')
 export class InvokeController {
   constructor(
     @Inject(InvokeService) private readonly invoke: InvokeService,
     @Inject(InteractionService) private readonly interactions: InteractionService,
+    @Inject(IdempotencyService) private readonly idempotency: IdempotencyService,
   ) {}
 
   @Post(':route/invoke')
@@ -28,11 +31,15 @@ export class InvokeController {
   ): Promise<void> {
     const request = body.transform(req.body);
     const caller = callerFrom(req.headers, request.user, callerRole(req));
-    const interaction = await this.invoke.begin(route, request, caller);
-    void reply.headers(routedHeaders(interaction));
-    const result = await this.interactions.complete(interaction, clientGone(reply.raw));
-    void reply
-      .headers(answerHeaders(answerMeta(interaction, result.final_model)))
-      .send(invokeResponse(interaction, result));
+    await sendIdempotent(this.idempotency, req, reply, `POST /v1/routes/${route}/invoke`, async () => {
+      const interaction = await this.invoke.begin(route, request, caller);
+      void reply.headers(routedHeaders(interaction));
+      const result = await this.interactions.complete(interaction, clientGone(reply.raw));
+      return {
+        status: 200,
+        headers: answerHeaders(answerMeta(interaction, result.final_model)),
+        body: invokeResponse(interaction, result),
+      };
+    });
   }
 }

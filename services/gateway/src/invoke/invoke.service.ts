@@ -6,6 +6,7 @@ import { clientMessages } from '../interactions/client-messages';
 import type { Interaction, InteractionService } from '../interactions/interaction.service';
 import type { RouteTable } from '../rollout/route-table';
 import type { Assignment, RolloutService } from '../rollout/rollout.service';
+import { MAX_INPUT_DEPTH, tooDeepPath } from './input-depth';
 import { PromptTemplate } from './prompt-template';
 
 /**
@@ -35,6 +36,13 @@ export class InvokeService {
       return this.interactions.begin(assignment, caller, { messages, stream: false });
     }
     const input = body.input ?? {};
+    const deep = tooDeepPath(input, MAX_INPUT_DEPTH);
+    if (deep) {
+      const path = ['input', ...deep].join('.');
+      throw new DomainError('invalid_request', `${path}: input nests deeper than ${MAX_INPUT_DEPTH} levels`, {
+        issues: [{ path, message: `nests deeper than ${MAX_INPUT_DEPTH} levels` }],
+      });
+    }
     const content = this.render(assignment, input);
     return this.interactions.begin(assignment, caller, {
       messages: [{ role: 'user', content }],
