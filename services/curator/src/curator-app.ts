@@ -102,8 +102,8 @@ export async function createCuratorApp(options: CuratorAppOptions): Promise<Cura
     const bus =
       options.bus ??
       (await createEventBus(
-        { KAFKA_BROKERS: env.kafkaBrokers, FLYWHEEL_DATA_DIR: env.dataDir },
-        { source: SERVICE, registry, spoolDir: env.spoolDir },
+        { FLYWHEEL_DATA_DIR: env.dataDir },
+        { source: SERVICE, connection: env.kafka ?? null, registry, spoolDir: env.spoolDir },
       ));
     if (!options.bus) owned.own(bus);
 

@@ -91,9 +91,9 @@ export async function createFeedbackApp(options: FeedbackAppOptions): Promise<Fe
     const bus =
       options.bus ??
       (await createEventBus(
-        { KAFKA_BROKERS: env.kafkaBrokers, FLYWHEEL_DATA_DIR: env.dataDir },
+        { FLYWHEEL_DATA_DIR: env.dataDir },
         // createEventBus defaults the spool to $FLYWHEEL_DATA_DIR/spool/<source>
-        { source: SERVICE, registry, spoolDir: env.spoolDir },
+        { source: SERVICE, connection: env.kafka ?? null, registry, spoolDir: env.spoolDir },
       ));
     if (!options.bus) owned.own(bus);
 

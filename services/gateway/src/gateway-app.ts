@@ -131,9 +131,15 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
     const bus =
       options.bus ??
       (await createEventBus(
-        { KAFKA_BROKERS: env.kafkaBrokers, FLYWHEEL_DATA_DIR: env.dataDir },
+        { FLYWHEEL_DATA_DIR: env.dataDir },
         // createEventBus defaults the spool to $FLYWHEEL_DATA_DIR/spool/<source>
-        { source: SERVICE, registry, spoolDir: env.spoolDir, batching: EVENT_BATCHING },
+        {
+          source: SERVICE,
+          connection: env.kafka ?? null,
+          registry,
+          spoolDir: env.spoolDir,
+          batching: EVENT_BATCHING,
+        },
       ));
     if (!options.bus) owned.own(bus);
 

@@ -3,21 +3,30 @@ import type { Registry } from 'prom-client';
 import { EmbeddedEventBus } from './embedded-bus';
 import type { EventBus } from './event-bus';
 import { KafkaEventBus, type KafkaBusOptions } from './kafka-bus';
+import { parseKafkaEnv, type KafkaConnection } from './kafka-connection';
 
-/** KAFKA_BROKERS set → Kafka through a durable spool; unset → the in-process log. */
+/**
+ * KAFKA_BROKERS set → Kafka through a durable spool; unset → the in-process log. The KAFKA_*
+ * variables of `env` (brokers, TLS, SASL) are parsed here unless `options.connection` is given.
+ */
 export async function createEventBus(
-  env: { KAFKA_BROKERS?: string; FLYWHEEL_DATA_DIR?: string },
+  env: NodeJS.ProcessEnv,
   options: {
     source: string;
+    /** Kafka settings a service already parsed at boot (null: the embedded bus); wins over env */
+    connection?: KafkaConnection | null;
     registry?: Registry;
     spoolDir?: string;
     /** batching of a high-rate publisher (see KafkaBusOptions) */
     batching?: Pick<KafkaBusOptions, 'lingerMs' | 'spoolCommitDelayMs'>;
   },
 ): Promise<EventBus> {
-  if (!env.KAFKA_BROKERS) return new EmbeddedEventBus(options.source, options.registry);
+  const connection = options.connection === undefined ? parseKafkaEnv(env) : options.connection;
+  if (!connection) return new EmbeddedEventBus(options.source, options.registry);
+  const { brokers, ...security } = connection;
   return KafkaEventBus.create({
-    brokers: env.KAFKA_BROKERS,
+    brokers: brokers.join(','),
+    security,
     source: options.source,
     spoolDir: options.spoolDir ?? join(env.FLYWHEEL_DATA_DIR ?? '.flywheel', 'spool', options.source),
     registry: options.registry,

@@ -15,6 +15,7 @@ import { getProcessLogger } from '../telemetry/logger';
 import { registerBusMetrics, type BusMetrics } from './bus-metrics';
 import { encodeEvent } from './cloud-event';
 import { deliver, dlqHeaders, type RawMessage } from './delivery';
+import { kafkaClientConnection, parseBrokerList, type KafkaConnection } from './kafka-connection';
 import type {
   BusStats,
   EventBus,
@@ -29,6 +30,8 @@ import { DLQ_TOPIC, topicSpecs } from './topics';
 export interface KafkaBusOptions {
   /** comma-separated host:port list (KAFKA_BROKERS) */
   brokers: string;
+  /** TLS and SASL (KAFKA_SSL*, KAFKA_SASL_*); absent → plaintext */
+  security?: Omit<KafkaConnection, 'brokers'>;
   /** CloudEvents `source` and Kafka client id, e.g. `flywheel-gateway` */
   source: string;
   /** directory of this process's durable spool */
@@ -72,10 +75,7 @@ export class KafkaEventBus implements EventBus {
     this.clock = options.clock ?? systemClock;
     this.kafka = new Kafka({
       clientId: options.source,
-      brokers: options.brokers
-        .split(',')
-        .map((b) => b.trim())
-        .filter(Boolean),
+      ...kafkaClientConnection({ ...options.security, brokers: parseBrokerList(options.brokers) }),
       connectionTimeout: 3_000,
       requestTimeout: 10_000,
       retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2_000 },
