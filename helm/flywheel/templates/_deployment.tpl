@@ -226,7 +226,7 @@ spec:
 - name: kafka-tls-ca
   secret:
     secretName: {{ $tls.caSecret.name }}
-    defaultMode: 0440
+    defaultMode: 288 # 0440 (octal), written in decimal: YAML 1.1 and 1.2 parsers agree on it
     items:
       - { key: {{ required "kafka.tls.caSecret.key is required" $tls.caSecret.key | quote }}, path: ca.crt }
 {{- end }}
@@ -234,7 +234,7 @@ spec:
 - name: kafka-tls-client
   secret:
     secretName: {{ $tls.clientSecret.name }}
-    defaultMode: 0440
+    defaultMode: 288 # 0440 (octal), written in decimal: YAML 1.1 and 1.2 parsers agree on it
     items:
       - { key: {{ required "kafka.tls.clientSecret.certKey is required" $tls.clientSecret.certKey | quote }}, path: tls.crt }
       - { key: {{ required "kafka.tls.clientSecret.keyKey is required" $tls.clientSecret.keyKey | quote }}, path: tls.key }
@@ -243,7 +243,7 @@ spec:
 - name: kafka-sasl
   secret:
     secretName: {{ required "kafka.sasl.passwordSecret.name is required with kafka.sasl.mechanism" $sasl.passwordSecret.name }}
-    defaultMode: 0440
+    defaultMode: 288 # 0440 (octal), written in decimal: YAML 1.1 and 1.2 parsers agree on it
     items:
       - { key: {{ required "kafka.sasl.passwordSecret.key is required" $sasl.passwordSecret.key | quote }}, path: password }
 {{- end }}
