@@ -304,33 +304,23 @@ describe('Deployments', () => {
         readOnly: true,
       });
       const volumes = Object.fromEntries(pod.volumes.map((v) => [v.name, v as Record<string, unknown>]));
-      expect(volumes['kafka-tls-ca']).toEqual({
-        name: 'kafka-tls-ca',
+      const secretVolume = (name: string, secretName: string, items: Record<string, string>) => ({
+        name,
         secret: {
-          secretName: 'my-cluster-cluster-ca-cert',
+          secretName,
           defaultMode: 0o440,
-          items: [{ key: 'ca.crt', path: 'ca.crt' }],
+          items: Object.entries(items).map(([key, path]) => ({ key, path })),
         },
       });
-      expect(volumes['kafka-tls-client']).toEqual({
-        name: 'kafka-tls-client',
-        secret: {
-          secretName: 'flywheel-user',
-          defaultMode: 0o440,
-          items: [
-            { key: 'user.crt', path: 'tls.crt' },
-            { key: 'user.key', path: 'tls.key' },
-          ],
-        },
-      });
-      expect(volumes['kafka-sasl']).toEqual({
-        name: 'kafka-sasl',
-        secret: {
-          secretName: 'flywheel-user',
-          defaultMode: 0o440,
-          items: [{ key: 'password', path: 'password' }],
-        },
-      });
+      expect(volumes['kafka-tls-ca']).toEqual(
+        secretVolume('kafka-tls-ca', 'my-cluster-cluster-ca-cert', { 'ca.crt': 'ca.crt' }),
+      );
+      expect(volumes['kafka-tls-client']).toEqual(
+        secretVolume('kafka-tls-client', 'flywheel-user', { 'user.crt': 'tls.crt', 'user.key': 'tls.key' }),
+      );
+      expect(volumes['kafka-sasl']).toEqual(
+        secretVolume('kafka-sasl', 'flywheel-user', { password: 'password' }),
+      );
     }
     // Plaintext by default: no KAFKA_SSL / KAFKA_SASL_* variables, no extra volumes.
     const { pod, c } = container(defaults, 'gateway');
