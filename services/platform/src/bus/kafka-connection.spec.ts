@@ -34,6 +34,7 @@ describe('parseKafkaEnv', () => {
   it('without KAFKA_BROKERS: the embedded bus', () => {
     expect(parseKafkaEnv({})).toBeUndefined();
     expect(parseKafkaEnv({ KAFKA_BROKERS: '', KAFKA_SSL: '' })).toBeUndefined();
+    expect(parseKafkaEnv({ KAFKA_SSL: 'false', KAFKA_SASL_MECHANISM: '' })).toBeUndefined();
   });
 
   it('plaintext by default, brokers trimmed', () => {

@@ -98,7 +98,8 @@ export function kafkaConnectionFromEnv(e: KafkaEnv): KafkaConnection | undefined
 
   const brokers = parseBrokerList(e.KAFKA_BROKERS ?? '');
   const securityVars = (Object.keys(KafkaEnvSchema.shape) as KafkaEnvVariable[]).filter(
-    (k) => k !== 'KAFKA_BROKERS' && e[k] !== undefined,
+    // KAFKA_SSL=false is the default, written out (docker-compose.yml does): not a setting to miss
+    (k) => k !== 'KAFKA_BROKERS' && e[k] !== undefined && !(k === 'KAFKA_SSL' && e[k] === false),
   );
   if (brokers.length === 0) {
     if (e.KAFKA_BROKERS !== undefined) problem('KAFKA_BROKERS', 'lists no broker (expected host:port,…)');
