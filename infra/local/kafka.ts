@@ -15,9 +15,11 @@ const JAVA_HINT = 'install a Java 17 runtime: `apt-get install -y openjdk-17-jre
 const MAVEN_HINT = 'install Maven (it fetches the Kafka jars from Maven Central): `apt-get install -y maven`';
 
 export interface KafkaBroker {
-  /** kafkajs `brokers` value: `127.0.0.1:<port>`. */
+  /** kafkajs `brokers` value: `127.0.0.1:<port>` (the plaintext listener). */
   readonly brokers: string;
   readonly port: number;
+  /** `127.0.0.1:<port>` of the SASL_SSL listener, when started with `saslSsl`. */
+  readonly saslSslBrokers: string | undefined;
   readonly dataDir: string;
   /** Broker pid while it runs. */
   readonly pid: number | undefined;
@@ -37,6 +39,22 @@ export interface KafkaOptions {
   /** Run in its own session so it outlives this process (the CLI's `up`). */
   detached?: boolean;
   rootDir?: string;
+  /** Also open a SASL_SSL listener (TLS + PLAIN / SCRAM-SHA-256 / SCRAM-SHA-512) on a free port. */
+  saslSsl?: SaslSslListener;
+}
+
+/** A secured client listener, like MSK's, Confluent Cloud's or a Strimzi `tls` + `scram-sha-512` one. */
+export interface SaslSslListener {
+  /** PEM keystore: the broker's unencrypted PKCS#8 key, then its certificate chain (see createTestPki) */
+  keystoreFile: string;
+  /** PEM CA of client certificates: set to require mutual TLS on top of SASL */
+  clientCaFile?: string;
+  /**
+   * Users accepted by every mechanism: PLAIN from the listener's JAAS config, SCRAM credentials
+   * (both hashes) written into the metadata log at format time (`--add-scram`).
+   * Names and passwords: letters, digits, `.`, `_`, `-`.
+   */
+  users: readonly { username: string; password: string }[];
 }
 
 /** Apache Kafka 3.9.1, KRaft combined broker+controller, single node on 127.0.0.1, formatted fresh. */
@@ -49,6 +67,11 @@ export async function startKafka(opts: KafkaOptions = {}): Promise<KafkaBroker> 
     number,
     number,
   ];
+  const saslSsl = opts.saslSsl && { ...opts.saslSsl, port: await freePort() };
+  for (const u of saslSsl?.users ?? []) {
+    if (!/^[\w.-]+$/.test(u.username) || !/^[\w.-]+$/.test(u.password))
+      throw new Error(`SASL user ${JSON.stringify(u.username)}: use letters, digits, '.', '_', '-' only`);
+  }
   const dataDir = opts.dataDir ?? createTempDir('kafka', detached);
   fs.mkdirSync(dataDir, { recursive: true });
   const brokers = `127.0.0.1:${port}`;
@@ -90,7 +113,7 @@ export async function startKafka(opts: KafkaOptions = {}): Promise<KafkaBroker> 
   try {
     fs.writeFileSync(
       properties,
-      serverProperties({ port, controllerPort, logDir: path.join(dataDir, 'data') }),
+      serverProperties({ port, controllerPort, logDir: path.join(dataDir, 'data'), saslSsl }),
     );
     // A given dir that is already formatted is reused as it is (--ignore-formatted).
     const format = [
@@ -100,6 +123,9 @@ export async function startKafka(opts: KafkaOptions = {}): Promise<KafkaBroker> 
       randomClusterId(),
       '--config',
       properties,
+      ...(saslSsl?.users ?? []).flatMap((u) =>
+        SCRAM_MECHANISMS.flatMap((m) => ['--add-scram', `${m}=[name=${u.username},password=${u.password}]`]),
+      ),
     ];
     const { code, output } = await run(java, [...toolJvm, ...format, '--ignore-formatted']);
     if (code !== 0) {
@@ -114,6 +140,7 @@ export async function startKafka(opts: KafkaOptions = {}): Promise<KafkaBroker> 
   return {
     brokers,
     port,
+    saslSslBrokers: saslSsl && `127.0.0.1:${saslSsl.port}`,
     dataDir,
     get pid() {
       return server.pid;
@@ -124,7 +151,14 @@ export async function startKafka(opts: KafkaOptions = {}): Promise<KafkaBroker> 
   };
 }
 
-function serverProperties(s: { port: number; controllerPort: number; logDir: string }): string {
+const SCRAM_MECHANISMS = ['SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
+
+function serverProperties(s: {
+  port: number;
+  controllerPort: number;
+  logDir: string;
+  saslSsl?: SaslSslListener & { port: number };
+}): string {
   const props: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
     'node.id': 1,
@@ -150,11 +184,46 @@ function serverProperties(s: { port: number; controllerPort: number; logDir: str
     // (DUPLICATE_BROKER_REGISTRATION until then): 9 s by default, so shorten it for fast restarts.
     'broker.session.timeout.ms': 3000,
     'broker.heartbeat.interval.ms': 500,
+    ...(s.saslSsl && saslSslProperties(s.saslSsl, s)),
   };
   return Object.entries(props)
     .map(([key, value]) => `${key}=${value}`)
     .join('\n')
     .concat('\n');
+}
+
+/**
+ * A SASL_SSL client listener beside the plaintext one (which stays the inter-broker listener and
+ * what the readiness probe uses). Every `listener.name.sasl_ssl.` setting applies to it alone.
+ */
+function saslSslProperties(
+  l: SaslSslListener & { port: number },
+  s: { port: number; controllerPort: number },
+): Record<string, string> {
+  const prefix = 'listener.name.sasl_ssl.';
+  const scramLogin = 'org.apache.kafka.common.security.scram.ScramLoginModule required;';
+  const plainUsers = l.users.map((u) => ` user_${u.username}="${u.password}"`).join('');
+  const mechanisms = ['PLAIN', ...SCRAM_MECHANISMS].join(',');
+  return {
+    listeners: `PLAINTEXT://127.0.0.1:${s.port},SASL_SSL://127.0.0.1:${l.port},CONTROLLER://127.0.0.1:${s.controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://127.0.0.1:${s.port},SASL_SSL://127.0.0.1:${l.port}`,
+    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT',
+    'sasl.enabled.mechanisms': mechanisms,
+    [`${prefix}sasl.enabled.mechanisms`]: mechanisms,
+    [`${prefix}plain.sasl.jaas.config`]: `org.apache.kafka.common.security.plain.PlainLoginModule required${plainUsers};`,
+    ...Object.fromEntries(
+      SCRAM_MECHANISMS.map((m) => [`${prefix}${m.toLowerCase()}.sasl.jaas.config`, scramLogin]),
+    ),
+    [`${prefix}ssl.keystore.type`]: 'PEM',
+    [`${prefix}ssl.keystore.location`]: l.keystoreFile,
+    ...(l.clientCaFile
+      ? {
+          [`${prefix}ssl.client.auth`]: 'required',
+          [`${prefix}ssl.truststore.type`]: 'PEM',
+          [`${prefix}ssl.truststore.location`]: l.clientCaFile,
+        }
+      : {}),
+  };
 }
 
 /** Kafka's Uuid text form: 16 random bytes, base64url, never starting with '-'. */

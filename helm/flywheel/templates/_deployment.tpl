@@ -76,6 +76,7 @@ spec:
               value: {{ $drainMs | quote }}
             - name: KAFKA_BROKERS
               value: {{ required "kafka.brokers is required (host:port,…)" $root.Values.kafka.brokers | quote }}
+            {{- include "flywheel.kafkaSecurityEnv" $root | nindent 12 }}
             {{- .env | nindent 12 }}
             {{- with $c.extraEnv }}
             {{- toYaml . | nindent 12 }}
@@ -113,6 +114,7 @@ spec:
               mountPath: /var/lib/flywheel
             - name: tmp
               mountPath: /tmp
+            {{- include "flywheel.kafkaSecurityMounts" $root | nindent 12 }}
       volumes:
         - name: config
           configMap:
@@ -128,6 +130,7 @@ spec:
         - name: tmp
           emptyDir:
             sizeLimit: 256Mi
+        {{- include "flywheel.kafkaSecurityVolumes" $root | nindent 8 }}
       {{- with $c.nodeSelector }}
       nodeSelector:
         {{- toYaml . | nindent 8 }}
@@ -164,4 +167,84 @@ spec:
 - name: {{ $var }}
   value: {{ required (printf "%s.url or %s.existingSecret is required" (index . 2) (index . 2)) $backend.url | quote }}
 {{- end -}}
+{{- end -}}
+
+{{/* KAFKA_SSL* and KAFKA_SASL_* from .Values.kafka.tls / .sasl: files in Secrets, mounted read-only. */}}
+{{- define "flywheel.kafkaSecurityEnv" -}}
+{{- $tls := .Values.kafka.tls -}}
+{{- $sasl := .Values.kafka.sasl -}}
+{{- if $tls.enabled }}
+- name: KAFKA_SSL
+  value: "true"
+{{- if $tls.caSecret.name }}
+- name: KAFKA_SSL_CA_FILE
+  value: /etc/flywheel/kafka-tls/ca/ca.crt
+{{- end }}
+{{- if $tls.clientSecret.name }}
+- name: KAFKA_SSL_CERT_FILE
+  value: /etc/flywheel/kafka-tls/client/tls.crt
+- name: KAFKA_SSL_KEY_FILE
+  value: /etc/flywheel/kafka-tls/client/tls.key
+{{- end }}
+{{- if not $tls.rejectUnauthorized }}
+- name: KAFKA_SSL_REJECT_UNAUTHORIZED
+  value: "false"
+{{- end }}
+{{- end }}
+{{- if $sasl.mechanism }}
+- name: KAFKA_SASL_MECHANISM
+  value: {{ $sasl.mechanism | quote }}
+- name: KAFKA_SASL_USERNAME
+  value: {{ required "kafka.sasl.username is required with kafka.sasl.mechanism" $sasl.username | quote }}
+- name: KAFKA_SASL_PASSWORD_FILE
+  value: /etc/flywheel/kafka-sasl/password
+{{- end }}
+{{- end -}}
+
+{{- define "flywheel.kafkaSecurityMounts" -}}
+{{- if and .Values.kafka.tls.enabled .Values.kafka.tls.caSecret.name }}
+- name: kafka-tls-ca
+  mountPath: /etc/flywheel/kafka-tls/ca
+  readOnly: true
+{{- end }}
+{{- if and .Values.kafka.tls.enabled .Values.kafka.tls.clientSecret.name }}
+- name: kafka-tls-client
+  mountPath: /etc/flywheel/kafka-tls/client
+  readOnly: true
+{{- end }}
+{{- if .Values.kafka.sasl.mechanism }}
+- name: kafka-sasl
+  mountPath: /etc/flywheel/kafka-sasl
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{- define "flywheel.kafkaSecurityVolumes" -}}
+{{- $tls := .Values.kafka.tls -}}
+{{- $sasl := .Values.kafka.sasl -}}
+{{- if and $tls.enabled $tls.caSecret.name }}
+- name: kafka-tls-ca
+  secret:
+    secretName: {{ $tls.caSecret.name }}
+    defaultMode: 288 # 0440 (octal), written in decimal: YAML 1.1 and 1.2 parsers agree on it
+    items:
+      - { key: {{ required "kafka.tls.caSecret.key is required" $tls.caSecret.key | quote }}, path: ca.crt }
+{{- end }}
+{{- if and $tls.enabled $tls.clientSecret.name }}
+- name: kafka-tls-client
+  secret:
+    secretName: {{ $tls.clientSecret.name }}
+    defaultMode: 288 # 0440 (octal), written in decimal: YAML 1.1 and 1.2 parsers agree on it
+    items:
+      - { key: {{ required "kafka.tls.clientSecret.certKey is required" $tls.clientSecret.certKey | quote }}, path: tls.crt }
+      - { key: {{ required "kafka.tls.clientSecret.keyKey is required" $tls.clientSecret.keyKey | quote }}, path: tls.key }
+{{- end }}
+{{- if $sasl.mechanism }}
+- name: kafka-sasl
+  secret:
+    secretName: {{ required "kafka.sasl.passwordSecret.name is required with kafka.sasl.mechanism" $sasl.passwordSecret.name }}
+    defaultMode: 288 # 0440 (octal), written in decimal: YAML 1.1 and 1.2 parsers agree on it
+    items:
+      - { key: {{ required "kafka.sasl.passwordSecret.key is required" $sasl.passwordSecret.key | quote }}, path: password }
+{{- end }}
 {{- end -}}

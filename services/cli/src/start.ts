@@ -3,7 +3,9 @@ import { createCuratorApp, parseCuratorEnv } from '@flywheel/curator';
 import { createFeedbackApp, parseFeedbackEnv } from '@flywheel/feedback';
 import { createGatewayApp, parseGatewayEnv } from '@flywheel/gateway';
 import {
+  busLocation,
   createEventBus,
+  parseKafkaEnv,
   type EventBus,
   type FlywheelConfig,
   loadConfig,
@@ -79,8 +81,7 @@ async function startAll(env: NodeJS.ProcessEnv, log: (line: string) => void): Pr
     }
     const bus = await createEventBus({
       source: 'flywheel',
-      brokers: env.KAFKA_BROKERS,
-      spoolDir: join(dataDir, 'spool', 'all-in-one'),
+      ...busLocation({ kafka: parseKafkaEnv(env), spoolDir: join(dataDir, 'spool', 'all-in-one') }),
     });
     shutdown.backends.push(() => bus.close());
 

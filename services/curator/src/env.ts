@@ -1,5 +1,5 @@
 import { isAbsolute, join, resolve } from 'node:path';
-import { parseEnv } from '@flywheel/platform';
+import { type KafkaConnection, kafkaConnectionFromEnv, KafkaEnvSchema, parseEnv } from '@flywheel/platform';
 import { z } from 'zod';
 
 /** The console bundle built by `npm run build -w services/console`, relative to this file. */
@@ -17,7 +17,8 @@ export const CuratorEnvSchema = z.object({
     .string({ error: 'required (the bearer token of the triage API; e.g. openssl rand -base64 32)' })
     .min(16, 'must be at least 16 characters long'),
   DATABASE_URL: z.string().optional(),
-  KAFKA_BROKERS: z.string().optional(),
+  /** KAFKA_BROKERS, KAFKA_SSL*, KAFKA_SASL_*: see the README */
+  ...KafkaEnvSchema.shape,
   FLYWHEEL_CONFIG: z.string().optional(),
   FLYWHEEL_DATA_DIR: z.string().optional(),
   /** the event spool; default `$FLYWHEEL_DATA_DIR/spool/curator` (one per process) */
@@ -43,7 +44,8 @@ export interface CuratorEnv {
   host: string;
   adminToken: string;
   databaseUrl?: string;
-  kafkaBrokers?: string;
+  /** unset → the embedded bus */
+  kafka?: KafkaConnection;
   configPath?: string;
   dataDir: string;
   spoolDir?: string;
@@ -62,7 +64,7 @@ export function parseCuratorEnv(env: NodeJS.ProcessEnv = process.env): CuratorEn
     host: e.CURATOR_HOST,
     adminToken: e.FLYWHEEL_ADMIN_TOKEN,
     databaseUrl: e.DATABASE_URL,
-    kafkaBrokers: e.KAFKA_BROKERS,
+    kafka: kafkaConnectionFromEnv(e),
     configPath: e.FLYWHEEL_CONFIG,
     dataDir: e.FLYWHEEL_DATA_DIR ?? '.flywheel',
     spoolDir: e.CURATOR_SPOOL_DIR,

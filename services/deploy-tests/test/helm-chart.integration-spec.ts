@@ -99,6 +99,17 @@ const RENDERS = {
   configChanged: { 'config.files.extra\\.json': 'x' },
   flagsChanged: { 'config.flags': 'changed' },
   fixedReplicas: { 'gateway.autoscaling.enabled': 'false', 'gateway.replicas': '3' },
+  secureKafka: {
+    'kafka.brokers': 'my-cluster-kafka-bootstrap.kafka:9093',
+    'kafka.tls.enabled': 'true',
+    'kafka.tls.caSecret.name': 'my-cluster-cluster-ca-cert',
+    'kafka.tls.clientSecret.name': 'flywheel-user',
+    'kafka.tls.clientSecret.certKey': 'user.crt',
+    'kafka.tls.clientSecret.keyKey': 'user.key',
+    'kafka.sasl.mechanism': 'scram-sha-512',
+    'kafka.sasl.username': 'flywheel',
+    'kafka.sasl.passwordSecret.name': 'flywheel-user',
+  },
 } satisfies Record<string, Record<string, string>>;
 
 /** Values the chart must reject (values.schema.json, or a template check), with Helm's message. */
@@ -107,6 +118,8 @@ const REJECTED: [Record<string, string>, RegExp][] = [
   [{ gatway: 'x' }, /additional properties 'gatway' not allowed/],
   [{ 'kafka.brokers': 'kafka' }, /kafka\/brokers.*does not match pattern/s],
   [{ 'image.pullPolicy': 'Sometimes' }, /image\/pullPolicy/],
+  [{ 'kafka.sasl.mechanism': 'gssapi' }, /kafka\/sasl\/mechanism/],
+  [{ 'kafka.sasl.mechanism': 'plain', 'kafka.sasl.username': 'u' }, /kafka\/sasl.*passwordSecret/s],
   [{ 'postgres.url': 'mysql://db/flywheel' }, /postgres\/url.*does not match pattern/s],
   [
     { 'curator.terminationGracePeriodSeconds': '12' },
@@ -261,6 +274,58 @@ describe('Deployments', () => {
     expect(envOf(feedback, 'FEEDBACK_DEMO')?.value).toBe('off');
     expect(container(everything, 'gateway').c.image).toBe('ghcr.io/acme/flywheel/gateway:1.2.3');
     expect(container(defaults, 'gateway').c.image).toBe('flywheel/gateway:0.1.0');
+  });
+
+  it('connects to a TLS + SASL Kafka with the CA, client certificate and password mounted from Secrets', () => {
+    for (const service of SERVICES) {
+      const { pod, c } = container(renders.secureKafka, service);
+      const env = Object.fromEntries(c.env.map((e) => [e.name, e.value]));
+      expect(env).toMatchObject({
+        KAFKA_BROKERS: 'my-cluster-kafka-bootstrap.kafka:9093',
+        KAFKA_SSL: 'true',
+        KAFKA_SSL_CA_FILE: '/etc/flywheel/kafka-tls/ca/ca.crt',
+        KAFKA_SSL_CERT_FILE: '/etc/flywheel/kafka-tls/client/tls.crt',
+        KAFKA_SSL_KEY_FILE: '/etc/flywheel/kafka-tls/client/tls.key',
+        KAFKA_SASL_MECHANISM: 'scram-sha-512',
+        KAFKA_SASL_USERNAME: 'flywheel',
+        KAFKA_SASL_PASSWORD_FILE: '/etc/flywheel/kafka-sasl/password',
+      });
+      expect(c.env.map((e) => e.name)).not.toContain('KAFKA_SASL_PASSWORD');
+      expect(c.env.map((e) => e.name)).not.toContain('KAFKA_SSL_REJECT_UNAUTHORIZED');
+      const mounts = Object.fromEntries(c.volumeMounts.map((m) => [m.name, m]));
+      expect(mounts['kafka-tls-ca']).toEqual({
+        name: 'kafka-tls-ca',
+        mountPath: '/etc/flywheel/kafka-tls/ca',
+        readOnly: true,
+      });
+      expect(mounts['kafka-sasl']).toEqual({
+        name: 'kafka-sasl',
+        mountPath: '/etc/flywheel/kafka-sasl',
+        readOnly: true,
+      });
+      const volumes = Object.fromEntries(pod.volumes.map((v) => [v.name, v as Record<string, unknown>]));
+      const secretVolume = (name: string, secretName: string, items: Record<string, string>) => ({
+        name,
+        secret: {
+          secretName,
+          defaultMode: 0o440,
+          items: Object.entries(items).map(([key, path]) => ({ key, path })),
+        },
+      });
+      expect(volumes['kafka-tls-ca']).toEqual(
+        secretVolume('kafka-tls-ca', 'my-cluster-cluster-ca-cert', { 'ca.crt': 'ca.crt' }),
+      );
+      expect(volumes['kafka-tls-client']).toEqual(
+        secretVolume('kafka-tls-client', 'flywheel-user', { 'user.crt': 'tls.crt', 'user.key': 'tls.key' }),
+      );
+      expect(volumes['kafka-sasl']).toEqual(
+        secretVolume('kafka-sasl', 'flywheel-user', { password: 'password' }),
+      );
+    }
+    // Plaintext by default: no KAFKA_SSL / KAFKA_SASL_* variables, no extra volumes.
+    const { pod, c } = container(defaults, 'gateway');
+    expect(c.env.filter((e) => /^KAFKA_(SSL|SASL)/.test(e.name))).toEqual([]);
+    expect(pod.volumes.filter((v) => v.name.startsWith('kafka-'))).toEqual([]);
   });
 
   it('rolls the pods when flywheel.yaml changes, but not when only the flags change', () => {

@@ -1,5 +1,11 @@
 import { isAbsolute, resolve } from 'node:path';
-import { ConfigError, parseEnv } from '@flywheel/platform';
+import {
+  ConfigError,
+  type KafkaConnection,
+  kafkaConnectionFromEnv,
+  KafkaEnvSchema,
+  parseEnv,
+} from '@flywheel/platform';
 import { z } from 'zod';
 
 /** The widget bundle built by `npm run build -w web-widget`, relative to this file. */
@@ -17,7 +23,8 @@ export const FeedbackEnvSchema = z.object({
     .string()
     .refine((s) => Buffer.byteLength(s, 'utf8') >= 32, 'must be at least 32 bytes long'),
   REDIS_URL: z.string().optional(),
-  KAFKA_BROKERS: z.string().optional(),
+  /** KAFKA_BROKERS, KAFKA_SSL*, KAFKA_SASL_*: see the README */
+  ...KafkaEnvSchema.shape,
   FLYWHEEL_CONFIG: z.string().optional(),
   FLYWHEEL_DATA_DIR: z.string().optional(),
   /** the event spool; default `$FLYWHEEL_DATA_DIR/spool/feedback` (one per process) */
@@ -48,7 +55,8 @@ export interface FeedbackEnv {
   host: string;
   secret: string;
   redisUrl?: string;
-  kafkaBrokers?: string;
+  /** unset → the embedded bus */
+  kafka?: KafkaConnection;
   configPath?: string;
   dataDir?: string;
   spoolDir?: string;
@@ -76,7 +84,7 @@ export function parseFeedbackEnv(env: NodeJS.ProcessEnv = process.env): Feedback
     host: e.FEEDBACK_HOST,
     secret: e.FLYWHEEL_FEEDBACK_SECRET,
     redisUrl: e.REDIS_URL,
-    kafkaBrokers: e.KAFKA_BROKERS,
+    kafka: kafkaConnectionFromEnv(e),
     configPath: e.FLYWHEEL_CONFIG,
     dataDir: e.FLYWHEEL_DATA_DIR,
     spoolDir: e.FEEDBACK_SPOOL_DIR,

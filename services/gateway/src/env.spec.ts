@@ -13,7 +13,7 @@ describe('parseGatewayEnv', () => {
       secret: SECRET,
       configPath: undefined,
       flagsFile: undefined,
-      kafkaBrokers: undefined,
+      kafka: undefined,
       dataDir: undefined,
       spoolDir: undefined,
       bodyLimitBytes: 1024 * 1024,

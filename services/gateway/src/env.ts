@@ -1,4 +1,11 @@
-import { commaList, ConfigError, parseEnv } from '@flywheel/platform';
+import {
+  commaList,
+  ConfigError,
+  type KafkaConnection,
+  kafkaConnectionFromEnv,
+  KafkaEnvSchema,
+  parseEnv,
+} from '@flywheel/platform';
 import { z } from 'zod';
 import { DEFAULT_EVENT_MAX_BYTES } from './interactions/event-size';
 
@@ -18,7 +25,8 @@ export const GatewayEnvSchema = z.object({
     .refine((s) => Buffer.byteLength(s, 'utf8') >= 32, 'must be at least 32 bytes long'),
   FLYWHEEL_CONFIG: z.string().optional(),
   FLAGS_FILE: z.string().optional(),
-  KAFKA_BROKERS: z.string().optional(),
+  /** KAFKA_BROKERS, KAFKA_SSL*, KAFKA_SASL_*: see the README */
+  ...KafkaEnvSchema.shape,
   FLYWHEEL_DATA_DIR: z.string().optional(),
   /** the event spool; default `$FLYWHEEL_DATA_DIR/spool/gateway` (one per process) */
   GATEWAY_SPOOL_DIR: z.string().optional(),
@@ -60,7 +68,8 @@ export interface GatewayEnv {
   secret: string;
   configPath?: string;
   flagsFile?: string;
-  kafkaBrokers?: string;
+  /** unset → the embedded bus */
+  kafka?: KafkaConnection;
   dataDir?: string;
   spoolDir?: string;
   bodyLimitBytes: number;
@@ -92,7 +101,7 @@ export function parseGatewayEnv(env: NodeJS.ProcessEnv = process.env): GatewayEn
     secret: e.FLYWHEEL_FEEDBACK_SECRET,
     configPath: e.FLYWHEEL_CONFIG,
     flagsFile: e.FLAGS_FILE,
-    kafkaBrokers: e.KAFKA_BROKERS,
+    kafka: kafkaConnectionFromEnv(e),
     dataDir: e.FLYWHEEL_DATA_DIR,
     spoolDir: e.GATEWAY_SPOOL_DIR,
     bodyLimitBytes: e.GATEWAY_BODY_LIMIT_BYTES,

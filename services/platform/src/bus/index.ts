@@ -6,4 +6,14 @@ export { KafkaEventBus, ensureTopics, type KafkaBusOptions } from './kafka-bus';
 export type { RelayOptions } from './kafka-relay';
 export { Spool, type SpoolOptions, type SpoolRecord } from './spool';
 export { busLocation, createEventBus, type EventBusOptions } from './create-event-bus';
+export {
+  KafkaEnvSchema,
+  KAFKA_SASL_MECHANISMS,
+  kafkaClientConnection,
+  kafkaConnectionFromEnv,
+  parseKafkaEnv,
+  type KafkaConnection,
+  type KafkaEnv,
+  type KafkaSaslMechanism,
+} from './kafka-connection';
 export { topicSpecs, partitionCount } from './topics';

@@ -6,6 +6,7 @@ import { systemClock, type Clock } from '../clock';
 import { getProcessLogger } from '../telemetry/logger';
 import { registerBusMetrics, type BusMetrics } from './bus-metrics';
 import { encodeEvent } from './cloud-event';
+import { kafkaClientConnection, parseBrokerList, type KafkaConnection } from './kafka-connection';
 import type {
   BusStats,
   EventBus,
@@ -24,6 +25,8 @@ import { topicSpecs } from './topics';
 export interface KafkaBusOptions extends RelayOptions {
   /** comma-separated host:port list (KAFKA_BROKERS) */
   brokers: string;
+  /** TLS and SASL (KAFKA_SSL*, KAFKA_SASL_*); absent → plaintext */
+  security?: Omit<KafkaConnection, 'brokers'>;
   /** CloudEvents `source` and Kafka client id, e.g. `flywheel-gateway` */
   source: string;
   /** directory of this process's durable spool (and its dead-letter file, `dead-letters.jsonl`) */
@@ -41,10 +44,7 @@ export interface KafkaBusOptions extends RelayOptions {
 function createKafkaClient(options: KafkaBusOptions, logs: LogThrottle): Kafka {
   return new Kafka({
     clientId: options.source,
-    brokers: options.brokers
-      .split(',')
-      .map((b) => b.trim())
-      .filter(Boolean),
+    ...kafkaClientConnection({ ...options.security, brokers: parseBrokerList(options.brokers) }),
     connectionTimeout: 3_000,
     requestTimeout: 10_000,
     retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2_000 },
