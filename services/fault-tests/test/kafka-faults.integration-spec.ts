@@ -1,9 +1,9 @@
+import { expectEventually } from '@flywheel/platform/testing';
 import { type KafkaBroker, startKafka } from '../../../infra/local';
 import { createTestDatabase, type TestDatabase } from '../../../test-support/postgres';
-import { expectEventually } from '@flywheel/platform/testing';
 import { checkLedger } from './checker';
 import { Ledger } from './ledger';
-import { Load } from './load';
+import { Load, underLoad } from './load';
 import { countRows } from './sinks';
 import { Stack } from './stack';
 
@@ -40,23 +40,20 @@ it(
   'answers through a 10 s Kafka outage under gateway and feedback load, and delivers every answer once',
   async () => {
     const ledger = new Ledger('kafka killed 10 s');
-    const load = new Load(stack, ledger, { ratePerS: 25, vote: true }).start();
-    try {
+    let duringOutage = 0;
+    await underLoad(stack, ledger, { ratePerS: 25, vote: true }, async (load) => {
       await load.for(4_000);
       await kafka.kill();
       const before = ledger.answered;
       await load.for(10_000);
-      const duringOutage = ledger.answered - before;
+      duringOutage = ledger.answered - before;
       await kafka.start();
-      await load.for(4_000);
-      await load.stop();
-      // the spools take the events while Kafka is away: clients keep getting answers
-      expect(duringOutage).toBeGreaterThan(100);
-      expect(ledger.refused.size).toBe(0);
-      await check(ledger, { answeredDuringOutage: duringOutage });
-    } finally {
-      await load.stop();
-    }
+      await load.for(3_000);
+    });
+    // the spools take the events while Kafka is away: clients keep getting answers
+    expect(duringOutage).toBeGreaterThan(100);
+    expect(ledger.refused.size).toBe(0);
+    await check(ledger, { answeredDuringOutage: duringOutage });
   },
   FAULT_TIMEOUT_MS,
 );
@@ -65,18 +62,14 @@ it(
   'loses no answered interaction when the gateway is SIGKILLed under load and restarted',
   async () => {
     const ledger = new Ledger('gateway SIGKILL');
-    const load = new Load(stack, ledger, { ratePerS: 30, vote: true }).start();
-    try {
+    await underLoad(stack, ledger, { ratePerS: 30, vote: true }, async (load) => {
       await load.for(5_000);
       await stack.gateway.kill();
       await stack.gateway.start(); // same spool dir: what was spooled is relayed now
-      await load.for(5_000);
-      await load.stop();
-      expect(ledger.interactions.size).toBeGreaterThan(100);
-      await check(ledger);
-    } finally {
-      await load.stop();
-    }
+      await load.for(3_000);
+    });
+    expect(ledger.interactions.size).toBeGreaterThan(100);
+    await check(ledger);
   },
   FAULT_TIMEOUT_MS,
 );
@@ -85,27 +78,28 @@ it(
   'creates every case once when the curator is SIGKILLed in the middle of a backlog',
   async () => {
     const ledger = new Ledger('curator SIGKILL mid-batch');
-    const load = new Load(stack, ledger, { ratePerS: 30, vote: true }).start();
-    try {
+    const rows: Record<string, number> = {};
+    await underLoad(stack, ledger, { ratePerS: 30, vote: true }, async (load) => {
       await load.for(3_000);
       await stack.curator.kill();
-      await load.for(5_000); // a backlog builds up while it is away
-      const before = await countRows(db.url);
+      await load.for(3_000); // a backlog builds up while it is away
+      rows.beforeRestart = await countRows(db.url);
       await stack.curator.start();
-      // killed again as soon as it has written part of the backlog: offsets of a batch in flight
-      await expectEventually(async () => expect(await countRows(db.url)).toBeGreaterThan(before), {
-        timeoutMs: 60_000,
-        intervalMs: 20,
-      });
+      // killed again as soon as it has written part of the backlog: a batch in flight, its
+      // offsets not committed
+      await expectEventually(
+        async () => expect(await countRows(db.url)).toBeGreaterThan(rows.beforeRestart!),
+        {
+          timeoutMs: 60_000,
+          intervalMs: 20,
+        },
+      );
       await stack.curator.kill();
-      const mid = await countRows(db.url);
+      rows.atSecondKill = await countRows(db.url);
       await stack.curator.start();
-      await load.for(3_000);
-      await load.stop();
-      await check(ledger, { rowsBeforeRestart: before, rowsAtSecondKill: mid });
-    } finally {
-      await load.stop();
-    }
+      await load.for(2_000);
+    });
+    await check(ledger, rows);
   },
   FAULT_TIMEOUT_MS,
 );
@@ -119,7 +113,7 @@ it(
     await load.burst(500);
     expect(ledger.interactions.size).toBe(500);
     await kafka.start();
-    await check(ledger, {}, 90_000);
+    await check(ledger, {}, 60_000);
   },
   FAULT_TIMEOUT_MS,
 );

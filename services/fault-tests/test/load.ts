@@ -136,3 +136,18 @@ export class Load {
     return null;
   }
 }
+
+/** Runs `fault` under steady load; resolves once the load has stopped and its requests are answered. */
+export async function underLoad(
+  stack: Stack,
+  ledger: Ledger,
+  opts: LoadOptions,
+  fault: (load: Load) => Promise<void>,
+): Promise<void> {
+  const load = new Load(stack, ledger, opts).start();
+  try {
+    await fault(load);
+  } finally {
+    await load.stop();
+  }
+}

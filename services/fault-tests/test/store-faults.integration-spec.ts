@@ -2,7 +2,7 @@ import { type PostgresServer, type RedisServer, startPostgres, startRedis } from
 import { expectEventually } from '@flywheel/platform/testing';
 import { checkLedger } from './checker';
 import { Ledger } from './ledger';
-import { Load } from './load';
+import { underLoad } from './load';
 import { Stack } from './stack';
 
 /**
@@ -47,26 +47,25 @@ it(
   'refuses votes with 503 + Retry-After while Redis is down 10 s, and loses none it accepted',
   async () => {
     const ledger = new Ledger('redis down 10 s');
-    const load = new Load(stack, ledger, { ratePerS: 25, vote: true }).start();
-    try {
+    let refusedWhileDown = 0;
+    let votesAfterRestart = 0;
+    await underLoad(stack, ledger, { ratePerS: 25, vote: true }, async (load) => {
       await load.for(4_000);
       await redis.kill();
       await load.for(10_000);
-      const refusedWhileDown = ledger.refusedWith(503);
+      refusedWhileDown = ledger.refusedWith(503);
       await redis.start(); // empty: no persistence, as a cache-only Redis would come back
       const votesBefore = ledger.votes.size;
-      await load.for(5_000);
-      await load.stop();
-      expect(refusedWhileDown).toBeGreaterThan(50);
-      expect(ledger.unavailableWithoutRetryAfter).toBe(0);
-      // refused with a 503 and nothing else: no 500, no dropped connection
-      expect([...ledger.refused.keys()]).toEqual(['503']);
-      // and it takes votes again once Redis is back
-      expect(ledger.votes.size - votesBefore).toBeGreaterThan(20);
-      await check(ledger, { refusedWhileDown });
-    } finally {
-      await load.stop();
-    }
+      await load.for(4_000);
+      votesAfterRestart = ledger.votes.size - votesBefore;
+    });
+    expect(refusedWhileDown).toBeGreaterThan(50);
+    expect(ledger.unavailableWithoutRetryAfter).toBe(0);
+    // refused with a 503 and nothing else: no 500, no dropped connection
+    expect([...ledger.refused.keys()]).toEqual(['503']);
+    // and it takes votes again once Redis is back
+    expect(votesAfterRestart).toBeGreaterThan(20);
+    await check(ledger, { refusedWhileDown });
   },
   FAULT_TIMEOUT_MS,
 );
@@ -75,30 +74,26 @@ it(
   'turns the curator unready while Postgres is down 10 s, pauses its consumer and catches up without a duplicate case',
   async () => {
     const ledger = new Ledger('postgres down 10 s');
-    const load = new Load(stack, ledger, { ratePerS: 25, vote: true }).start();
-    try {
-      await load.for(4_000);
-      expect(await readyz(stack.curator.url)).toBe(200);
-      await postgres.kill();
-      const downAt = Date.now();
-      await expectEventually(async () => expect(await readyz(stack.curator.url)).toBe(503), {
-        timeoutMs: 10_000,
-        intervalMs: 200,
-      });
-      await load.for(Math.max(0, 10_000 - (Date.now() - downAt)));
-      await postgres.start();
-      await expectEventually(async () => expect(await readyz(stack.curator.url)).toBe(200), {
+    const curatorReady = (status: number) =>
+      expectEventually(async () => expect(await readyz(stack.curator.url)).toBe(status), {
         timeoutMs: 30_000,
         intervalMs: 200,
       });
+    await underLoad(stack, ledger, { ratePerS: 25, vote: true }, async (load) => {
       await load.for(4_000);
-      await load.stop();
-      expect(ledger.refused.size).toBe(0);
-      expect(stack.curator.running).toBe(true);
-      await check(ledger);
-    } finally {
-      await load.stop();
-    }
+      await curatorReady(200);
+      await postgres.kill();
+      const downAt = Date.now();
+      await curatorReady(503);
+      await load.for(Math.max(0, 10_000 - (Date.now() - downAt)));
+      await postgres.start();
+      await curatorReady(200);
+      await load.for(3_000);
+    });
+    expect(ledger.refused.size).toBe(0);
+    // it waited for its database: no crash, no restart
+    expect(stack.curator.running).toBe(true);
+    await check(ledger);
   },
   FAULT_TIMEOUT_MS,
 );
