@@ -26,7 +26,7 @@ beforeAll(async () => {
     redisUrl: process.env.REDIS_URL!,
     databaseUrl: db.url,
   });
-}, 240_000);
+}, 360_000);
 
 afterAll(async () => {
   await stack?.stop();

@@ -60,7 +60,7 @@ export class ServiceProcess {
         expect(m).not.toBeNull();
         return m![1]!;
       },
-      { timeoutMs: 90_000, intervalMs: 100 },
+      { timeoutMs: 180_000, intervalMs: 100 },
     ).catch((err: unknown) => {
       child.kill('SIGKILL');
       throw new Error(`${this.name} did not start: ${String(err)}\n${this.tail()}`);
