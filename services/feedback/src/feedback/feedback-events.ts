@@ -1,5 +1,6 @@
 import type { FeedbackEvent } from '@flywheel/contracts';
-import { DomainError, type EventBus, SpoolFullError } from '@flywheel/platform';
+import { type EventBus, SpoolFullError } from '@flywheel/platform';
+import { unavailable } from './unavailable';
 
 /** Publishes feedback events to `flywheel.feedback.v1`, keyed by interaction_id. */
 export class FeedbackEvents {
@@ -19,8 +20,7 @@ export class FeedbackEvents {
         data: event,
       });
     } catch (err) {
-      if (err instanceof SpoolFullError)
-        throw new DomainError('unavailable', 'feedback is temporarily unavailable');
+      if (err instanceof SpoolFullError) throw unavailable('feedback is temporarily unavailable');
       throw err;
     }
   }

@@ -5,6 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import { clientIp } from './client-ip';
 import { FeedbackMetrics } from './feedback.metrics';
 import { FeedbackService } from './feedback.service';
+import { unavailable } from './unavailable';
 
 export const FEEDBACK_HTTP_OPTIONS = Symbol('FEEDBACK_HTTP_OPTIONS');
 
@@ -37,7 +38,7 @@ export class FeedbackController {
       if (err instanceof KeyValueUnavailableError) {
         this.metrics.rejected('unavailable');
         this.logger.warn(`vote refused, backend unavailable: ${err.message}`);
-        throw new DomainError('unavailable', 'feedback is temporarily unavailable');
+        throw unavailable('feedback is temporarily unavailable');
       }
       this.metrics.rejected(err instanceof DomainError ? err.code : 'internal_error');
       throw err;

@@ -1,11 +1,12 @@
 import { setTimeout as wait } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import type { FeedbackEvent, FeedbackRequest } from '@flywheel/contracts';
-import { type Clock, DomainError } from '@flywheel/platform';
+import { type Clock } from '@flywheel/platform';
 import { type FeedbackEvents } from './feedback-events';
 import { voteFingerprint } from './feedback-request';
 import { type FeedbackTokens } from './feedback-tokens';
 import { type FeedbackMetrics } from './feedback.metrics';
+import { unavailable } from './unavailable';
 import { type VoteLimits } from './vote-limits';
 import { type ClaimOutcome, type VoteClaim, type VoteStore } from './vote-store';
 
@@ -115,8 +116,7 @@ export class FeedbackService {
         ttlMs: Math.max(tokenExpiresAtMs - now, 0) + recordGraceMs,
       });
       if (outcome.status !== 'in_flight') return outcome;
-      if (now >= deadline)
-        throw new DomainError('unavailable', 'the same vote is still being recorded; retry');
+      if (now >= deadline) throw unavailable('the same vote is still being recorded; retry', 1);
       await wait(pollMs);
     }
   }
