@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
 /**
@@ -22,4 +23,15 @@ export function aptInstall(packages: string[], hint: string): void {
       `could not install ${packages.join(', ')} with apt-get (${(err as Error).message}): ${hint}`,
     );
   }
+}
+
+/**
+ * `path`, installing Debian's `pkg` with {@link aptInstall} first when it is missing. Throws with
+ * `hint` when it cannot be had: a test that needs the program fails, it never skips.
+ */
+export function debianProgram(path: string, pkg: string, hint: string): string {
+  if (existsSync(path)) return path;
+  aptInstall([pkg], hint);
+  if (!existsSync(path)) throw new Error(`apt-get finished but ${path} is missing: ${hint}`);
+  return path;
 }

@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
 import { type Browser, chromium, type LaunchOptions } from 'playwright-core';
-import { aptInstall } from './apt';
+import { debianProgram } from './apt';
 
 /** Debian's Chromium (`apt-get install chromium`): the only browser the tests drive. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -23,11 +22,7 @@ const INSTALL_HINT = 'install chromium: apt-get install chromium';
  * with the command to run. Never skips: a browser test without a browser fails.
  */
 export function chromiumPath(): string {
-  if (existsSync(CHROMIUM_PATH)) return CHROMIUM_PATH;
-  aptInstall(['chromium'], INSTALL_HINT);
-  if (!existsSync(CHROMIUM_PATH))
-    throw new Error(`apt-get finished but ${CHROMIUM_PATH} is missing: ${INSTALL_HINT}`);
-  return CHROMIUM_PATH;
+  return debianProgram(CHROMIUM_PATH, 'chromium', INSTALL_HINT);
 }
 
 /** Launches headless Chromium through playwright-core (which never downloads a browser itself). */

@@ -2,7 +2,7 @@ import { act, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { FeedbackWidget, type FeedbackWidgetProps } from './feedback-widget';
 import { createOutbox, type Outbox } from './outbox';
-import { QUEUE_STORAGE_KEY } from './queue';
+import { queueKey } from './queue';
 import {
   accepted,
   failure,
@@ -18,7 +18,12 @@ const ENDPOINT = 'https://feedback.example.com';
 function setup(props: Partial<FeedbackWidgetProps> = {}, replies: Reply[] = []) {
   const service = fakeFeedbackService(...replies);
   const storage = memoryStorage();
-  const outbox = createOutbox({ fetch: service.fetch, storage, retry: { sleep: instantSleep().sleep } });
+  const outbox = createOutbox({
+    fetch: service.fetch,
+    storage,
+    key: queueKey(ENDPOINT),
+    retry: { sleep: instantSleep().sleep },
+  });
   const user = userEvent.setup();
   const widget = (extra: Partial<FeedbackWidgetProps> = {}) => (
     <FeedbackWidget
@@ -261,7 +266,7 @@ describe('FeedbackWidget', () => {
     hidePage();
     expect(t.bodies()).toEqual([BARE_DOWN]);
     await waitFor(() => expect(t.root().dataset.status).toBe('sent'));
-    expect(JSON.parse(t.storage.getItem(QUEUE_STORAGE_KEY) ?? '[]')).toEqual([]);
+    expect(t.storage.getItem(queueKey(ENDPOINT))).toBeNull();
 
     // Back from the back/forward cache, the form is still open: Send adds the details.
     await t.user.click(screen.getByRole('button', { name: 'Send feedback' }));
@@ -403,7 +408,7 @@ describe('FeedbackWidget', () => {
     await waitFor(() => expect(t.root().dataset.status).toBe('queued'));
     expect(t.status().textContent).toBe("Saved. It will be sent when you're back online.");
     expect(t.requests).toEqual([]);
-    expect(JSON.parse(t.storage.getItem(QUEUE_STORAGE_KEY) ?? '[]')).toHaveLength(1);
+    expect(JSON.parse(t.storage.getItem(queueKey(ENDPOINT)) ?? '[]')).toHaveLength(1);
 
     // Reload while still offline: a fresh widget on the same outbox shows the queued vote.
     t.view.unmount();
@@ -420,6 +425,7 @@ describe('FeedbackWidget', () => {
     });
     await waitFor(() => expect(screen.getByRole('status').textContent).toBe('Thanks for your feedback!'));
     expect(t.bodies()).toEqual([{ ...BARE_DOWN, reasons: ['unsafe'] }]);
+    await waitFor(() => expect(t.storage.getItem(queueKey(ENDPOINT))).toBeNull());
 
     again.unmount();
     render(t.widget());
@@ -458,7 +464,7 @@ describe('FeedbackWidget', () => {
         rating: 'up',
       });
       expect(init.signal).toBeInstanceOf(AbortSignal);
-      expect(localStorage.getItem(QUEUE_STORAGE_KEY)).toBe('[]');
+      expect(localStorage.length).toBe(0); // nothing of the vote stays behind
     } finally {
       globalThis.fetch = original;
     }

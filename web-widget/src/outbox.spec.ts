@@ -1,5 +1,5 @@
-import { createOutbox, type OutboxOptions, type VoteEvent } from './outbox';
-import { createVoteQueue, QUEUE_STORAGE_KEY } from './queue';
+import { createOutbox, defaultOutbox, type OutboxOptions, type VoteEvent } from './outbox';
+import { createVoteQueue, queueKey } from './queue';
 import {
   accepted,
   failure,
@@ -36,6 +36,7 @@ function setup(options: Partial<OutboxOptions> & { replies?: Parameters<typeof f
       storage,
       retry: { sleep: instantSleep().sleep },
       isOnline: () => online,
+      key: queueKey(ENDPOINT),
       ...options,
     });
   const outbox = make();
@@ -47,7 +48,7 @@ function setup(options: Partial<OutboxOptions> & { replies?: Parameters<typeof f
     make,
     events,
     setOnline: (value: boolean) => (online = value),
-    stored: () => JSON.parse(storage.getItem(QUEUE_STORAGE_KEY) ?? '[]') as unknown[],
+    stored: () => JSON.parse(storage.getItem(queueKey(ENDPOINT)) ?? '[]') as unknown[],
   };
 }
 
@@ -78,6 +79,51 @@ describe('outbox', () => {
     expect(t.requests).toHaveLength(1);
     expect(t.stored()).toEqual([]);
     expect(t.events.at(-1)).toMatchObject({ interactionId: 'a', status: 'sent' });
+  });
+
+  it('keeps no token, comment or correction in storage once a vote is sent', async () => {
+    const t = setup();
+    t.setOnline(false);
+    const detailed = vote('a', 'down', { comment: 'private remark', correction: 'the right answer' });
+    await t.outbox.submit(ENDPOINT, detailed);
+    // queued while offline: kept (a reload must not lose it), under the endpoint's own key
+    expect([...t.storage.data.keys()]).toEqual([queueKey(ENDPOINT)]);
+    expect(t.storage.getItem(queueKey(ENDPOINT))).toContain('private remark');
+    t.setOnline(true);
+    await t.outbox.flush();
+    expect(t.requests.map((r) => r.body)).toEqual([detailed]);
+    expect([...t.storage.data.entries()]).toEqual([]);
+  });
+
+  it("scopes storage per endpoint: the outbox of one endpoint never reads or sends another's votes", async () => {
+    const OTHER = 'https://other.example/fb';
+    const storage = memoryStorage();
+    const service = fakeFeedbackService();
+    let online = false;
+    const outboxFor = (endpoint: string) =>
+      createOutbox({ fetch: service.fetch, storage, key: queueKey(endpoint), isOnline: () => online });
+    await outboxFor(ENDPOINT).submit(ENDPOINT, vote('a', 'up'));
+    await outboxFor(OTHER).submit(OTHER, vote('b', 'down', { comment: 'for other' }));
+    expect([...storage.data.keys()].sort()).toEqual([queueKey(ENDPOINT), queueKey(OTHER)].sort());
+
+    // After a reload, a widget for ENDPOINT neither sees nor sends OTHER's vote.
+    online = true;
+    const afterReload = outboxFor(ENDPOINT);
+    expect(afterReload.queued('b')).toBeUndefined();
+    await afterReload.flush();
+    expect(service.requests.map((r) => [r.url, r.body.interaction_id])).toEqual([
+      [`${ENDPOINT}/v1/feedback`, 'a'],
+    ]);
+    expect([...storage.data.keys()]).toEqual([queueKey(OTHER)]);
+    await outboxFor(OTHER).flush();
+    expect(service.requests.map((r) => r.body.interaction_id)).toEqual(['a', 'b']);
+    expect([...storage.data.keys()]).toEqual([]);
+    expect(queueKey(ENDPOINT)).toBe('flywheel-feedback-outbox https://feedback.example.com');
+  });
+
+  it('gives each endpoint its own default outbox', () => {
+    expect(defaultOutbox(ENDPOINT)).toBe(defaultOutbox(ENDPOINT));
+    expect(defaultOutbox(ENDPOINT)).not.toBe(defaultOutbox('https://other.example'));
   });
 
   it('replaces a queued vote with a newer one for the same interaction', async () => {
@@ -226,6 +272,9 @@ describe('outbox', () => {
       setItem: () => {
         throw new DOMException('full', 'QuotaExceededError');
       },
+      removeItem: () => {
+        throw new DOMException('denied', 'SecurityError');
+      },
     };
     const outbox = createOutbox({ fetch: service.fetch, storage: broken, isOnline: () => online });
     await outbox.submit(ENDPOINT, vote('a', 'up'));
@@ -239,16 +288,17 @@ describe('outbox', () => {
 
 describe('vote queue', () => {
   it('ignores corrupt or foreign storage content', () => {
-    const storage = memoryStorage({ [QUEUE_STORAGE_KEY]: '{not json' });
-    expect(createVoteQueue(storage).list()).toEqual([]);
-    storage.setItem(QUEUE_STORAGE_KEY, JSON.stringify([{ hello: 'world' }, null, 3]));
-    expect(createVoteQueue(storage).list()).toEqual([]);
+    const storage = memoryStorage({ [queueKey(ENDPOINT)]: '{not json' });
+    const opened = () => createVoteQueue(storage, queueKey(ENDPOINT));
+    expect(opened().list()).toEqual([]);
+    storage.setItem(queueKey(ENDPOINT), JSON.stringify([{ hello: 'world' }, null, 3]));
+    expect(opened().list()).toEqual([]);
   });
 
   it('drops votes older than a week (their token has expired)', () => {
     const storage = memoryStorage();
     let now = Date.parse('2025-01-01T00:00:00Z');
-    const queue = createVoteQueue(storage, () => now);
+    const queue = createVoteQueue(storage, undefined, () => now);
     queue.put(ENDPOINT, vote('a', 'up'));
     now += 6 * 24 * 3600 * 1000;
     expect(queue.list()).toHaveLength(1);

@@ -1,5 +1,11 @@
 import { browserOnline, deliver, type FetchLike, type RetryOptions } from './transport';
-import { createVoteQueue, safeLocalStorage, type QueuedVote, type StorageLike } from './queue';
+import {
+  createVoteQueue,
+  queueKey,
+  safeLocalStorage,
+  type QueuedVote,
+  type StorageLike,
+} from './queue';
 import type { DeliveryError, FeedbackBody } from './types';
 
 /** `sending`: being delivered (retries included). `sent`: accepted. `queued`: kept locally, sent on
@@ -18,6 +24,9 @@ export interface OutboxOptions {
   fetch?: FetchLike;
   /** Default: `localStorage` (memory when unavailable). `null` keeps the queue in memory only. */
   storage?: StorageLike | null;
+  /** The storage key of the queue; default: `queueKey('')`. {@link defaultOutbox} uses one per
+   * endpoint, so an outbox shared by widgets of several endpoints should be avoided. */
+  key?: string;
   retry?: RetryOptions;
   /** Default: `navigator.onLine`. */
   isOnline?: () => boolean;
@@ -39,7 +48,10 @@ export interface Outbox {
 }
 
 export function createOutbox(options: OutboxOptions = {}): Outbox {
-  const queue = createVoteQueue(options.storage === undefined ? safeLocalStorage() : options.storage);
+  const queue = createVoteQueue(
+    options.storage === undefined ? safeLocalStorage() : options.storage,
+    options.key,
+  );
   const send = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
   const isOnline = options.isOnline ?? browserOnline;
   const listeners = new Set<(event: VoteEvent) => void>();
@@ -119,9 +131,9 @@ function withLock(fn: () => Promise<void>): Promise<void> {
   return run;
 }
 
-let shared: Outbox | undefined;
+const shared: Record<string, Outbox> = {};
 
-/** The page-wide outbox used when no `outbox` is given: global `fetch` and `localStorage`. */
-export function defaultOutbox(): Outbox {
-  return (shared ??= createOutbox());
-}
+/** The outbox used when no `outbox` is given: one per endpoint, on the global `fetch` and
+ * `localStorage` under the endpoint's own key ({@link queueKey}). */
+export const defaultOutbox = (endpoint: string): Outbox =>
+  (shared[endpoint] ??= createOutbox({ key: queueKey(endpoint) }));

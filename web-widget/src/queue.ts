@@ -1,7 +1,7 @@
 import type { FeedbackBody } from './types';
 
 /** The part of `Storage` the queue uses (`localStorage` fits). */
-export type StorageLike = Pick<Storage, 'getItem' | 'setItem'>;
+export type StorageLike = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
 
 export interface QueuedVote {
   /** Unique per vote, so a delivered vote is removed only if no newer one replaced it. */
@@ -22,32 +22,42 @@ export interface VoteQueue {
   remove(entry: QueuedVote): void;
 }
 
-export const QUEUE_STORAGE_KEY = 'flywheel.feedback.queue.v1';
+/** The storage key of the default outbox's queue for `endpoint`: one key per feedback endpoint,
+ * so a widget only ever reads and sends the votes queued for its own endpoint. */
+export const queueKey = (endpoint: string) => `flywheel-feedback-outbox ${endpoint}`;
 const MAX_ENTRIES = 50;
 /** Older votes are dropped unsent: their feedback token has long expired. */
 const MAX_AGE_MS = 7 * 24 * 3600 * 1000;
 
-/** Votes waiting to be delivered, one per interaction id, persisted in `storage`. Falls back to
- * memory when storage is missing, throws (privacy modes) or is full. */
-export function createVoteQueue(storage: StorageLike | null, now: () => number = Date.now): VoteQueue {
+/** Votes waiting to be delivered, one per interaction id, persisted in `storage` under `key`, which
+ * is removed once the last vote is delivered: no token, comment or correction stays behind. Falls
+ * back to memory when storage is missing, throws (privacy modes) or is full. */
+export function createVoteQueue(
+  storage: StorageLike | null,
+  key = 'flywheel-feedback-outbox',
+  now: () => number = Date.now,
+): VoteQueue {
   let memory: QueuedVote[] = [];
 
   const list = (): QueuedVote[] => {
     let entries: unknown = memory;
     try {
-      if (storage) entries = JSON.parse(storage.getItem(QUEUE_STORAGE_KEY) ?? '[]');
+      if (storage) entries = JSON.parse(storage.getItem(key) ?? '[]');
     } catch {
       entries = [];
     }
-    const oldest = now() - MAX_AGE_MS;
-    return Array.isArray(entries) ? entries.filter((e): e is QueuedVote => isVote(e) && e.at > oldest) : [];
+    return Array.isArray(entries)
+      ? entries.filter((e): e is QueuedVote => isVote(e) && e.at > now() - MAX_AGE_MS)
+      : [];
   };
   const write = (entries: QueuedVote[]): void => {
     memory = entries;
     try {
-      storage?.setItem(QUEUE_STORAGE_KEY, JSON.stringify(entries));
+      // removed first, so a write that fails (quota exceeded) leaves no stale copy behind
+      storage?.removeItem(key);
+      if (entries.length) storage?.setItem(key, JSON.stringify(entries));
     } catch {
-      storage = null; // quota exceeded or storage disabled: carry on in memory
+      storage = null; // storage full or disabled: carry on in memory
     }
   };
   const get = (interactionId: string) => list().find((e) => e.body.interaction_id === interactionId);
@@ -56,7 +66,7 @@ export function createVoteQueue(storage: StorageLike | null, now: () => number =
     list,
     get,
     put(endpoint, body) {
-      const entry = { key: Math.random().toString(36).slice(2), endpoint, body, at: now() };
+      const entry = { key: `${Math.random()}`, endpoint, body, at: now() };
       write(
         [...list().filter((e) => e.body.interaction_id !== body.interaction_id), entry].slice(-MAX_ENTRIES),
       );

@@ -1,7 +1,6 @@
 import { act, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { QUEUE_STORAGE_KEY } from './queue';
-import { scriptOrigin, start } from './standalone';
+import { scriptOrigin, start, widgetShadowRoot } from './standalone';
 import { accepted, response } from './testing/fake-feedback-service';
 import type { FeedbackBody } from './types';
 
@@ -10,7 +9,7 @@ let fetch: jest.Mock;
 const original = globalThis.fetch;
 
 beforeEach(() => {
-  localStorage.removeItem(QUEUE_STORAGE_KEY);
+  localStorage.clear();
   fetch = jest.fn(async () => response(accepted()));
   globalThis.fetch = fetch as unknown as typeof globalThis.fetch;
   jest.spyOn(console, 'warn').mockImplementation(() => undefined);
@@ -32,17 +31,19 @@ function widgetElement(attributes: Record<string, string>, tag = 'div'): HTMLEle
   return el;
 }
 
-function boot(src = 'https://feedback.example.com/widget.js') {
+function boot(src = 'https://feedback.example.com/widget.js', allowEndpoints?: string) {
   const script = document.createElement('script');
   script.setAttribute('src', src);
+  if (allowEndpoints !== undefined) script.setAttribute('data-allow-endpoints', allowEndpoints);
   act(() => {
     stop = start(window, script);
   });
 }
 
-/** The widget inside `el`'s shadow root (or a child host's, for elements that cannot have one). */
+/** The widget inside `el`'s closed shadow root (or a child host's, for elements that cannot have
+ * one), reached through the module's own handle: the page cannot. */
 function widgetIn(el: Element): HTMLElement | null {
-  const shadow = el.shadowRoot ?? el.querySelector('[data-flywheel-host]')?.shadowRoot;
+  const shadow = widgetShadowRoot(el);
   return (shadow?.querySelector('.fw-root') as HTMLElement | null) ?? null;
 }
 
@@ -52,17 +53,19 @@ const sentBodies = () =>
   );
 
 describe('script-tag build', () => {
-  it('mounts on [data-flywheel-feedback] inside an open shadow root and posts to data-endpoint', async () => {
+  it('mounts on [data-flywheel-feedback] inside a closed shadow root and posts to data-endpoint', async () => {
     const el = widgetElement({
       'data-interaction-id': 'int-1',
       'data-token': 'tok-1',
       'data-endpoint': 'https://fb.internal',
     });
     document.body.append(el);
-    boot();
+    boot('https://feedback.example.com/widget.js', 'https://fb.internal');
     const widget = widgetIn(el);
     expect(widget).not.toBeNull();
-    expect(el.shadowRoot?.querySelectorAll('style')).toHaveLength(2);
+    expect(widgetShadowRoot(el)?.mode).toBe('closed');
+    expect(el.shadowRoot).toBeNull(); // the page's scripts cannot reach into the widget
+    expect(widgetShadowRoot(el)?.querySelectorAll('style')).toHaveLength(2);
     expect(el.querySelector('button')).toBeNull(); // nothing leaks into the light DOM
 
     await userEvent.click(within(widget as HTMLElement).getByRole('button', { name: 'Helpful' }));
@@ -78,6 +81,36 @@ describe('script-tag build', () => {
     await userEvent.click(within(widgetIn(el) as HTMLElement).getByRole('button', { name: 'Helpful' }));
     await waitFor(() => expect(fetch).toHaveBeenCalledTimes(1));
     expect(fetch.mock.calls[0]?.[0]).toBe('https://feedback.example.com:8443/v1/feedback');
+  });
+
+  it("refuses a data-endpoint on another origin than the script's unless the script tag allows it", async () => {
+    const foreign = widgetElement({
+      'data-interaction-id': 'int-f',
+      'data-token': 'tok-f',
+      'data-endpoint': 'https://attacker.example/collect',
+    });
+    const samePath = widgetElement({
+      'data-interaction-id': 'int-s',
+      'data-token': 'tok-s',
+      'data-endpoint': 'https://feedback.example.com/tenant-a',
+    });
+    document.body.append(foreign, samePath);
+    boot('https://feedback.example.com/widget.js', 'https://fb.internal:8443 https://other.example/x');
+    expect(widgetIn(foreign)).toBeNull();
+    expect(console.warn).toHaveBeenCalledWith(expect.stringContaining('data-allow-endpoints'), foreign);
+    await userEvent.click(within(widgetIn(samePath) as HTMLElement).getByRole('button', { name: 'Helpful' }));
+    await waitFor(() => expect(fetch).toHaveBeenCalledTimes(1));
+    expect(fetch.mock.calls[0]?.[0]).toBe('https://feedback.example.com/tenant-a/v1/feedback');
+
+    // A listed origin is allowed, an origin differing only by port is not; changing the attribute
+    // to a foreign origin later removes the widget instead of redirecting its votes.
+    foreign.dataset.endpoint = 'https://fb.internal:8443';
+    await waitFor(() => expect(widgetIn(foreign)).not.toBeNull());
+    foreign.dataset.endpoint = 'https://fb.internal';
+    await waitFor(() => expect(widgetIn(foreign)).toBeNull());
+    samePath.dataset.endpoint = '//attacker.example';
+    await waitFor(() => expect(widgetIn(samePath)).toBeNull());
+    expect(fetch).toHaveBeenCalledTimes(1);
   });
 
   it('reads reasons and strings from data attributes, as text only', async () => {
@@ -118,7 +151,7 @@ describe('script-tag build', () => {
     // The first widget's form is still open: only the second one's down vote has gone out.
     await waitFor(() => expect(sentBodies()).toEqual([{ interaction_id: 'b', token: 't', rating: 'down' }]));
 
-    for (const el of [listEl, jsonEl]) expect(el.shadowRoot?.querySelector('img')).toBeNull();
+    for (const el of [listEl, jsonEl]) expect(widgetShadowRoot(el)?.querySelector('img')).toBeNull();
     expect((window as { __pwned?: number }).__pwned).toBeUndefined();
   });
 
@@ -139,7 +172,7 @@ describe('script-tag build', () => {
     await waitFor(() => expect(widgetIn(el)).not.toBeNull());
 
     answer.remove();
-    await waitFor(() => expect(el.shadowRoot?.querySelector('.fw-root')).toBeNull());
+    await waitFor(() => expect(widgetShadowRoot(el)?.querySelector('.fw-root')).toBeNull());
   });
 
   it('mounts once the interaction id and token are filled in, and again when they change', async () => {

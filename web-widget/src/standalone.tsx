@@ -17,7 +17,8 @@ const WATCHED = [
 export type MountProps = Omit<FeedbackWidgetProps, 'endpoint'> & { endpoint?: string };
 
 export interface FlywheelGlobal {
-  /** Renders a widget into `el` (inside a shadow root); returns a function that removes it. */
+  /** Renders a widget into `el` (inside a closed shadow root); returns a function that removes it.
+   * `endpoint` is taken as given: page code is trusted, unlike `data-*` attributes. */
   mount(el: Element, props: MountProps): () => void;
   /** Mounts every `[data-flywheel-feedback]` element under `root` that has no widget yet. */
   scan(root?: Element | Document): void;
@@ -30,9 +31,12 @@ declare global {
 }
 
 const roots = new Map<Element, Root>();
+/** The widgets' shadow roots: closed, so the page's scripts cannot reach into them. */
+const shadows = new WeakMap<Element, ShadowRoot>();
 
-/** Mounts `props` into a shadow root on `el` (or on a child of it where `el` cannot host one), with
- * the styles inside, so page CSS neither leaks in nor out. Replaces a widget already there. */
+/** Mounts `props` into a closed shadow root on `el` (or on a child of it where `el` cannot host
+ * one), with the styles inside, so page CSS neither leaks in nor out and page scripts cannot read
+ * or drive the widget. Replaces a widget already there. */
 export function mountWidget(el: Element, props: FeedbackWidgetProps): () => void {
   unmountWidget(el);
   const doc = el.ownerDocument;
@@ -52,32 +56,58 @@ export function unmountWidget(el: Element): void {
   roots.delete(el);
 }
 
+/** The widget's shadow root on `el` or on its child host; for this module and its tests only. */
+export function widgetShadowRoot(el: Element): ShadowRoot | undefined {
+  const host = el.querySelector(':scope > [data-flywheel-host]');
+  return shadows.get(el) ?? (host ? shadows.get(host) : undefined);
+}
+
 function shadowHost(el: Element): ShadowRoot {
-  if (el.shadowRoot) return el.shadowRoot;
+  const existing = widgetShadowRoot(el);
+  if (existing) return existing;
   try {
-    return el.attachShadow({ mode: 'open' });
+    return attach(el);
   } catch {
-    // Elements such as <li> or <td> cannot host a shadow root: use a child that can.
-    const host =
-      el.querySelector(':scope > [data-flywheel-host]') ??
-      el.appendChild(el.ownerDocument.createElement('span'));
+    // Elements such as <li> or <td> cannot host a shadow root (nor can one that already has a
+    // shadow root of someone else's): use a child that can.
+    const host = el.appendChild(el.ownerDocument.createElement('span'));
     host.setAttribute('data-flywheel-host', '');
-    return host.shadowRoot ?? host.attachShadow({ mode: 'open' });
+    return attach(host);
   }
 }
 
+function attach(el: Element): ShadowRoot {
+  const shadow = el.attachShadow({ mode: 'closed' });
+  shadows.set(el, shadow);
+  return shadow;
+}
+
 /** Widget props from an element's `data-*` attributes; null (with a console warning) when the
- * interaction id or token is missing. */
-export function propsFromElement(el: Element, defaultEndpoint: string): FeedbackWidgetProps | null {
+ * interaction id or token is missing, or `data-endpoint` points at an origin not in `allowed`
+ * (the script's own origin and those its tag lists in `data-allow-endpoints`): the attributes
+ * may have been filled from untrusted data, and a vote carries the user's token and comment. */
+export function propsFromElement(
+  el: Element,
+  defaultEndpoint: string,
+  allowed: readonly string[] = [defaultEndpoint],
+): FeedbackWidgetProps | null {
   const data = (el as HTMLElement).dataset;
   if (!data.interactionId || !data.token) {
     console.warn('[flywheel] data-interaction-id and data-token are required', el);
     return null;
   }
+  const endpoint = data.endpoint || defaultEndpoint;
+  if (!allowed.includes(originOf(endpoint, el.ownerDocument.URL))) {
+    console.warn(
+      "[flywheel] data-endpoint is not on the script's origin nor listed in its data-allow-endpoints",
+      el,
+    );
+    return null;
+  }
   return {
     interactionId: data.interactionId,
     token: data.token,
-    endpoint: data.endpoint || defaultEndpoint,
+    endpoint,
     reasons: parseReasons(data.reasons),
     strings: parseStrings(data.strings),
   };
@@ -131,12 +161,23 @@ function parseJson(value: string | undefined): unknown {
 
 /** The origin the script was loaded from, else the page's. */
 export function scriptOrigin(script: Element | null, pageUrl: string): string {
-  const src = script?.getAttribute('src');
+  return originOf(script?.getAttribute('src') || pageUrl, pageUrl);
+}
+
+/** The origin of `url` resolved against the page; the page's own for a malformed one. */
+function originOf(url: string, pageUrl: string): string {
   try {
-    return new URL(src || pageUrl, pageUrl).origin;
+    return new URL(url, pageUrl).origin;
   } catch {
     return new URL(pageUrl).origin;
   }
+}
+
+/** Origins votes may go to: the script's own and those listed (space-separated) in its
+ * `data-allow-endpoints` attribute. */
+export function allowedOrigins(script: Element | null, pageUrl: string): string[] {
+  const listed = script?.getAttribute('data-allow-endpoints')?.split(/\s+/).filter(Boolean) ?? [];
+  return [scriptOrigin(script, pageUrl), ...listed.map((url) => originOf(url, pageUrl))];
 }
 
 /** Installs `window.Flywheel`, mounts every matching element once the DOM is ready and keeps
@@ -145,8 +186,9 @@ export function scriptOrigin(script: Element | null, pageUrl: string): string {
 export function start(win: Window, script: Element | null): () => void {
   const doc = win.document;
   const endpoint = scriptOrigin(script, win.location.href);
+  const allowed = allowedOrigins(script, win.location.href);
   const mountFromData = (el: Element) => {
-    const props = propsFromElement(el, endpoint);
+    const props = propsFromElement(el, endpoint, allowed);
     if (props) mountWidget(el, props);
     else unmountWidget(el);
   };

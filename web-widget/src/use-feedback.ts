@@ -9,7 +9,7 @@ export interface UseFeedbackOptions {
   token: string;
   /** Base URL of the feedback service; votes go to `{endpoint}/v1/feedback`. */
   endpoint: string;
-  /** Delivery and queue; default: one page-wide outbox on `fetch` and `localStorage`. */
+  /** Delivery and queue; default: one outbox per endpoint on `fetch` and `localStorage`. */
   outbox?: Outbox;
 }
 
@@ -42,7 +42,7 @@ export function useFeedback({
   interactionId,
   token,
   endpoint,
-  outbox = defaultOutbox(),
+  outbox = defaultOutbox(endpoint),
 }: UseFeedbackOptions): FeedbackState {
   const initial = (): State => {
     const queued = outbox.queued(interactionId);

@@ -22,6 +22,15 @@ function page(code: string) {
     { url: 'https://chat.example.com/c/1', runScripts: 'outside-only' },
   );
   const { window } = dom;
+  // The widget's shadow roots are closed: the page cannot reach them through `el.shadowRoot`. The
+  // test records each one as it is attached, like a browser's devtools would see it.
+  const shadows = new Map<Element, ShadowRoot>();
+  const attachShadow = window.Element.prototype.attachShadow;
+  window.Element.prototype.attachShadow = function (this: Element, init: ShadowRootInit) {
+    const root = attachShadow.call(this, init);
+    shadows.set(this, root);
+    return root;
+  };
   const requests: { url: string; body: unknown }[] = [];
   Object.assign(window, {
     fetch: async (url: string, init: { body: string }) => {
@@ -39,7 +48,13 @@ function page(code: string) {
     if (!el) throw new Error('nothing to click');
     el.dispatchEvent(new window.MouseEvent('click', { bubbles: true, cancelable: true }));
   };
-  return { window, document: window.document, requests, click };
+  return {
+    window,
+    document: window.document,
+    requests,
+    click,
+    shadowOf: (el: Element | null) => (el ? shadows.get(el) : undefined),
+  };
 }
 
 describe('dist/widget.js', () => {
@@ -58,7 +73,7 @@ describe('dist/widget.js', () => {
     // The page is still loading: the widget mounts on DOMContentLoaded.
     expect(p.document.readyState).toBe('loading');
     const shadow = await eventually(() => {
-      const root = p.document.getElementById('w')?.shadowRoot;
+      const root = p.shadowOf(p.document.getElementById('w'));
       if (!root) throw new Error('not mounted yet');
       return root;
     });
@@ -110,7 +125,7 @@ describe('dist/widget.js', () => {
   it('sends a down vote whose details were never sent, bare and once, when the page is hidden', async () => {
     const p = page(code);
     const shadow = await eventually(() => {
-      const root = p.document.getElementById('w')?.shadowRoot;
+      const root = p.shadowOf(p.document.getElementById('w'));
       if (!root) throw new Error('not mounted yet');
       return root;
     });
@@ -138,13 +153,15 @@ describe('dist/widget.js', () => {
     later.dataset.interactionId = 'int-late';
     later.dataset.token = 't';
     p.document.body.append(later);
-    await eventually(() => expect(later.shadowRoot?.querySelector('.fw-root')).toBeTruthy());
+    await eventually(() => expect(p.shadowOf(later)?.querySelector('.fw-root')).toBeTruthy());
+    expect(p.shadowOf(later)?.mode).toBe('closed');
+    expect(later.shadowRoot).toBeNull();
 
     const manual = p.document.createElement('section');
     p.document.body.append(manual);
     const flywheel = (p.window as unknown as { Flywheel: Window['Flywheel'] }).Flywheel;
     flywheel?.mount(manual, { interactionId: 'int-m', token: 't', strings: { up: 'Yes!' } });
-    const up = manual.shadowRoot?.querySelector('.fw-thumb');
+    const up = p.shadowOf(manual)?.querySelector('.fw-thumb');
     expect(up?.getAttribute('aria-label')).toBe('Yes!');
     p.click(up);
     await eventually(() =>

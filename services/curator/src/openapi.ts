@@ -96,7 +96,7 @@ export function curatorOpenApi() {
       path: '/v1/eval-sets/{route}',
       auth: true,
       summary:
-        'The accepted cases of a route. `format=jsonl` (default): one EvalSetCase per line; `format=promptfoo`: a promptfoo tests file (YAML).',
+        'The accepted cases of a route. `format=jsonl` (default): one EvalSetCase per line; `format=promptfoo`: a promptfoo config (YAML) that runs as-is against the gateway at `gateway_url` (default http://localhost:8080), pinned to `variant` when given.',
       responses: {
         200: {
           description: 'JSON Lines of EvalSetCase',

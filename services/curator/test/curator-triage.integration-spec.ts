@@ -320,18 +320,36 @@ describe('GET /v1/eval-sets/{route}', () => {
       assertions: [{ type: 'json-schema' }],
     });
 
-    const promptfoo = await curator.api<string>(`/v1/eval-sets/${route}?format=promptfoo`);
+    const promptfoo = await curator.api<string>(
+      `/v1/eval-sets/${route}?format=promptfoo&gateway_url=${encodeURIComponent('https://llm.example.com/')}&variant=strict`,
+    );
     expect(promptfoo.status).toBe(200);
     expect(promptfoo.headers.get('content-type')).toBe('application/yaml; charset=utf-8');
-    const tests = parse(promptfoo.text) as {
-      vars: unknown;
-      assert: { type: string; value?: unknown }[];
-      metadata: { case_id: string };
-    }[];
-    expect(tests).toHaveLength(lines.length);
-    const test = tests.find((t) => t.metadata.case_id === strict.id)!;
+    const config = parse(promptfoo.text) as {
+      prompts: { raw: string }[];
+      providers: { id: string; config: Record<string, unknown> }[];
+      tests: { vars: unknown; assert: { type: string; value?: unknown }[]; metadata: { case_id: string } }[];
+    };
+    expect(config.prompts).toEqual([expect.objectContaining({ raw: '{{ messages | dump }}' })]);
+    expect(config.providers).toEqual([
+      expect.objectContaining({
+        id: `openai:chat:route:${route}`,
+        config: {
+          apiBaseUrl: 'https://llm.example.com/v1',
+          apiKeyEnvar: 'FLYWHEEL_ADMIN_TOKEN',
+          headers: { 'x-flywheel-variant': 'strict' },
+        },
+      }),
+    ]);
+    expect(config.tests).toHaveLength(lines.length);
+    const test = config.tests.find((t) => t.metadata.case_id === strict.id)!;
     expect(test.assert).toEqual([{ type: 'is-json', value: { type: 'object', required: ['priority'] } }]);
     expect(test.vars).toEqual({ messages: strict.input.messages });
+
+    const unknownVariant = await curator.api(`/v1/eval-sets/${route}?format=promptfoo&variant=nope`);
+    expect(unknownVariant.status).toBe(400);
+    const badUrl = await curator.api(`/v1/eval-sets/${route}?format=promptfoo&gateway_url=ftp://x`);
+    expect([badUrl.status, issuePaths(badUrl)]).toEqual([400, ['gateway_url']]);
   });
 
   it('answers an unknown route with 404 and a bad format with 400', async () => {

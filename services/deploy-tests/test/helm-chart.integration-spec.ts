@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '@flywheel/platform';
+import { parse as parseYaml } from 'yaml';
 import {
   helmBatch,
   lintCommand,
@@ -88,6 +89,8 @@ const RENDERS = {
     'ingress.feedback.host': 'feedback.example.com',
     'serviceMonitor.enabled': 'true',
     'serviceMonitor.labels.release': 'kube-prometheus-stack',
+    'prometheusRule.enabled': 'true',
+    'prometheusRule.labels.release': 'kube-prometheus-stack',
     'redis.existingSecret.name': 'flywheel-redis',
     'redis.existingSecret.key': 'url',
     'postgres.existingSecret.name': 'flywheel-db',
@@ -412,9 +415,35 @@ describe('autoscaling and disruption budgets', () => {
 });
 
 describe('optional resources', () => {
-  it('renders no Ingress and no ServiceMonitor by default', () => {
+  it('renders no Ingress, no ServiceMonitor and no PrometheusRule by default', () => {
     expect(defaults.map((m) => m.kind)).not.toContain('Ingress');
     expect(defaults.map((m) => m.kind)).not.toContain('ServiceMonitor');
+    expect(defaults.map((m) => m.kind)).not.toContain('PrometheusRule');
+  });
+
+  it('ships the alert rules of infra/observability as a PrometheusRule when enabled', () => {
+    const rule = find(everything, 'PrometheusRule', 'flywheel');
+    expect(rule.apiVersion).toBe('monitoring.coreos.com/v1');
+    expect(rule.metadata.labels).toMatchObject({ release: 'kube-prometheus-stack' });
+    // the chart's copy is the file compose loads and promtool tests, group for group
+    const source = parseYaml(
+      fs.readFileSync(path.resolve(CHART, '../../infra/observability/alerts/flywheel.rules.yml'), 'utf8'),
+    ) as { groups: { name: string; rules: { alert?: string }[] }[] };
+    expect((rule.spec as { groups: unknown }).groups).toEqual(source.groups);
+    const alerts = source.groups.flatMap((g) => g.rules.flatMap((r) => (r.alert ? [r.alert] : [])));
+    expect(alerts).toEqual(
+      expect.arrayContaining([
+        'FlywheelDislikeRateAboveBaseline',
+        'FlywheelGatewayErrorRate',
+        'FlywheelFallbackRate',
+        'FlywheelLatencyP95High',
+        'FlywheelBreakerOpen',
+        'FlywheelSpoolBacklog',
+        'FlywheelSpoolOldestEventAge',
+        'FlywheelConsumerLag',
+        'FlywheelParkedVotes',
+      ]),
+    );
   });
 
   it('routes only the public paths of the services given a host through the Ingress', () => {

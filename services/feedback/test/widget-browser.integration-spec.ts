@@ -99,8 +99,25 @@ afterEach(async () => {
   await context?.close();
 });
 
-/** A product page (another origin) with one answer and the script-tag widget under it. */
-async function openHostPage(v: Voter): Promise<Locator> {
+/** Makes the next pages' widgets attach open shadow roots, which Playwright's locators can enter. */
+async function openShadowRoots(): Promise<void> {
+  await page.addInitScript(`{
+    const attach = Element.prototype.attachShadow;
+    Element.prototype.attachShadow = function (init) { return attach.call(this, { ...init, mode: 'open' }); };
+  }`);
+}
+
+/** What the widget left in the host page's localStorage. */
+const storedKeys = () =>
+  page.evaluate<string[]>('Object.keys(localStorage).filter((k) => k.startsWith("flywheel"))');
+
+/**
+ * A product page (another origin) with one answer and the script-tag widget under it. The widget's
+ * shadow root is closed, which Playwright's locators cannot enter; unless `closed`, an init script
+ * opens it so the test can drive the widget by role and label like a user would.
+ */
+async function openHostPage(v: Voter, { closed = false } = {}): Promise<Locator> {
+  if (!closed) await openShadowRoots();
   const path = `/answer-${randomUUID()}`;
   host.route('GET', path, () => ({
     body: `<!doctype html>
@@ -116,7 +133,7 @@ async function openHostPage(v: Voter): Promise<Locator> {
   }));
   await page.goto(`${host.origin}${path}`);
   const widget = page.locator('#feedback');
-  await widget.getByRole('button', { name: 'Helpful', exact: true }).waitFor();
+  if (!closed) await widget.getByRole('button', { name: 'Helpful', exact: true }).waitFor();
   return widget;
 }
 
@@ -182,11 +199,7 @@ describe('the script-tag widget on a product page', () => {
     // Whether or not the old page saw the answer, the next page with a widget empties the
     // queue; a repeat of the same vote publishes nothing.
     await openHostPage(voter());
-    await expectEventually(
-      async () =>
-        expect(await page.evaluate("localStorage.getItem('flywheel.feedback.queue.v1')")).toBe('[]'),
-      { timeoutMs: 30_000 },
-    );
+    await expectEventually(async () => expect(await storedKeys()).toEqual([]), { timeoutMs: 30_000 });
     expect(await topic.settled(feedback, v.interactionId, v.subject)).toEqual([bare.event]);
     expect(problems).toEqual([]);
   });
@@ -200,18 +213,42 @@ describe('the script-tag widget on a product page', () => {
     await widget.getByRole('button', { name: 'Send feedback' }).click();
     await waitForText(widget.getByRole('status'), "Saved. It will be sent when you're back online.");
     expect(await topic.settled(feedback, v.interactionId, v.subject)).toEqual([]);
+    // queued under its endpoint's own key
+    expect(await storedKeys()).toEqual([`flywheel-feedback-outbox ${feedback.url}`]);
 
     await context.setOffline(false);
     // The widget thanks the user as soon as it starts sending; the vote leaves its queue once
     // the service answered 202.
     await waitForText(widget.getByRole('status'), 'Thanks for your feedback!');
-    await expectEventually(
-      async () =>
-        expect(await page.evaluate("localStorage.getItem('flywheel.feedback.queue.v1')")).toBe('[]'),
-      { timeoutMs: 30_000 },
-    );
+    // once sent, nothing of the vote (token, reasons) stays in the host page's storage
+    await expectEventually(async () => expect(await storedKeys()).toEqual([]), { timeoutMs: 30_000 });
     const events = await topic.settled(feedback, v.interactionId, v.subject);
     expect(events.map((e) => [e.revision, e.rating, e.reasons])).toEqual([[1, 'down', ['wrong_format']]]);
+  });
+});
+
+describe('the script-tag widget in its closed shadow root', () => {
+  it("is out of reach of the page's scripts and still works from the keyboard", async () => {
+    const v = voter();
+    await openHostPage(v, { closed: true });
+    // Rendered: the host element has a box of the widget's height; the page sees no shadow root.
+    await expectEventually(
+      async () =>
+        expect(
+          await page.evaluate<number>("document.getElementById('feedback').offsetHeight"),
+        ).toBeGreaterThan(20),
+      { timeoutMs: 30_000 },
+    );
+    expect(await page.evaluate("document.getElementById('feedback').shadowRoot")).toBeNull();
+    expect(await page.evaluate("document.querySelectorAll('button').length")).toBe(0);
+    // Tab reaches the first control inside the closed root, the thumbs-up; Enter presses it.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('feedback');
+    await page.keyboard.press('Enter');
+    const up = await topic.waitFor((m) => m.key === v.interactionId && m.event.subject_hash === v.subject);
+    expect(up.event).toMatchObject({ rating: 'up', revision: 1 });
+    await expectEventually(async () => expect(await storedKeys()).toEqual([]), { timeoutMs: 30_000 });
+    expect(problems).toEqual([]);
   });
 });
 
@@ -223,6 +260,7 @@ describe('the demo page', () => {
       (msg) =>
         /Content Security Policy|TrustedHTML|Trusted Type/i.test(msg.text()) && violations.push(msg.text()),
     );
+    await openShadowRoots();
     await page.goto(`${feedback.url}/demo`);
     await waitForText(page.locator('#mode'), 'Canned answers', { contains: true });
     const sneaky = '<img src=x onerror="document.title=\'pwned\'"> hello';
@@ -289,6 +327,7 @@ describe('the demo page', () => {
           ],
         }),
       }));
+      await openShadowRoots();
       await page.goto(`${live.url}/demo`);
       await waitForText(page.locator('#mode'), 'Live', { contains: true });
       await page.getByLabel('Your message').fill('Tell me something bold');

@@ -24,8 +24,16 @@ export class CuratorClient {
   }
 
   /** The route's accepted cases in `format`, as the curator writes them. */
-  async exportSet(route: string, format: SetFormat): Promise<string> {
-    const reply = await this.call('GET', `/v1/eval-sets/${encodeURIComponent(route)}?format=${format}`);
+  /** `promptfoo`: the gateway URL and variant the exported provider uses (curator defaults otherwise). */
+  async exportSet(
+    route: string,
+    format: SetFormat,
+    promptfoo: { gatewayUrl?: string; variant?: string } = {},
+  ): Promise<string> {
+    const query = new URLSearchParams({ format });
+    if (promptfoo.gatewayUrl) query.set('gateway_url', promptfoo.gatewayUrl);
+    if (promptfoo.variant) query.set('variant', promptfoo.variant);
+    const reply = await this.call('GET', `/v1/eval-sets/${encodeURIComponent(route)}?${query}`);
     return reply.text;
   }
 

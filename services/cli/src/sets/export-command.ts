@@ -13,14 +13,19 @@ import { UsageError } from '../eval/usage-error';
 import { CuratorClient } from './curator-client';
 import { parseEvalSet, SET_FORMATS, type SetFormat } from './eval-set';
 
-export const SETS_EXPORT_USAGE = `usage: flywheel sets export --route R [--format jsonl|promptfoo] [--out FILE]
+export const SETS_EXPORT_USAGE = `usage: flywheel sets export --route R [--format jsonl|promptfoo] [--out FILE] [--gateway URL] [--variant V]
 
 Writes the route's accepted eval cases, as the curator exports them, to FILE (stdout without
 --out), e.g. evals/R.jsonl to commit and gate CI with \`flywheel eval run --cases evals/R.jsonl\`.
 
 options:
   --format jsonl|promptfoo  jsonl (default): one case per line, what \`eval run --cases\` reads;
-                            promptfoo: a promptfoo test file
+                            promptfoo: a promptfoo config that runs as-is
+                            (\`promptfoo eval -c FILE\`) against the gateway
+  --gateway URL             promptfoo: the gateway the config calls (env FLYWHEEL_GATEWAY_URL,
+                            default http://localhost:8080)
+  --variant V               promptfoo: force variant V (x-flywheel-variant; promptfoo then needs
+                            FLYWHEEL_ADMIN_TOKEN, else FLYWHEEL_API_KEY)
   --out FILE                where to write (directories are created)
   --curator URL             curator (env FLYWHEEL_CURATOR_URL, default http://127.0.0.1:8082)
   --timeout-ms N            default 120000
@@ -31,6 +36,7 @@ environment: FLYWHEEL_ADMIN_TOKEN (required: the curator's admin token).
 const Env = z.object({
   FLYWHEEL_ADMIN_TOKEN: z.string({ error: "required: the curator's admin token" }).min(1),
   FLYWHEEL_CURATOR_URL: z.string().default('http://127.0.0.1:8082'),
+  FLYWHEEL_GATEWAY_URL: z.string().optional(),
 });
 
 /** `flywheel sets export`: resolves with the exit code; usage errors throw. */
@@ -40,6 +46,8 @@ export async function setsExportCommand(args: string[], io: CommandIo): Promise<
     format: { type: 'string' },
     out: { type: 'string' },
     curator: { type: 'string' },
+    gateway: { type: 'string' },
+    variant: { type: 'string' },
     'timeout-ms': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -63,7 +71,11 @@ export async function setsExportCommand(args: string[], io: CommandIo): Promise<
     }),
   });
 
-  const text = await curator.exportSet(route, format as SetFormat);
+  const gateway = v.gateway ?? env.FLYWHEEL_GATEWAY_URL;
+  const text = await curator.exportSet(route, format as SetFormat, {
+    gatewayUrl: gateway && baseUrl(gateway, v.gateway ? '--gateway' : 'FLYWHEEL_GATEWAY_URL'),
+    variant: v.variant,
+  });
   // a JSONL set is checked before it is written: what lands in evals/ must load in `eval run --cases`
   const count =
     format === 'jsonl'

@@ -5,10 +5,16 @@ import { z } from 'zod';
 import { AdminAuthGuard } from '../auth/admin-auth.guard';
 import { EvalSetsService } from './eval-sets.service';
 
-export const EvalSetQuery = z.strictObject({ format: z.enum(['jsonl', 'promptfoo']).default('jsonl') });
+export const EvalSetQuery = z.strictObject({
+  format: z.enum(['jsonl', 'promptfoo']).default('jsonl'),
+  /** promptfoo: the gateway the exported provider calls */
+  gateway_url: z.url({ protocol: /^https?$/ }).default('http://localhost:8080'),
+  /** promptfoo: force this variant (x-flywheel-variant, with the admin token) */
+  variant: z.string().min(1).max(200).optional(),
+});
 const query = new ZodBody(EvalSetQuery);
 
-/** `GET /v1/eval-sets/{route}?format=jsonl|promptfoo` (admin token). */
+/** `GET /v1/eval-sets/{route}?format=jsonl|promptfoo[&gateway_url=…][&variant=…]` (admin token). */
 @Controller('v1/eval-sets')
 @UseGuards(AdminAuthGuard)
 export class EvalSetsController {
@@ -20,8 +26,8 @@ export class EvalSetsController {
     @Query() raw: unknown,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const { format } = query.transform(raw);
-    const set = await this.sets.export(route, format);
+    const { format, gateway_url, variant } = query.transform(raw);
+    const set = await this.sets.export(route, format, { gatewayUrl: gateway_url, variant });
     void reply
       .header('content-type', set.contentType)
       .header('x-content-type-options', 'nosniff')

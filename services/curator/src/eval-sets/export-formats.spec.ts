@@ -1,6 +1,15 @@
 import { type EvalCase, EvalSetCase } from '@flywheel/contracts';
+import { CmpStr, Normalizer } from 'cmpstr';
+import fc from 'fast-check';
 import { parse } from 'yaml';
-import { toJsonl, toPromptfooAssertion, toPromptfooTests, toPromptfooYaml } from './export-formats';
+import {
+  nunjucksLiteral,
+  similarAsJavascript,
+  toJsonl,
+  toPromptfooAssertion,
+  toPromptfooTests,
+  toPromptfooYaml,
+} from './export-formats';
 
 const at = '2026-01-01T00:00:00.000Z';
 const accepted = (over: Partial<EvalCase> = {}): EvalCase => ({
@@ -75,10 +84,6 @@ describe('toPromptfooAssertion', () => {
       { type: 'regex', value: '^\\d+$' },
     ],
     [
-      { type: 'similar', value: 'a b', threshold: 0.7 },
-      { type: 'similar', value: 'a b', threshold: 0.7 },
-    ],
-    [
       { type: 'llm-judge', rubric: 'be kind', model: 'sim-fast' },
       { type: 'llm-rubric', value: 'be kind' },
     ],
@@ -129,14 +134,142 @@ describe('toPromptfooTests / toPromptfooYaml', () => {
     expect(template!.vars).toEqual({ ticket: 'Printer on fire' });
   });
 
-  it('writes YAML that parses back to the same tests', () => {
+  it('writes a config that runs as-is: the messages prompt, the gateway provider and the tests', () => {
     const cases = [
       accepted({ assertions: [{ type: 'json-schema' }, { type: 'llm-judge', rubric: 'x: "y"\nz' }] }),
     ];
     const schemaOf = (variant: string) => (variant === 'candidate' ? { type: 'object' } : undefined);
-    const yaml = toPromptfooYaml('demo-chat', cases, schemaOf);
-    expect(yaml.startsWith('# promptfoo tests for the route demo-chat')).toBe(true);
-    expect(parse(yaml)).toEqual(toPromptfooTests(cases, schemaOf));
-    expect(parse(toPromptfooYaml('demo-chat', []))).toEqual([]);
+    const yaml = toPromptfooYaml('demo-chat', cases, { gatewayUrl: 'http://gw:8080/' }, schemaOf);
+    expect(yaml.startsWith('# promptfoo config for the route demo-chat')).toBe(true);
+    expect(yaml).toContain('FLYWHEEL_API_KEY=… npx promptfoo eval -c demo-chat.promptfooconfig.yaml');
+    expect(parse(yaml)).toEqual({
+      description: 'Flywheel eval set of the route demo-chat: 1 accepted case(s)',
+      prompts: [{ label: 'route demo-chat messages', raw: '{{ messages | dump }}' }],
+      providers: [
+        {
+          id: 'openai:chat:route:demo-chat',
+          label: 'flywheel route:demo-chat',
+          config: { apiBaseUrl: 'http://gw:8080/v1', apiKeyEnvar: 'FLYWHEEL_API_KEY', headers: {} },
+        },
+      ],
+      tests: toPromptfooTests(cases, schemaOf),
+    });
+    expect(parse(toPromptfooYaml('demo-chat', [], { gatewayUrl: 'http://gw' })).tests).toEqual([]);
+  });
+
+  it('pins a variant with the admin token', () => {
+    const config = parse(
+      toPromptfooYaml('demo-chat', [accepted()], { gatewayUrl: 'http://gw', variant: 'candidate' }),
+    ) as { providers: { label: string; config: Record<string, unknown> }[] };
+    expect(config.providers[0]).toMatchObject({
+      label: 'flywheel route:demo-chat (variant candidate)',
+      config: { apiKeyEnvar: 'FLYWHEEL_ADMIN_TOKEN', headers: { 'x-flywheel-variant': 'candidate' } },
+    });
+  });
+
+  it("includes the route's prompt template and calls invoke for template-variable routes", () => {
+    const cases = [
+      accepted({ id: 'a', input: { vars: { ticket: 'Printer {{ on }} fire', lang: 'en' } } }),
+      accepted({ id: 'b', input: { vars: { ticket: 'Late' } } }),
+    ];
+    const config = parse(
+      toPromptfooYaml('triage', cases, {
+        gatewayUrl: 'http://gw',
+        variant: 'control',
+        prompt: 'Triage this ticket: {{ticket}}',
+      }),
+    ) as { prompts: unknown[]; providers: unknown[]; tests: { vars: unknown }[] };
+    expect(config.prompts).toEqual([{ label: 'route triage prompt', raw: 'Triage this ticket: {{ticket}}' }]);
+    expect(config.providers).toEqual([
+      {
+        id: 'http',
+        label: 'flywheel route:triage (variant control)',
+        config: {
+          url: 'http://gw/v1/routes/triage/invoke',
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            authorization: 'Bearer {{ env.FLYWHEEL_ADMIN_TOKEN }}',
+            'x-flywheel-variant': 'control',
+          },
+          body: { input: { ticket: '{{ ticket }}', lang: '{{ lang }}' } },
+          transformResponse: 'typeof json.output === "string" ? json.output : JSON.stringify(json.output)',
+        },
+      },
+    ]);
+    expect(config.tests.map((t) => t.vars)).toEqual([
+      { ticket: 'Printer {{ on }} fire', lang: 'en' },
+      { ticket: 'Late' },
+    ]);
+  });
+});
+
+describe('nunjucksLiteral', () => {
+  it('leaves text without Nunjucks delimiters alone', () => {
+    expect(nunjucksLiteral('plain { text } with % and #')).toBe('plain { text } with % and #');
+  });
+
+  it('wraps text with delimiters in a raw block, re-emitting an endraw inside it', () => {
+    expect(nunjucksLiteral('D: {{ name }} in Jinja')).toBe('{% raw %}D: {{ name }} in Jinja{% endraw %}');
+    expect(nunjucksLiteral('{# c #}')).toBe('{% raw %}{# c #}{% endraw %}');
+    expect(nunjucksLiteral('a {% endraw %} b')).toBe(
+      '{% raw %}a {% endraw %}{{ "{%" }}{% raw %} endraw %} b{% endraw %}',
+    );
+  });
+
+  it('is applied to every string assertion value', () => {
+    expect(toPromptfooAssertion({ type: 'contains', value: '{{ x }}' })).toEqual({
+      type: 'contains',
+      value: '{% raw %}{{ x }}{% endraw %}',
+    });
+    expect(toPromptfooAssertion({ type: 'llm-judge', rubric: 'no {% tags %}' })).toEqual({
+      type: 'llm-rubric',
+      value: '{% raw %}no {% tags %}{% endraw %}',
+    });
+  });
+});
+
+describe('similar as a javascript assertion', () => {
+  // the runner's scorer (services/cli/src/eval/assertions.ts): cmpstr's dice, flags itwu
+  const runner = CmpStr.create().setMetric('dice').setFlags('itwu');
+  type Graded = { pass: boolean; score: number; reason: string };
+  const grade = (value: string, threshold: number, output: string): Graded =>
+    (new Function('output', `return ${similarAsJavascript(value, threshold)}`) as (o: string) => Graded)(
+      output,
+    );
+
+  it('is what the export emits for similar, with no embeddings', () => {
+    const mapped = toPromptfooAssertion({ type: 'similar', value: 'a b', threshold: 0.7 });
+    expect(mapped).toEqual({ type: 'javascript', value: similarAsJavascript('a b', 0.7) });
+    expect(String(mapped.value)).not.toContain('\n');
+  });
+
+  it("computes the runner's Dice–Sørensen score on any pair of texts", () => {
+    const text = fc.string({
+      unit: fc.constantFrom('a', 'b', 'A', 'é', 'e\u0301', ' ', '\t', '\n', '{', '}', '1', '-', 'ß', '😀'),
+      maxLength: 30,
+    });
+    fc.assert(
+      fc.property(text, text, fc.double({ min: 0, max: 1, noNaN: true }), (a, b, threshold) => {
+        // cmpstr caches normalized strings under a weak 32-bit hash (4 UTF-16 units packed per
+        // word, so units above 0xFF collide easily) and then scores another string: cleared, it
+        // computes the true score
+        Normalizer.clear();
+        const expected = runner.compare(a, b);
+        const graded = grade(b, threshold, a);
+        expect(graded.score).toBeCloseTo(expected, 12);
+        expect(graded.pass).toBe(expected >= threshold);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('passes and fails like the runner on realistic answers', () => {
+    const value = 'Your tracking number is TRK-4411.';
+    expect(grade(value, 0.8, 'your  tracking number is TRK-4411')).toMatchObject({ pass: true });
+    expect(grade(value, 0.8, 'Where is my parcel?')).toMatchObject({ pass: false });
+    expect(grade(value, 0.8, 'Where is my parcel?').reason).toMatch(/^similarity 0\.\d\d < 0\.8$/);
+    const long = 'lorem ipsum dolor '.repeat(50_000); // 900 kB
+    expect(grade(long, 0.9, long.toUpperCase()).score).toBe(1);
   });
 });

@@ -1,0 +1,51 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * The real promptfoo CLI for tests, with the Node 22 it needs (promptfoo 0.123 requires Node ≥
+ * 22.22; the repo runs on Node 20). Both come from the npm registry — `promptfoo` and the `node`
+ * package, which ships a Node binary — installed once into .cache/promptfoo (a few minutes, about
+ * 1.6 GB). Throws, saying what is missing, when they cannot be installed: tests never skip.
+ */
+export const PROMPTFOO_VERSION = '0.123.1';
+export const NODE22_VERSION = '22.23.3';
+const DIR = path.resolve(__dirname, '..', '.cache', 'promptfoo');
+
+export interface PromptfooCli {
+  /** the Node 22 binary */
+  node: string;
+  /** promptfoo's entry script, run with `node` */
+  entry: string;
+}
+
+export function promptfooCli(): PromptfooCli {
+  const node = path.join(DIR, 'node_modules', 'node', 'bin', 'node');
+  const bin = path.join(DIR, 'node_modules', '.bin', 'promptfoo');
+  if (!existsSync(node) || !existsSync(bin)) {
+    mkdirSync(DIR, { recursive: true });
+    writeFileSync(
+      path.join(DIR, 'package.json'),
+      JSON.stringify({
+        private: true,
+        dependencies: { promptfoo: PROMPTFOO_VERSION, node: NODE22_VERSION },
+      }),
+    );
+    try {
+      execFileSync('npm', ['install', '--no-audit', '--no-fund', '--engine-strict=false'], {
+        cwd: DIR,
+        stdio: 'inherit',
+        timeout: 900_000,
+      });
+    } catch (err) {
+      throw new Error(
+        `promptfoo ${PROMPTFOO_VERSION} with Node ${NODE22_VERSION} is missing and could not be installed ` +
+          `into ${DIR} from the npm registry (${(err as Error).message}); run ` +
+          `\`npm install --prefix .cache/promptfoo promptfoo@${PROMPTFOO_VERSION} node@${NODE22_VERSION}\``,
+      );
+    }
+    if (!existsSync(node) || !existsSync(bin))
+      throw new Error(`npm install finished but ${node} or ${bin} is missing`);
+  }
+  return { node, entry: realpathSync(bin) };
+}
