@@ -1,3 +1,5 @@
+import { connect } from 'node:net';
+import { createLogger, useProcessLogger } from '@flywheel/platform';
 import OpenAI from 'openai';
 import {
   ADMIN_TOKEN,
@@ -19,7 +21,13 @@ let kafka: Awaited<ReturnType<typeof watchInteractions>>;
 let chatUrl: string;
 let invokeUrl: string;
 
+/** every log line of this process's logger */
+const logged: string[] = [];
+
 beforeAll(async () => {
+  useProcessLogger(
+    createLogger({ service: 'gateway', destination: { write: (line: string) => logged.push(line) } }),
+  );
   [gw, kafka] = await Promise.all([startGateway(), watchInteractions()]);
   chatUrl = `${gw.url}/v1/chat/completions`;
   invokeUrl = `${gw.url}/v1/routes/triage/invoke`;
@@ -53,8 +61,48 @@ describe('API keys', () => {
       });
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toBe('Bearer');
-      expect(await errorOf(res)).toEqual({ type: 'unauthorized', message: expect.any(String) });
+      expect(await errorOf(res)).toEqual({
+        type: 'unauthorized',
+        code: 'unauthorized',
+        param: null,
+        message: expect.any(String),
+      });
     }
+    expect(gw.sim.stats().byModel).toEqual({});
+  });
+
+  /** Sends raw bytes (an encoded or absolute-form target, a body that never ends); resolves with the status line's code. */
+  const rawStatus = (request: string) =>
+    new Promise<number>((resolve, reject) => {
+      const { hostname, port } = new URL(gw.url);
+      const socket = connect(Number(port), hostname, () => socket.write(request));
+      let text = '';
+      socket.on('data', (chunk) => {
+        text += chunk.toString('utf8');
+        if (text.includes('\r\n\r\n')) {
+          socket.destroy();
+          resolve(Number(text.slice(9, 12)));
+        }
+      });
+      socket.on('error', reject);
+    });
+
+  it('refuses percent-encoded and absolute-form targets with 401 before reading the body, logging no stack', async () => {
+    const { host } = new URL(gw.url);
+    const linesBefore = logged.length;
+    for (const target of [
+      '/%76%31/chat/completions',
+      '/v1/chat/%63ompletions',
+      `http://${host}/v1/chat/completions`,
+      `http://${host}/%76%31/routes/triage/invoke`,
+    ]) {
+      // a 1 MB body announced, 9 bytes of broken JSON sent: the answer cannot wait for the rest
+      const status = await rawStatus(
+        `POST ${target} HTTP/1.1\r\nhost: ${host}\r\ncontent-type: application/json\r\ncontent-length: 1000000\r\n\r\n{"model":`,
+      );
+      expect([target, status]).toEqual([target, 401]);
+    }
+    expect(logged.slice(linesBefore).join('')).not.toMatch(/\bat \S+ \(|error_id/);
     expect(gw.sim.stats().byModel).toEqual({});
   });
 
@@ -70,6 +118,7 @@ describe('API keys', () => {
       openai.chat.completions.create({ model: 'route:chat', messages: ask }),
     ).rejects.toMatchObject({
       status: 401,
+      code: 'unauthorized',
     });
   });
 
@@ -133,6 +182,7 @@ describe('client system messages', () => {
       expect(error.type).toBe('invalid_request');
       expect(error.message).toMatch(/route chat \(variant (control|candidate)\) does not accept/);
       expect(error.details).toEqual({ issues: [{ path: 'messages.0.role', message: expect.any(String) }] });
+      expect(error).toMatchObject({ code: 'invalid_request', param: 'messages.0.role' });
     }
     expect((await post(invokeUrl, { messages: withSystem })).status).toBe(400);
   });

@@ -233,6 +233,8 @@ describe('fallback', () => {
     const body = (await res.json()) as ErrorJson;
     expect(body.error).toEqual({
       type: 'upstream_unavailable',
+      code: 'upstream_unavailable',
+      param: null,
       message: expect.any(String),
       error_id: expect.any(String),
     });

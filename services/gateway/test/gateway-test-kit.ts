@@ -50,6 +50,7 @@ export async function startGateway(options: Partial<GatewayAppOptions> = {}): Pr
   const config = parseConfig(readFileSync(configFile, 'utf8').replaceAll('{{SIM_URL}}', sim.url), configFile);
   const env = parseGatewayEnv({
     GATEWAY_PORT: '0',
+    GATEWAY_HOST: '127.0.0.1',
     FLYWHEEL_API_KEYS: `${API_KEY}, ${OTHER_KEY}`,
     FLYWHEEL_ADMIN_TOKEN: ADMIN_TOKEN,
     FLYWHEEL_FEEDBACK_SECRET: SECRET,
@@ -70,10 +71,8 @@ export async function startGateway(options: Partial<GatewayAppOptions> = {}): Pr
     },
     ...options,
   });
-  await gateway.app.listen(0, '127.0.0.1');
-  const url = (await gateway.app.getUrl()).replace('[::1]', '127.0.0.1');
   return {
-    url,
+    url: gateway.url,
     sim,
     gateway,
     flagsFile,
@@ -107,7 +106,14 @@ export function post(
 }
 
 export interface ErrorJson {
-  error: { type: string; message: string; details?: unknown; error_id?: string };
+  error: {
+    type: string;
+    code?: string;
+    param?: string | null;
+    message: string;
+    details?: unknown;
+    error_id?: string;
+  };
 }
 
 /**
