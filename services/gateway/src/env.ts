@@ -1,67 +1,43 @@
-import { commaList, ConfigError, parseEnv } from '@flywheel/platform';
+import { commaList, parseEnv } from '@flywheel/platform';
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65_535);
 
 /** The gateway's environment, parsed once at boot (secrets only here, never in flywheel.yaml). */
-export const GatewayEnvSchema = z.object({
-  GATEWAY_PORT: port.default(8080),
-  GATEWAY_HOST: z.string().min(1).default('0.0.0.0'),
-  /** comma-separated API keys accepted as `Authorization: Bearer <key>` */
-  FLYWHEEL_API_KEYS: commaList.default([]),
-  /** also accepted as an API key, and the only one that may force a variant (`x-flywheel-variant`) */
-  FLYWHEEL_ADMIN_TOKEN: z.string().optional(),
-  /** HMAC key of feedback tokens and subject hashes, shared with the feedback service */
-  FLYWHEEL_FEEDBACK_SECRET: z
-    .string({ error: 'required (at least 32 bytes; generate one with: openssl rand -base64 48)' })
-    .refine((s) => Buffer.byteLength(s, 'utf8') >= 32, 'must be at least 32 bytes long'),
-  FLYWHEEL_CONFIG: z.string().optional(),
-  FLAGS_FILE: z.string().optional(),
-  KAFKA_BROKERS: z.string().optional(),
-  FLYWHEEL_DATA_DIR: z.string().optional(),
-  /** the event spool; default `$FLYWHEEL_DATA_DIR/spool/gateway` (one per process) */
-  GATEWAY_SPOOL_DIR: z.string().optional(),
-  /** browser origins allowed to call the gateway (CORS); empty by default */
-  GATEWAY_CORS_ORIGINS: commaList.default([]),
-  /** request bodies above this many bytes are refused with 413 */
-  GATEWAY_BODY_LIMIT_BYTES: z.coerce
-    .number()
-    .int()
-    .min(1024)
-    .max(64 * 1024 * 1024)
-    .default(1024 * 1024),
-});
-
-export interface GatewayEnv {
-  port: number;
-  host: string;
-  apiKeys: readonly string[];
-  adminToken?: string;
-  secret: string;
-  configPath?: string;
-  flagsFile?: string;
-  kafkaBrokers?: string;
-  dataDir?: string;
-  spoolDir?: string;
-  bodyLimitBytes: number;
-  corsOrigins: readonly string[];
-}
-
-/**
- * Parses the environment; a bad or missing value throws a ConfigError naming the variable.
- * A gateway nobody can call is a misconfiguration: at least one API key or the admin token.
- */
-export function parseGatewayEnv(env: NodeJS.ProcessEnv = process.env): GatewayEnv {
-  const e = parseEnv(GatewayEnvSchema, env);
-  if (e.FLYWHEEL_API_KEYS.length === 0 && !e.FLYWHEEL_ADMIN_TOKEN) {
-    throw new ConfigError('environment', [
-      {
-        path: 'FLYWHEEL_API_KEYS',
-        message: 'set at least one gateway API key (comma-separated), or FLYWHEEL_ADMIN_TOKEN',
-      },
-    ]);
-  }
-  return {
+export const GatewayEnvSchema = z
+  .object({
+    GATEWAY_PORT: port.default(8080),
+    GATEWAY_HOST: z.string().min(1).default('0.0.0.0'),
+    /** comma-separated API keys accepted as `Authorization: Bearer <key>` */
+    FLYWHEEL_API_KEYS: commaList.default([]),
+    /** also accepted as an API key, and the only one that may force a variant (`x-flywheel-variant`) */
+    FLYWHEEL_ADMIN_TOKEN: z.string().optional(),
+    /** HMAC key of feedback tokens and subject hashes, shared with the feedback service */
+    FLYWHEEL_FEEDBACK_SECRET: z
+      .string({ error: 'required (at least 32 bytes; generate one with: openssl rand -base64 48)' })
+      .refine((s) => Buffer.byteLength(s, 'utf8') >= 32, 'must be at least 32 bytes long'),
+    FLYWHEEL_CONFIG: z.string().optional(),
+    FLAGS_FILE: z.string().optional(),
+    KAFKA_BROKERS: z.string().optional(),
+    FLYWHEEL_DATA_DIR: z.string().optional(),
+    /** the event spool; default `$FLYWHEEL_DATA_DIR/spool/gateway` (one per process) */
+    GATEWAY_SPOOL_DIR: z.string().optional(),
+    /** browser origins allowed to call the gateway (CORS); empty by default */
+    GATEWAY_CORS_ORIGINS: commaList.default([]),
+    /** request bodies above this many bytes are refused with 413 */
+    GATEWAY_BODY_LIMIT_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(64 * 1024 * 1024)
+      .default(1024 * 1024),
+  })
+  // a gateway nobody can call is a misconfiguration: at least one API key or the admin token
+  .refine((e) => e.FLYWHEEL_API_KEYS.length > 0 || e.FLYWHEEL_ADMIN_TOKEN, {
+    path: ['FLYWHEEL_API_KEYS'],
+    message: 'set at least one gateway API key (comma-separated), or FLYWHEEL_ADMIN_TOKEN',
+  })
+  .transform((e) => ({
     port: e.GATEWAY_PORT,
     host: e.GATEWAY_HOST,
     apiKeys: e.FLYWHEEL_API_KEYS,
@@ -74,5 +50,11 @@ export function parseGatewayEnv(env: NodeJS.ProcessEnv = process.env): GatewayEn
     spoolDir: e.GATEWAY_SPOOL_DIR,
     bodyLimitBytes: e.GATEWAY_BODY_LIMIT_BYTES,
     corsOrigins: e.GATEWAY_CORS_ORIGINS,
-  };
+  }));
+
+export type GatewayEnv = z.output<typeof GatewayEnvSchema>;
+
+/** Parses the environment; a bad or missing value throws a ConfigError naming the variable. */
+export function parseGatewayEnv(env: NodeJS.ProcessEnv = process.env): GatewayEnv {
+  return parseEnv(GatewayEnvSchema, env);
 }
