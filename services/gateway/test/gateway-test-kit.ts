@@ -6,6 +6,7 @@ import { InteractionEvent, Topics } from '@flywheel/contracts';
 import { ensureTopics, parseConfig } from '@flywheel/platform';
 import { expectEventually } from '@flywheel/platform/testing';
 import { Kafka, logLevel } from 'kafkajs';
+import OpenAI from 'openai';
 import { createSimServer, type SimServer } from '../../upstream-sim/src';
 import { createGatewayApp, type GatewayApp, type GatewayAppOptions, parseGatewayEnv } from '../src';
 
@@ -185,4 +186,35 @@ export async function watchInteractions(): Promise<{
     },
     close: () => consumer.disconnect(),
   };
+}
+
+export type InteractionWatch = Awaited<ReturnType<typeof watchInteractions>>;
+
+/** What a gateway spec works with, filled in by the hooks {@link gatewaySuite} registers. */
+export interface GatewaySuite {
+  gw: TestGateway;
+  kafka: InteractionWatch;
+  /** the real `openai` client with the test key, on the gateway */
+  openai: OpenAI;
+  chatUrl: string;
+  invokeUrl: string;
+}
+
+/**
+ * The setup the chat, stream and auth specs share: a gateway (startGateway) and an interaction
+ * watcher on Kafka, started in beforeAll and closed in afterAll.
+ */
+export function gatewaySuite(options: Partial<GatewayAppOptions> = {}): GatewaySuite {
+  const suite = {} as GatewaySuite;
+  beforeAll(async () => {
+    [suite.gw, suite.kafka] = await Promise.all([startGateway(options), watchInteractions()]);
+    suite.openai = new OpenAI({ apiKey: API_KEY, baseURL: `${suite.gw.url}/v1`, maxRetries: 0 });
+    suite.chatUrl = `${suite.gw.url}/v1/chat/completions`;
+    suite.invokeUrl = `${suite.gw.url}/v1/routes/triage/invoke`;
+  });
+  afterAll(async () => {
+    await suite.kafka?.close();
+    await suite.gw?.close();
+  });
+  return suite;
 }
