@@ -3,13 +3,7 @@ import { Module, type Provider, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
-import {
-  collectDefaultMetrics,
-  Counter,
-  Histogram,
-  type Registry,
-  Registry as PromRegistry,
-} from 'prom-client';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import { DomainError } from '../http/domain-error';
 import { HttpErrorFilter, sendMapped } from '../http/http-error.filter';
 import { OPS_OPTIONS, OpsController } from '../http/ops.controller';
@@ -88,7 +82,7 @@ export async function hostService<X extends object = object>(
   options: HostOptions,
   define: (context: ServiceContext) => Promise<ServiceDefinition<X>> | ServiceDefinition<X>,
 ): Promise<HostedService & X> {
-  const registry = options.registry ?? new PromRegistry();
+  const registry = options.registry ?? new Registry();
   if (!options.registry) collectDefaultMetrics({ register: registry });
   const owned = new OwnedResources();
   let app: NestFastifyApplication | undefined;
@@ -125,13 +119,13 @@ export async function hostService<X extends object = object>(
 
     await app.listen(options.port, options.host);
     const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
-    const running = { app, definition };
+    const [running, service] = [app, definition];
     let closing: Promise<void> | undefined;
     const close = ({ graceMs = 10_000 } = {}) =>
       (closing ??= (async () => {
         readiness.startDraining();
-        await running.definition.onDrain?.();
-        const closed = running.app.close();
+        await service.onDrain?.();
+        const closed = running.close();
         connections.drain();
         const force = setTimeout(() => connections.dropAll(), graceMs);
         try {
@@ -139,7 +133,7 @@ export async function hostService<X extends object = object>(
         } finally {
           clearTimeout(force);
         }
-        await running.definition.onStopped?.();
+        await service.onStopped?.();
         await owned.closeAll();
       })());
     return { ...(definition.expose as X), url, app, registry, readiness, close };
