@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { createLogger, useProcessLogger } from '@flywheel/platform';
+import { createLogger, untilSignal, useProcessLogger } from '@flywheel/platform';
 import type { Tracing } from '@flywheel/platform/tracing';
 import { SERVICES, type ServiceName, start } from './start';
 
@@ -37,10 +37,7 @@ export async function startCommand(args: string[], tracing: Tracing): Promise<nu
   const log = only ? (line: string) => logger.info(line) : (line: string) => console.log(line);
   const running = await start({ env: process.env, log, only });
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-  });
+  const signal = await untilSignal();
   const timeoutMs = Number(process.env.FLYWHEEL_SHUTDOWN_TIMEOUT_MS ?? 25_000);
   logger.info(
     { signal, timeout_ms: timeoutMs },

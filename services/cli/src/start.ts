@@ -59,7 +59,7 @@ class Shutdown {
  * when no provider key is set, the gateway, the feedback service (widget + /demo) and the
  * curator (triage API + /console) in this process, on one event bus (embedded unless
  * KAFKA_BROKERS is set), with dev secrets generated once. With `only`: that service alone,
- * configured by its environment like its own `main.ts` (what the containers run).
+ * configured by its environment only (what the containers run).
  */
 export async function start({ env, log, only }: StartOptions): Promise<Started> {
   return only ? startOne(only, env, log) : startAll(env, log);
@@ -93,6 +93,7 @@ async function startAll(env: NodeJS.ProcessEnv, log: (line: string) => void): Pr
       env: parseGatewayEnv({
         ...env,
         GATEWAY_HOST: host,
+        GATEWAY_PORT: env.GATEWAY_PORT ?? '8080',
         FLYWHEEL_API_KEYS: [secrets.apiKey, secrets.demoKey].join(','),
         FLYWHEEL_ADMIN_TOKEN: secrets.adminToken,
         FLYWHEEL_FEEDBACK_SECRET: secrets.feedbackSecret,
@@ -103,8 +104,7 @@ async function startAll(env: NodeJS.ProcessEnv, log: (line: string) => void): Pr
       providerEnv: { ...env, SIM_API_KEY: env.SIM_API_KEY ?? 'sim' },
     });
     shutdown.services.push(() => gateway.close());
-    await gateway.app.listen(Number(env.GATEWAY_PORT ?? 8080), host);
-    const gatewayUrl = (await gateway.app.getUrl()).replace('[::1]', host);
+    const gatewayUrl = gateway.url;
     components.push({ name: 'gateway (POST /v1/chat/completions)', url: gatewayUrl });
 
     const feedback = await createFeedbackApp({
@@ -186,11 +186,9 @@ async function startOne(
   try {
     switch (only) {
       case 'gateway': {
-        const gatewayEnv = parseGatewayEnv(env);
-        const gateway = await createGatewayApp({ env: gatewayEnv });
+        const gateway = await createGatewayApp({ env: parseGatewayEnv(env) });
         shutdown.services.push(() => gateway.close());
-        await gateway.app.listen(gatewayEnv.port, gatewayEnv.host);
-        components.push({ name: 'gateway', url: (await gateway.app.getUrl()).replace('[::1]', '127.0.0.1') });
+        components.push({ name: 'gateway', url: gateway.url });
         break;
       }
       case 'feedback': {

@@ -114,6 +114,7 @@ export async function startEvalWorld({ loop = false }: { loop?: boolean } = {}):
       bus,
       env: parseGatewayEnv({
         GATEWAY_PORT: '0',
+        GATEWAY_HOST: '127.0.0.1',
         FLYWHEEL_API_KEYS: API_KEY,
         FLYWHEEL_ADMIN_TOKEN: ADMIN_TOKEN,
         FLYWHEEL_FEEDBACK_SECRET: FEEDBACK_SECRET,
@@ -124,11 +125,10 @@ export async function startEvalWorld({ loop = false }: { loop?: boolean } = {}):
       resilience: { breaker: { consecutiveFailures: 10_000 }, backoff: { baseMs: 5, maxMs: 20 } },
     });
     stops.push(() => gateway.close());
-    await gateway.app.listen(0, '127.0.0.1');
     const world: EvalWorld = {
       dir,
       configFile,
-      gatewayUrl: (await gateway.app.getUrl()).replace('[::1]', '127.0.0.1'),
+      gatewayUrl: gateway.url,
       sim,
       path: (name) => join(dir, name),
       writeCases(name, cases) {

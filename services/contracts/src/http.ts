@@ -1,10 +1,15 @@
 import { z } from 'zod';
 import { Id, Rating } from './common';
 
-/** Error body used by every service: `{"error": {type, message, details?, error_id?}}`. */
+/** Error body used by every service, shaped like OpenAI's: `{"error": {type, code, param, message, details?, error_id?}}`. */
 export const ErrorBody = z.object({
   error: z.object({
+    /** the stable error code, e.g. `invalid_request`, `unauthorized`, `upstream_unavailable` */
     type: z.string(),
+    /** the same code, where OpenAI's SDKs read `err.code` (optional: older servers omit it) */
+    code: z.string().optional(),
+    /** the offending field path of a validation error (`messages.1.content`), else null */
+    param: z.string().nullable().optional(),
     message: z.string(),
     details: z.unknown().optional(),
     error_id: z.string().optional(),

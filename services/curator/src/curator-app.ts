@@ -1,35 +1,33 @@
-import { type DynamicModule, Module } from '@nestjs/common';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
-  type Clock,
+  bearerAuth,
   busLocation,
+  type Clock,
   createEventBus,
-  createHttpApp,
   createSqlDatabase,
   type CuratorConfig,
   type EventBus,
   type FlywheelConfig,
-  HttpKitModule,
+  type HostedService,
+  hostService,
   loadConfig,
   migrate,
-  OwnedResources,
-  Readiness,
+  provideValues,
+  SecretSet,
   type SqlDatabase,
   systemClock,
 } from '@flywheel/platform';
-import { collectDefaultMetrics, Registry } from 'prom-client';
-import { AuthModule } from './auth/auth.module';
+import type { Registry } from 'prom-client';
 import { CaseEvents } from './cases/case-events';
 import { CaseReader } from './cases/case-reader';
 import { CaseStore } from './cases/case-store';
 import { ConsoleFiles } from './console/console-files';
-import { ConsoleModule } from './console/console.module';
+import { ConsoleController } from './console/console.controller';
 import { CuratorMetrics } from './curator.metrics';
 import { CURATOR_MIGRATIONS } from './db/migrations';
 import { type CuratorEnv, pgliteDataDir } from './env';
-import { EvalRunsModule } from './eval-runs/eval-runs.module';
+import { EvalRunsController } from './eval-runs/eval-runs.controller';
 import { EvalRunsService } from './eval-runs/eval-runs.service';
-import { EvalSetsModule } from './eval-sets/eval-sets.module';
+import { EvalSetsController } from './eval-sets/eval-sets.controller';
 import { EvalSetsService } from './eval-sets/eval-sets.service';
 import { IngestConsumer } from './ingest/ingest.consumer';
 import { type JoinHooks, JoinService } from './ingest/join.service';
@@ -38,9 +36,9 @@ import { Periodic } from './jobs/periodic';
 import { type RetentionResult, RetentionJob } from './jobs/retention.job';
 import { curatorOpenApi } from './openapi';
 import { Redactor } from './redaction';
-import { TriageModule } from './triage/triage.module';
+import { TriageController } from './triage/triage.controller';
 import { TriageService } from './triage/triage.service';
-import { VotesModule } from './votes/votes.module';
+import { VotesController } from './votes/votes.controller';
 import { VotesService } from './votes/votes.service';
 
 export const SERVICE = 'curator';
@@ -60,48 +58,38 @@ export interface CuratorAppOptions {
   /** a database to share; else Postgres (DATABASE_URL) or PGlite under FLYWHEEL_DATA_DIR, closed by close() */
   sql?: SqlDatabase;
   clock?: Clock;
+  /** a metrics registry to share (all-in-one); else the host's own */
   registry?: Registry;
 }
 
-export interface CuratorApp {
-  /** base URL it listens on */
-  url: string;
-  app: NestFastifyApplication;
+export type CuratorApp = HostedService & {
   bus: EventBus;
   sql: SqlDatabase;
-  registry: Registry;
   /** the periodic jobs, to run now (tests, admin tooling) */
   jobs: {
     /** parks overdue votes and publishes pending case events; returns how many votes it parked */
     sweep(): Promise<number>;
     retention(): Promise<RetentionResult>;
   };
-  /** drains (/readyz 503), stops the consumer and jobs and the HTTP server, then closes what it created */
-  close(): Promise<void>;
-}
+};
 
 /**
- * The curator, listening on `env.port`/`env.host`: migrates its tables, consumes interactions
- * and feedback (group `env.groupId`), runs the park sweep and retention job, and serves the
- * triage API and the console. `main.ts` runs it alone; `flywheel start` composes it with the
- * other services on one embedded bus and database.
+ * The curator on the service host, listening on `env.port`/`env.host`: migrates its tables,
+ * consumes interactions and feedback (group `env.groupId`), runs the park sweep and retention
+ * job, and serves the triage API (admin token) and the console. `flywheel start` runs it alone
+ * (`--only curator`) or with the other services on one embedded bus and database. Draining stops
+ * the consumer and the jobs before the HTTP server.
  */
 export async function createCuratorApp(options: CuratorAppOptions): Promise<CuratorApp> {
   const { env } = options;
   const config = options.config ?? loadConfig(env.configPath);
   const clock = options.clock ?? systemClock;
-  const registry = options.registry ?? new Registry();
-  if (!options.registry) collectDefaultMetrics({ register: registry });
-
-  const owned = new OwnedResources();
-  try {
+  const host = { service: SERVICE, port: env.port, host: env.host, registry: options.registry };
+  return hostService(host, async ({ registry, own }) => {
     const sql =
-      options.sql ??
-      (await createSqlDatabase({ DATABASE_URL: env.databaseUrl }, { dataDir: pgliteDataDir(env) }));
-    if (!options.sql) owned.own(sql);
+      options.sql ?? own(await createSqlDatabase({ url: env.databaseUrl, dataDir: pgliteDataDir(env) }));
     await migrate(sql, CURATOR_MIGRATIONS);
-    const bus = options.bus ?? (await createEventBus({ source: SERVICE, registry, ...busLocation(env) }));
-    if (!options.bus) owned.own(bus);
+    const bus = options.bus ?? own(await createEventBus({ source: SERVICE, registry, ...busLocation(env) }));
 
     const { redaction, join_ttl_s, retention_days } = config.curator;
     const redactor = new Redactor({ enabled: redaction.enabled, extraPatterns: redaction.extra_patterns });
@@ -121,20 +109,6 @@ export async function createCuratorApp(options: CuratorAppOptions): Promise<Cura
       retention: () => retention.run(),
     };
 
-    const root = rootModule([
-      HttpKitModule.forRoot({ service: SERVICE, registry, openapi: curatorOpenApi() }),
-      AuthModule.forRoot(env.adminToken),
-      TriageModule.forRoot(new TriageService(sql, store, reader, events, metrics, clock)),
-      VotesModule.forRoot(new VotesService(sql)),
-      EvalSetsModule.forRoot(new EvalSetsService(sql, reader, config.routes)),
-      EvalRunsModule.forRoot(new EvalRunsService(sql, clock)),
-      ConsoleModule.forRoot(new ConsoleFiles(env.consoleDir)),
-    ]);
-    const app = await createHttpApp(root, { service: SERVICE, registry, bodyLimit: BODY_LIMIT_BYTES });
-    const readiness = app.get(Readiness);
-    readiness.add({ name: 'db', check: () => sql.ping() });
-    readiness.add({ name: 'bus', check: () => bus.ping() });
-
     const consumer = new IngestConsumer(bus, joins, env.groupId);
     const periodic = [
       new Periodic('curator sweep', env.sweepIntervalMs, jobs.sweep),
@@ -146,32 +120,43 @@ export async function createCuratorApp(options: CuratorAppOptions): Promise<Cura
     };
     try {
       await consumer.start();
-      periodic.forEach((p) => p.start());
-      await app.listen(env.port, env.host);
     } catch (err) {
-      await stopWork().catch(() => undefined);
-      await app.close().catch(() => undefined);
+      await consumer.stop().catch(() => undefined);
       throw err;
     }
-    const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    periodic.forEach((p) => p.start());
+
     return {
-      url,
-      app,
-      bus,
-      sql,
-      registry,
-      jobs,
-      close: async () => {
-        readiness.startDraining();
-        await stopWork();
-        await app.close();
-        await owned.closeAll();
-      },
+      controllers: [
+        TriageController,
+        VotesController,
+        EvalSetsController,
+        EvalRunsController,
+        ConsoleController,
+      ],
+      providers: provideValues(
+        new TriageService(sql, store, reader, events, metrics, clock),
+        new VotesService(sql),
+        new EvalSetsService(sql, reader, config.routes),
+        new EvalRunsService(sql, clock),
+        new ConsoleFiles(env.consoleDir),
+      ),
+      openapi: curatorOpenApi(),
+      bodyLimit: BODY_LIMIT_BYTES,
+      gates: [
+        bearerAuth(new SecretSet([{ secret: env.adminToken, label: 'admin' }]), {
+          prefix: '/v1/',
+          message: 'a valid admin token is required: Authorization: Bearer <FLYWHEEL_ADMIN_TOKEN>',
+        }),
+      ],
+      readiness: [
+        { name: 'db', check: () => sql.ping() },
+        { name: 'bus', check: () => bus.ping() },
+      ],
+      onDrain: stopWork,
+      expose: { bus, sql, jobs },
     };
-  } catch (err) {
-    await owned.closeAll();
-    throw err;
-  }
+  });
 }
 
 /** CURATOR_FAULT_EXIT_AFTER_FEEDBACK: die between the sink's commit and the offset commit. */
@@ -185,10 +170,4 @@ function faultHooks(env: CuratorEnv): JoinHooks {
       process.exit(FAULT_EXIT_CODE);
     },
   };
-}
-
-function rootModule(imports: DynamicModule[]): DynamicModule {
-  @Module({})
-  class CuratorAppModule {}
-  return { module: CuratorAppModule, imports };
 }

@@ -1,5 +1,5 @@
 import { isAbsolute, join, resolve } from 'node:path';
-import { type KafkaConnection, kafkaConnectionFromEnv, KafkaEnvSchema, parseEnv } from '@flywheel/platform';
+import { kafkaConnectionFromEnv, KafkaEnvSchema, parseEnv } from '@flywheel/platform';
 import { z } from 'zod';
 
 /** The console bundle built by `npm run build -w services/console`, relative to this file. */
@@ -9,57 +9,37 @@ const port = z.coerce.number().int().min(0).max(65_535);
 const positiveInt = z.coerce.number().int().positive();
 
 /** The curator's environment, parsed once at boot (see README "Environment"). */
-export const CuratorEnvSchema = z.object({
-  CURATOR_PORT: port.default(8082),
-  CURATOR_HOST: z.string().min(1).default('0.0.0.0'),
-  /** bearer token of the triage API and the console */
-  FLYWHEEL_ADMIN_TOKEN: z
-    .string({ error: 'required (the bearer token of the triage API; e.g. openssl rand -base64 32)' })
-    .min(16, 'must be at least 16 characters long'),
-  DATABASE_URL: z.string().optional(),
-  /** KAFKA_BROKERS, KAFKA_SSL*, KAFKA_SASL_*: see the README */
-  ...KafkaEnvSchema.shape,
-  FLYWHEEL_CONFIG: z.string().optional(),
-  FLYWHEEL_DATA_DIR: z.string().optional(),
-  /** the event spool; default `$FLYWHEEL_DATA_DIR/spool/curator` (one per process) */
-  CURATOR_SPOOL_DIR: z.string().optional(),
-  /** the built console (index.html and assets) served at /console */
-  CURATOR_CONSOLE_DIR: z.string().default(DEFAULT_CONSOLE_DIR),
-  /** Kafka consumer group of the interactions + feedback consumer */
-  CURATOR_GROUP_ID: z.string().min(1).max(255).default('flywheel-curator'),
-  /** how often waiting votes are parked and pending case events are re-published */
-  CURATOR_SWEEP_INTERVAL_MS: positiveInt.default(5_000),
-  /** how often the retention job runs */
-  CURATOR_RETENTION_INTERVAL_MS: positiveInt.default(3_600_000),
-  /**
-   * Fault injection for the redelivery test: exit the process (code 86) right after the
-   * database transaction of the feedback event with this feedback_id commits, before its
-   * offset is committed. Never set it in production.
-   */
-  CURATOR_FAULT_EXIT_AFTER_FEEDBACK: z.string().optional(),
-});
-
-export interface CuratorEnv {
-  port: number;
-  host: string;
-  adminToken: string;
-  databaseUrl?: string;
-  /** unset → the embedded bus */
-  kafka?: KafkaConnection;
-  configPath?: string;
-  dataDir: string;
-  spoolDir?: string;
-  consoleDir: string;
-  groupId: string;
-  sweepIntervalMs: number;
-  retentionIntervalMs: number;
-  faultExitAfterFeedback?: string;
-}
-
-/** Parses the environment; a bad or missing value throws a ConfigError naming the variable. */
-export function parseCuratorEnv(env: NodeJS.ProcessEnv = process.env): CuratorEnv {
-  const e = parseEnv(CuratorEnvSchema, env);
-  return {
+export const CuratorEnvSchema = z
+  .object({
+    CURATOR_PORT: port.default(8082),
+    CURATOR_HOST: z.string().min(1).default('0.0.0.0'),
+    /** bearer token of the triage API and the console */
+    FLYWHEEL_ADMIN_TOKEN: z
+      .string({ error: 'required (the bearer token of the triage API; e.g. openssl rand -base64 32)' })
+      .min(16, 'must be at least 16 characters long'),
+    DATABASE_URL: z.string().optional(),
+    /** KAFKA_BROKERS, KAFKA_SSL*, KAFKA_SASL_*: see the README */
+    ...KafkaEnvSchema.shape,
+    FLYWHEEL_CONFIG: z.string().optional(),
+    FLYWHEEL_DATA_DIR: z.string().optional(),
+    /** the event spool; default `$FLYWHEEL_DATA_DIR/spool/curator` (one per process) */
+    CURATOR_SPOOL_DIR: z.string().optional(),
+    /** the built console (index.html and assets) served at /console */
+    CURATOR_CONSOLE_DIR: z.string().default(DEFAULT_CONSOLE_DIR),
+    /** Kafka consumer group of the interactions + feedback consumer */
+    CURATOR_GROUP_ID: z.string().min(1).max(255).default('flywheel-curator'),
+    /** how often waiting votes are parked and pending case events are re-published */
+    CURATOR_SWEEP_INTERVAL_MS: positiveInt.default(5_000),
+    /** how often the retention job runs */
+    CURATOR_RETENTION_INTERVAL_MS: positiveInt.default(3_600_000),
+    /**
+     * Fault injection for the redelivery test: exit the process (code 86) right after the
+     * database transaction of the feedback event with this feedback_id commits, before its
+     * offset is committed. Never set it in production.
+     */
+    CURATOR_FAULT_EXIT_AFTER_FEEDBACK: z.string().optional(),
+  })
+  .transform((e) => ({
     port: e.CURATOR_PORT,
     host: e.CURATOR_HOST,
     adminToken: e.FLYWHEEL_ADMIN_TOKEN,
@@ -73,7 +53,13 @@ export function parseCuratorEnv(env: NodeJS.ProcessEnv = process.env): CuratorEn
     sweepIntervalMs: e.CURATOR_SWEEP_INTERVAL_MS,
     retentionIntervalMs: e.CURATOR_RETENTION_INTERVAL_MS,
     faultExitAfterFeedback: e.CURATOR_FAULT_EXIT_AFTER_FEEDBACK,
-  };
+  }));
+
+export type CuratorEnv = z.output<typeof CuratorEnvSchema>;
+
+/** Parses the environment; a bad or missing value throws a ConfigError naming the variable. */
+export function parseCuratorEnv(env: NodeJS.ProcessEnv = process.env): CuratorEnv {
+  return parseEnv(CuratorEnvSchema, env);
 }
 
 /** Where the embedded database (PGlite) lives when DATABASE_URL is unset. */

@@ -129,6 +129,7 @@ beforeAll(async () => {
   gateway = await createGatewayApp({
     env: parseGatewayEnv({
       GATEWAY_HOST: '127.0.0.1',
+      GATEWAY_PORT: '0',
       FLYWHEEL_API_KEYS: API_KEY,
       FLYWHEEL_FEEDBACK_SECRET: SECRET,
       FLAGS_FILE: flagsFile,
@@ -138,8 +139,7 @@ beforeAll(async () => {
     registry: gatewayRegistry,
     providerEnv: { SIM_API_KEY: 'sim' },
   });
-  await gateway.app.listen(0, '127.0.0.1');
-  gatewayUrl = (await gateway.app.getUrl()).replace('[::1]', '127.0.0.1');
+  gatewayUrl = gateway.url;
   feedback = await createFeedbackApp({
     env: parseFeedbackEnv({
       FEEDBACK_HOST: '127.0.0.1',

@@ -1,30 +1,35 @@
-import { Module, type DynamicModule } from '@nestjs/common';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
-  type Clock,
   busLocation,
+  type Clock,
   createEventBus,
-  createHttpApp,
   createKeyValueStore,
   type EventBus,
   type FeedbackConfig,
-  HttpKitModule,
+  type HostedService,
+  hostService,
   type KeyValueStore,
   loadConfig,
-  OwnedResources,
-  Readiness,
+  provideValues,
   RedisKeyValueStore,
   systemClock,
+  ZodBody,
 } from '@flywheel/platform';
-import { collectDefaultMetrics, Registry } from 'prom-client';
-import { feedbackCorsHook } from './cors/feedback-cors.hook';
+import type { Registry } from 'prom-client';
+import { feedbackCorsGate } from './cors/feedback-cors.gate';
 import { OriginPolicy } from './cors/origin-policy';
-import { DemoModule } from './demo/demo.module';
+import { DEMO_OPTIONS, DemoController, type DemoOptions } from './demo/demo.controller';
+import { demoCsp, renderDemoPage } from './demo/demo-page';
+import { DemoService } from './demo/demo.service';
 import type { FeedbackEnv } from './env';
+import { feedbackRequestSchema } from './feedback/feedback-request';
 import { FeedbackEvents } from './feedback/feedback-events';
 import { FeedbackTokens } from './feedback/feedback-tokens';
+import {
+  FEEDBACK_HTTP_OPTIONS,
+  FeedbackController,
+  type FeedbackHttpOptions,
+} from './feedback/feedback.controller';
 import { FeedbackMetrics } from './feedback/feedback.metrics';
-import { FeedbackModule } from './feedback/feedback.module';
 import { DEFAULT_VOTE_TIMING, FeedbackService, type VoteTiming } from './feedback/feedback.service';
 import { MemoryVoteStore } from './feedback/memory-vote-store';
 import { RedisVoteStore } from './feedback/redis-vote-store';
@@ -32,16 +37,19 @@ import { VoteLimits } from './feedback/vote-limits';
 import type { VoteStore } from './feedback/vote-store';
 import { feedbackOpenApi } from './openapi';
 import { WidgetBundle } from './widget/widget-bundle';
-import { WidgetModule } from './widget/widget.module';
+import { WidgetController } from './widget/widget.controller';
 
 export const SERVICE = 'feedback';
 
-/** Status of the feedback service's own error codes (the common ones come from the HTTP kit). */
-export const FEEDBACK_ERROR_STATUS: Record<string, number> = {
+/** The feedback service's own error codes. */
+export type FeedbackErrorCode = 'invalid_token' | 'interaction_mismatch' | 'origin_not_allowed';
+
+/** Status of the feedback service's own error codes (the common ones come from the platform). */
+export const FEEDBACK_ERROR_STATUS = {
   invalid_token: 401,
   interaction_mismatch: 403,
   origin_not_allowed: 403,
-};
+} as const satisfies Record<FeedbackErrorCode, number>;
 
 /** Bodies are small: a token, a comment ≤ 2000 and a correction ≤ 8000 characters. */
 const BODY_LIMIT_BYTES = 128 * 1024;
@@ -54,43 +62,33 @@ export interface FeedbackAppOptions {
   bus?: EventBus;
   /** a key-value store to share; else one from env, closed by close() */
   kv?: KeyValueStore;
+  /** a metrics registry to share (all-in-one); else the host's own */
   registry?: Registry;
   clock?: Clock;
   timing?: Partial<VoteTiming>;
 }
 
-export interface FeedbackApp {
-  /** base URL it listens on */
-  url: string;
-  app: NestFastifyApplication;
+export type FeedbackApp = HostedService & {
   bus: EventBus;
   kv: KeyValueStore;
-  registry: Registry;
   /** the widget bundle's content hash (`/widget.js?v=<version>`) */
   widgetVersion: string;
-  /** drains (/readyz 503), stops the HTTP server, then closes the bus and store it created */
-  close(): Promise<void>;
-}
+};
 
 /**
- * The feedback service, listening on `env.port`/`env.host`: `main.ts` runs it alone and
- * `flywheel start` composes it with the other services in one process. Fails fast (before
- * connecting to anything) when the widget bundle is missing.
+ * The feedback service on the service host, listening on `env.port`/`env.host`; `flywheel start`
+ * runs it alone (`--only feedback`) or with the other services in one process. Fails fast
+ * (before connecting to anything) when the widget bundle is missing.
  */
 export async function createFeedbackApp(options: FeedbackAppOptions): Promise<FeedbackApp> {
   const { env } = options;
   const widget = WidgetBundle.load(env.widgetFile);
   const config = options.config ?? loadConfig(env.configPath).feedback;
   const clock = options.clock ?? systemClock;
-  const registry = options.registry ?? new Registry();
-  if (!options.registry) collectDefaultMetrics({ register: registry });
-
-  const owned = new OwnedResources();
-  try {
-    const kv = options.kv ?? (await createKeyValueStore({ REDIS_URL: env.redisUrl }));
-    if (!options.kv) owned.own(kv);
-    const bus = options.bus ?? (await createEventBus({ source: SERVICE, registry, ...busLocation(env) }));
-    if (!options.bus) owned.own(bus);
+  const host = { service: SERVICE, port: env.port, host: env.host, registry: options.registry };
+  return hostService(host, async ({ registry, own }) => {
+    const kv = options.kv ?? own(await createKeyValueStore({ url: env.redisUrl }));
+    const bus = options.bus ?? own(await createEventBus({ source: SERVICE, registry, ...busLocation(env) }));
 
     const tokens = new FeedbackTokens(env.secret);
     const metrics = new FeedbackMetrics(registry);
@@ -101,80 +99,50 @@ export async function createFeedbackApp(options: FeedbackAppOptions): Promise<Fe
       ...DEFAULT_VOTE_TIMING,
       ...options.timing,
     });
+    const http: FeedbackHttpOptions = {
+      body: new ZodBody(feedbackRequestSchema(config.reasons)),
+      trustedProxyHops: env.trustedProxyHops,
+    };
 
-    const demo = env.demo.mode === 'off' ? null : env.demo.mode;
-    const root = rootModule([
-      HttpKitModule.forRoot({ service: SERVICE, registry, openapi: feedbackOpenApi(demo !== null) }),
-      FeedbackModule.forRoot({
-        service,
-        metrics,
+    const mode = env.demo.mode === 'off' ? null : env.demo.mode;
+    const demo: DemoOptions | null = mode && {
+      mode,
+      page: renderDemoPage({
+        mode,
+        gatewayUrl: env.demo.gatewayUrl,
+        gatewayKey: env.demo.gatewayKey,
+        widgetSrc: `/widget.js?v=${widget.version}`,
         reasons: config.reasons,
-        trustedProxyHops: env.trustedProxyHops,
       }),
-      WidgetModule.forRoot(widget),
-      ...(demo
-        ? [
-            DemoModule.forRoot({
-              mode: demo,
-              gatewayUrl: env.demo.gatewayUrl,
-              gatewayKey: env.demo.gatewayKey,
-              widgetSrc: `/widget.js?v=${widget.version}`,
-              reasons: config.reasons,
-              tokenTtlS: config.token_ttl_s,
-              trustedProxyHops: env.trustedProxyHops,
-              tokens,
-              limits,
-              clock,
-            }),
-          ]
-        : []),
-    ]);
-    const app = await createHttpApp(root, {
-      service: SERVICE,
-      registry,
+      csp: demoCsp(mode === 'gateway' ? env.demo.gatewayUrl : undefined),
+      trustedProxyHops: env.trustedProxyHops,
+    };
+    return {
+      controllers: [FeedbackController, WidgetController, ...(demo ? [DemoController] : [])],
+      providers: [
+        ...provideValues(
+          service,
+          metrics,
+          widget,
+          limits,
+          new DemoService(tokens, clock, config.token_ttl_s),
+        ),
+        { provide: FEEDBACK_HTTP_OPTIONS, useValue: http },
+        { provide: DEMO_OPTIONS, useValue: demo },
+      ],
+      openapi: feedbackOpenApi(demo !== null),
+      errorStatus: FEEDBACK_ERROR_STATUS,
       bodyLimit: BODY_LIMIT_BYTES,
-      statusByCode: FEEDBACK_ERROR_STATUS,
-    });
-    app
-      .getHttpAdapter()
-      .getInstance()
-      .addHook(
-        'onRequest',
-        feedbackCorsHook(new OriginPolicy(config.allowed_origins), () =>
+      gates: [
+        feedbackCorsGate(new OriginPolicy(config.allowed_origins), () =>
           metrics.rejected('origin_not_allowed'),
         ),
-      );
-    const readiness = app.get(Readiness);
-    readiness.add({ name: 'bus', check: () => bus.ping() });
-    readiness.add({ name: 'kv', check: () => kv.ping() });
-    try {
-      await app.listen(env.port, env.host);
-    } catch (err) {
-      await app.close().catch(() => undefined);
-      throw err;
-    }
-    const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
-    return {
-      url,
-      app,
-      bus,
-      kv,
-      registry,
-      widgetVersion: widget.version,
-      close: async () => {
-        readiness.startDraining();
-        await app.close();
-        await owned.closeAll();
-      },
+      ],
+      readiness: [
+        { name: 'bus', check: () => bus.ping() },
+        { name: 'kv', check: () => kv.ping() },
+      ],
+      expose: { bus, kv, widgetVersion: widget.version },
     };
-  } catch (err) {
-    await owned.closeAll();
-    throw err;
-  }
-}
-
-function rootModule(imports: DynamicModule[]): DynamicModule {
-  @Module({})
-  class FeedbackAppModule {}
-  return { module: FeedbackAppModule, imports };
+  });
 }

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { expectEventually } from '@flywheel/platform/testing';
 import {
@@ -243,6 +244,30 @@ describe('CORS (feedback.allowed_origins)', () => {
     );
     expect(res.status).toBe(403);
     expect((await json(res)).error?.type).toBe('origin_not_allowed');
+    expect(await topic.settled(feedback, v.interactionId, v.subject)).toEqual([]);
+  });
+
+  it('refuses another origin on a percent-encoded or absolute-form path too, before reading the body', async () => {
+    const v = voter();
+    const vote = JSON.stringify({ interaction_id: v.interactionId, token: v.token, rating: 'down' });
+    const { host } = new URL(feedback.url);
+    for (const target of ['/%76%31/feedback', '/v1/%66eedback', `http://${host}/v1/feedback`]) {
+      const status = await new Promise<number>((resolve, reject) => {
+        const socket = connect(Number(new URL(feedback.url).port), '127.0.0.1', () =>
+          // the whole vote, then a body that never ends: the refusal cannot wait for it
+          socket.write(
+            `POST ${target} HTTP/1.1\r\nhost: ${host}\r\norigin: https://evil.example.test\r\n` +
+              `content-type: application/json\r\ncontent-length: ${vote.length + 1000}\r\n\r\n${vote}`,
+          ),
+        );
+        socket.once('data', (chunk) => {
+          socket.destroy();
+          resolve(Number(chunk.toString('utf8').slice(9, 12)));
+        });
+        socket.on('error', reject);
+      });
+      expect([target, status]).toEqual([target, 403]);
+    }
     expect(await topic.settled(feedback, v.interactionId, v.subject)).toEqual([]);
   });
 

@@ -1,99 +1,64 @@
-import {
-  commaList,
-  ConfigError,
-  type KafkaConnection,
-  kafkaConnectionFromEnv,
-  KafkaEnvSchema,
-  parseEnv,
-} from '@flywheel/platform';
+import { commaList, kafkaConnectionFromEnv, KafkaEnvSchema, parseEnv } from '@flywheel/platform';
 import { z } from 'zod';
 import { DEFAULT_EVENT_MAX_BYTES } from './interactions/event-size';
 
 const port = z.coerce.number().int().min(0).max(65_535);
 
 /** The gateway's environment, parsed once at boot (secrets only here, never in flywheel.yaml). */
-export const GatewayEnvSchema = z.object({
-  GATEWAY_PORT: port.default(8080),
-  GATEWAY_HOST: z.string().min(1).default('0.0.0.0'),
-  /** comma-separated API keys accepted as `Authorization: Bearer <key>` */
-  FLYWHEEL_API_KEYS: commaList.default([]),
-  /** also accepted as an API key, and the only one that may force a variant (`x-flywheel-variant`) */
-  FLYWHEEL_ADMIN_TOKEN: z.string().optional(),
-  /** HMAC key of feedback tokens and subject hashes, shared with the feedback service */
-  FLYWHEEL_FEEDBACK_SECRET: z
-    .string({ error: 'required (at least 32 bytes; generate one with: openssl rand -base64 48)' })
-    .refine((s) => Buffer.byteLength(s, 'utf8') >= 32, 'must be at least 32 bytes long'),
-  FLYWHEEL_CONFIG: z.string().optional(),
-  FLAGS_FILE: z.string().optional(),
-  /** KAFKA_BROKERS, KAFKA_SSL*, KAFKA_SASL_*: see the README */
-  ...KafkaEnvSchema.shape,
-  FLYWHEEL_DATA_DIR: z.string().optional(),
-  /** the event spool; default `$FLYWHEEL_DATA_DIR/spool/gateway` (one per process) */
-  GATEWAY_SPOOL_DIR: z.string().optional(),
-  /** browser origins allowed to call the gateway (CORS); empty by default */
-  GATEWAY_CORS_ORIGINS: commaList.default([]),
-  /** request bodies above this many bytes are refused with 413 */
-  GATEWAY_BODY_LIMIT_BYTES: z.coerce
-    .number()
-    .int()
-    .min(1024)
-    .max(64 * 1024 * 1024)
-    .default(1024 * 1024),
-  /**
-   * bound on an interaction event's JSON: longer events keep a prefix of their long strings and
-   * say so in `truncated`; keep it below the broker's message.max.bytes (Kafka default 1 MiB)
-   */
-  GATEWAY_EVENT_MAX_BYTES: z.coerce
-    .number()
-    .int()
-    .min(16 * 1024)
-    .max(64 * 1024 * 1024)
-    .default(DEFAULT_EVENT_MAX_BYTES),
-  /** Redis for idempotency keys; unset = in-memory (one process, lost on restart) */
-  REDIS_URL: z.string().optional(),
-  /** how long an `Idempotency-Key` and its stored answer are kept */
-  GATEWAY_IDEMPOTENCY_TTL_S: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(7 * 24 * 3600)
-    .default(24 * 3600),
-});
-
-export interface GatewayEnv {
-  port: number;
-  host: string;
-  apiKeys: readonly string[];
-  adminToken?: string;
-  secret: string;
-  configPath?: string;
-  flagsFile?: string;
-  /** unset → the embedded bus */
-  kafka?: KafkaConnection;
-  dataDir?: string;
-  spoolDir?: string;
-  bodyLimitBytes: number;
-  corsOrigins: readonly string[];
-  eventMaxBytes: number;
-  redisUrl?: string;
-  idempotencyTtlS: number;
-}
-
-/**
- * Parses the environment; a bad or missing value throws a ConfigError naming the variable.
- * A gateway nobody can call is a misconfiguration: at least one API key or the admin token.
- */
-export function parseGatewayEnv(env: NodeJS.ProcessEnv = process.env): GatewayEnv {
-  const e = parseEnv(GatewayEnvSchema, env);
-  if (e.FLYWHEEL_API_KEYS.length === 0 && !e.FLYWHEEL_ADMIN_TOKEN) {
-    throw new ConfigError('environment', [
-      {
-        path: 'FLYWHEEL_API_KEYS',
-        message: 'set at least one gateway API key (comma-separated), or FLYWHEEL_ADMIN_TOKEN',
-      },
-    ]);
-  }
-  return {
+export const GatewayEnvSchema = z
+  .object({
+    GATEWAY_PORT: port.default(8080),
+    GATEWAY_HOST: z.string().min(1).default('0.0.0.0'),
+    /** comma-separated API keys accepted as `Authorization: Bearer <key>` */
+    FLYWHEEL_API_KEYS: commaList.default([]),
+    /** also accepted as an API key, and the only one that may force a variant (`x-flywheel-variant`) */
+    FLYWHEEL_ADMIN_TOKEN: z.string().optional(),
+    /** HMAC key of feedback tokens and subject hashes, shared with the feedback service */
+    FLYWHEEL_FEEDBACK_SECRET: z
+      .string({ error: 'required (at least 32 bytes; generate one with: openssl rand -base64 48)' })
+      .refine((s) => Buffer.byteLength(s, 'utf8') >= 32, 'must be at least 32 bytes long'),
+    FLYWHEEL_CONFIG: z.string().optional(),
+    FLAGS_FILE: z.string().optional(),
+    /** KAFKA_BROKERS, KAFKA_SSL*, KAFKA_SASL_*: see the README */
+    ...KafkaEnvSchema.shape,
+    FLYWHEEL_DATA_DIR: z.string().optional(),
+    /** the event spool; default `$FLYWHEEL_DATA_DIR/spool/gateway` (one per process) */
+    GATEWAY_SPOOL_DIR: z.string().optional(),
+    /** browser origins allowed to call the gateway (CORS); empty by default */
+    GATEWAY_CORS_ORIGINS: commaList.default([]),
+    /** request bodies above this many bytes are refused with 413 */
+    GATEWAY_BODY_LIMIT_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(64 * 1024 * 1024)
+      .default(1024 * 1024),
+    /**
+     * bound on an interaction event's JSON: longer events keep a prefix of their long strings and
+     * say so in `truncated`; keep it below the broker's message.max.bytes (Kafka default 1 MiB)
+     */
+    GATEWAY_EVENT_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(16 * 1024)
+      .max(64 * 1024 * 1024)
+      .default(DEFAULT_EVENT_MAX_BYTES),
+    /** Redis for idempotency keys; unset = in-memory (one process, lost on restart) */
+    REDIS_URL: z.string().optional(),
+    /** how long an `Idempotency-Key` and its stored answer are kept */
+    GATEWAY_IDEMPOTENCY_TTL_S: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 3600)
+      .default(24 * 3600),
+  })
+  // a gateway nobody can call is a misconfiguration: at least one API key or the admin token
+  .refine((e) => e.FLYWHEEL_API_KEYS.length > 0 || e.FLYWHEEL_ADMIN_TOKEN, {
+    path: ['FLYWHEEL_API_KEYS'],
+    message: 'set at least one gateway API key (comma-separated), or FLYWHEEL_ADMIN_TOKEN',
+  })
+  .transform((e) => ({
     port: e.GATEWAY_PORT,
     host: e.GATEWAY_HOST,
     apiKeys: e.FLYWHEEL_API_KEYS,
@@ -109,5 +74,11 @@ export function parseGatewayEnv(env: NodeJS.ProcessEnv = process.env): GatewayEn
     eventMaxBytes: e.GATEWAY_EVENT_MAX_BYTES,
     redisUrl: e.REDIS_URL,
     idempotencyTtlS: e.GATEWAY_IDEMPOTENCY_TTL_S,
-  };
+  }));
+
+export type GatewayEnv = z.output<typeof GatewayEnvSchema>;
+
+/** Parses the environment; a bad or missing value throws a ConfigError naming the variable. */
+export function parseGatewayEnv(env: NodeJS.ProcessEnv = process.env): GatewayEnv {
+  return parseEnv(GatewayEnvSchema, env);
 }

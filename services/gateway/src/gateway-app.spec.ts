@@ -34,6 +34,8 @@ describe('createGatewayApp', () => {
 
   const env = (flagsFile: string) =>
     parseGatewayEnv({
+      GATEWAY_PORT: '0',
+      GATEWAY_HOST: '127.0.0.1',
       FLYWHEEL_API_KEYS: 'k',
       FLYWHEEL_FEEDBACK_SECRET: 's'.repeat(32),
       FLAGS_FILE: flagsFile,
@@ -58,7 +60,6 @@ describe('createGatewayApp', () => {
     try {
       expect(gateway.bus.kind).toBe('embedded');
       expect(gateway.missingProviderKeys).toEqual(['p']);
-      await gateway.app.init();
       const ready = await gateway.app.inject({ method: 'GET', url: '/readyz' });
       expect(ready.statusCode).toBe(200);
       expect(ready.json()).toMatchObject({ checks: { bus: 'ok', flags: 'ok' } });

@@ -1,38 +1,33 @@
-import type { Server } from 'node:http';
-import type { Socket } from 'node:net';
-import { type DynamicModule, Module } from '@nestjs/common';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
-  type Clock,
+  bearerAuth,
   busLocation,
+  type Clock,
   createEventBus,
-  createHttpApp,
   createKeyValueStore,
   type EventBus,
   FlagService,
   type FlywheelConfig,
-  HttpKitModule,
+  type HostedService,
+  hostService,
   type KeyValueStore,
   loadConfig,
-  OwnedResources,
-  Readiness,
+  provideValues,
   systemClock,
 } from '@flywheel/platform';
-import { collectDefaultMetrics, Registry } from 'prom-client';
-import { ApiKeys } from './auth/api-keys';
-import { corsHook } from './http/cors.hook';
-import { authHook } from './auth/auth.hook';
-import { ChatModule } from './chat/chat.module';
+import type { Registry } from 'prom-client';
+import { gatewayKeys } from './auth/api-keys';
+import { ChatController } from './chat/chat.controller';
 import { ChatService } from './chat/chat.service';
 import type { GatewayEnv } from './env';
 import { ChainExecutor, type ChainExecutorOptions } from './fallback/chain-executor';
 import { ModelCatalog } from './fallback/model-catalog';
-import { GATEWAY_ERROR_STATUS, GatewayErrorFilter } from './http/gateway-errors';
+import { corsGate } from './http/cors.gate';
+import { GATEWAY_ERROR_STATUS } from './http/gateway-errors';
 import { IdempotencyService } from './idempotency/idempotency.service';
 import { GatewayMetrics } from './interactions/gateway.metrics';
 import { InteractionEvents } from './interactions/interaction-events';
 import { InteractionService } from './interactions/interaction.service';
-import { InvokeModule } from './invoke/invoke.module';
+import { InvokeController } from './invoke/invoke.controller';
 import { InvokeService } from './invoke/invoke.service';
 import { gatewayOpenApi } from './openapi';
 import type { ProviderFactory } from './providers/llm-provider';
@@ -57,6 +52,7 @@ export interface GatewayAppOptions {
   kv?: KeyValueStore;
   /** a flag source to share; else a FlagService on `env.flagsFile` (FLAGS_FILE), closed by close() */
   flags?: VariantFlags & { ready(): boolean };
+  /** a metrics registry to share (all-in-one); else the host's own */
   registry?: Registry;
   clock?: Clock;
   /** where providers' `api_key_env` variables are read (default process.env) */
@@ -71,20 +67,12 @@ export interface GatewayAppOptions {
   };
 }
 
-export interface GatewayApp {
-  /** the Nest app, not listening yet: `await app.listen(env.port, env.host)` */
-  app: NestFastifyApplication;
+export type GatewayApp = HostedService & {
   bus: EventBus;
-  registry: Registry;
   config: FlywheelConfig;
   /** providers whose API key variable is unset (their calls fail with `auth`) */
   missingProviderKeys: readonly string[];
-  /**
-   * Drains (/readyz 503), stops the HTTP server — requests in flight get `graceMs` (default 10 s)
-   * to finish before their connections are cut — publishes queued events, closes what it created.
-   */
-  close(options?: { graceMs?: number }): Promise<void>;
-}
+};
 
 /**
  * Every answer waits until its interaction event is in the spool on disk, so the spool writes at
@@ -95,56 +83,46 @@ export interface GatewayApp {
 const EVENT_BATCHING = { spoolCommitDelayMs: 0, lingerMs: 20 };
 
 /**
- * The gateway: `main.ts` runs it alone and `flywheel start` composes it with the other services
- * in one process. The configuration is checked before anything is opened: every variant of
- * every route is prepared (models resolved, schemas compiled), so a bad route stops boot with
- * its YAML path.
+ * The gateway on the service host, listening on `env.port`/`env.host`; `flywheel start` runs it
+ * alone (`--only gateway`) or with the other services in one process. The configuration is
+ * checked before anything is opened: every variant of every route is prepared (models resolved,
+ * schemas compiled), so a bad route stops boot with its YAML path. close() publishes the queued
+ * interaction events once the last request finished.
  */
 export async function createGatewayApp(options: GatewayAppOptions): Promise<GatewayApp> {
   const { env } = options;
   const config = options.config ?? loadConfig(env.configPath);
   const clock = options.clock ?? systemClock;
-  const registry = options.registry ?? new Registry();
-  if (!options.registry) collectDefaultMetrics({ register: registry });
-
-  const owned = new OwnedResources();
-  const providers = new ProviderRegistry(config.providers, {
-    env: options.providerEnv ?? process.env,
-    kinds: options.providerKinds,
-    clock,
-  });
-  owned.own(providers);
-  const breakers = new CircuitBreakers({ ...DEFAULT_BREAKER, ...options.resilience?.breaker });
-  const executor = new ChainExecutor(
-    {
-      catalog: new ModelCatalog(config, providers),
-      breakers,
-      backoff: new Backoff({ ...DEFAULT_BACKOFF, ...options.resilience?.backoff }, mathRandom),
-      validator: new SchemaValidator(),
-      clock,
-      sleeper: timerSleeper,
-    },
-    options.resilience?.chain,
-  );
-  const routes = new RouteTable(config, executor, env.configPath ?? 'flywheel.yaml');
-
-  try {
-    let flags = options.flags;
-    if (!flags) {
-      const service = await FlagService.create({ flagsFile: env.flagsFile });
-      owned.own(service);
-      flags = service;
-    }
+  const host = { service: SERVICE, port: env.port, host: env.host, registry: options.registry };
+  return hostService(host, async ({ registry, own }) => {
+    const providers = own(
+      new ProviderRegistry(config.providers, {
+        env: options.providerEnv ?? process.env,
+        kinds: options.providerKinds,
+        clock,
+      }),
+    );
+    const breakers = new CircuitBreakers({ ...DEFAULT_BREAKER, ...options.resilience?.breaker });
+    const executor = new ChainExecutor(
+      {
+        catalog: new ModelCatalog(config, providers),
+        breakers,
+        backoff: new Backoff({ ...DEFAULT_BACKOFF, ...options.resilience?.backoff }, mathRandom),
+        validator: new SchemaValidator(),
+        clock,
+        sleeper: timerSleeper,
+      },
+      options.resilience?.chain,
+    );
+    const routes = new RouteTable(config, executor, env.configPath ?? 'flywheel.yaml');
+    const flags = options.flags ?? own(await FlagService.create({ flagsFile: env.flagsFile }));
     const bus =
       options.bus ??
-      (await createEventBus({ source: SERVICE, registry, ...busLocation(env), kafka: EVENT_BATCHING }));
-    if (!options.bus) owned.own(bus);
+      own(await createEventBus({ source: SERVICE, registry, ...busLocation(env), kafka: EVENT_BATCHING }));
 
     const metrics = new GatewayMetrics(registry, breakers, Object.keys(config.models));
     const events = new InteractionEvents(bus, metrics, clock, env.eventMaxBytes);
-    const kv = options.kv ?? (await createKeyValueStore({ REDIS_URL: env.redisUrl }, { clock }));
-    if (!options.kv) owned.own(kv);
-    const idempotency = new IdempotencyService(kv, { ttlMs: env.idempotencyTtlS * 1000 });
+    const kv = options.kv ?? own(await createKeyValueStore({ url: env.redisUrl, clock }));
     const interactions = new InteractionService(
       executor,
       events,
@@ -153,89 +131,35 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
       clock,
     );
     const rollout = new RolloutService(flags, metrics);
-
-    const root = rootModule([
-      HttpKitModule.forRoot({ service: SERVICE, registry, openapi: gatewayOpenApi() }),
-      ChatModule.forRoot({ chat: new ChatService(routes, rollout, interactions), interactions, idempotency }),
-      InvokeModule.forRoot({
-        invoke: new InvokeService(routes, rollout, interactions),
-        interactions,
-        idempotency,
-      }),
-    ]);
-    const app = await createHttpApp(root, {
-      service: SERVICE,
-      registry,
-      bodyLimit: env.bodyLimitBytes,
-      statusByCode: GATEWAY_ERROR_STATUS,
-    });
-    app.useGlobalFilters(new GatewayErrorFilter());
-    app
-      .getHttpAdapter()
-      .getInstance()
-      .addHook('onRequest', corsHook(env.corsOrigins))
-      .addHook('onRequest', authHook(new ApiKeys(env.apiKeys, env.adminToken)));
-
-    const connections = trackConnections(app.getHttpServer());
-    const readiness = app.get(Readiness);
-    readiness.add({ name: 'bus', check: () => bus.ping() });
-    const flagSource = flags;
-    readiness.add({
-      name: 'flags',
-      check: async () => {
-        if (!flagSource.ready()) throw new Error('flags are not loaded');
-      },
-    });
-
     return {
-      app,
-      bus,
-      registry,
-      config,
-      missingProviderKeys: providers.missingKeys,
-      close: async ({ graceMs = 10_000 } = {}) => {
-        readiness.startDraining();
-        const closed = app.close();
-        connections.dropUnused();
-        const force = setTimeout(() => connections.dropAll(), graceMs);
-        try {
-          await closed;
-        } finally {
-          clearTimeout(force);
-        }
-        await events.flush();
-        await owned.closeAll();
-      },
+      controllers: [ChatController, InvokeController],
+      providers: provideValues(
+        new ChatService(routes, rollout, interactions),
+        new InvokeService(routes, rollout, interactions),
+        interactions,
+        new IdempotencyService(kv, { ttlMs: env.idempotencyTtlS * 1000 }),
+      ),
+      openapi: gatewayOpenApi(),
+      errorStatus: GATEWAY_ERROR_STATUS,
+      bodyLimit: env.bodyLimitBytes,
+      gates: [
+        corsGate(env.corsOrigins),
+        bearerAuth(gatewayKeys(env.apiKeys, env.adminToken), {
+          prefix: '/v1/',
+          message: 'missing or unknown API key (Authorization: Bearer <key>)',
+        }),
+      ],
+      readiness: [
+        { name: 'bus', check: () => bus.ping() },
+        {
+          name: 'flags',
+          check: async () => {
+            if (!flags.ready()) throw new Error('flags are not loaded');
+          },
+        },
+      ],
+      onStopped: () => events.flush(),
+      expose: { bus, config, missingProviderKeys: providers.missingKeys },
     };
-  } catch (err) {
-    await owned.closeAll();
-    throw err;
-  }
-}
-
-/**
- * The server's open connections. Node's close() ends idle keep-alive connections but waits for
- * one that never sent a byte (a client's pre-opened socket) until its headers timeout; a
- * shutdown drops those at once, and everything else after the grace period.
- */
-function trackConnections(server: Server) {
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
   });
-  return {
-    dropUnused: () => {
-      for (const socket of sockets) if (socket.bytesRead === 0) socket.destroy();
-    },
-    dropAll: () => {
-      for (const socket of sockets) socket.destroy();
-    },
-  };
-}
-
-function rootModule(imports: DynamicModule[]): DynamicModule {
-  @Module({})
-  class GatewayAppModule {}
-  return { module: GatewayAppModule, imports };
 }

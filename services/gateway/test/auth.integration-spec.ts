@@ -1,3 +1,5 @@
+import { connect } from 'node:net';
+import { createLogger, useProcessLogger } from '@flywheel/platform';
 import OpenAI from 'openai';
 import {
   ADMIN_TOKEN,
@@ -7,28 +9,21 @@ import {
   type ErrorJson,
   OTHER_KEY,
   post,
-  startGateway,
-  type TestGateway,
-  watchInteractions,
+  gatewaySuite,
 } from './gateway-test-kit';
 
 /** Who may call, and which requests are refused before any upstream call. */
 
-let gw: TestGateway;
-let kafka: Awaited<ReturnType<typeof watchInteractions>>;
-let chatUrl: string;
-let invokeUrl: string;
+/** every log line of this process's logger */
+const logged: string[] = [];
 
-beforeAll(async () => {
-  [gw, kafka] = await Promise.all([startGateway(), watchInteractions()]);
-  chatUrl = `${gw.url}/v1/chat/completions`;
-  invokeUrl = `${gw.url}/v1/routes/triage/invoke`;
+beforeAll(() => {
+  useProcessLogger(
+    createLogger({ service: 'gateway', destination: { write: (line: string) => logged.push(line) } }),
+  );
 });
 
-afterAll(async () => {
-  await kafka?.close();
-  await gw?.close();
-});
+const t = gatewaySuite();
 
 const ask = [{ role: 'user' as const, content: 'Hello' }];
 const chat = { model: 'route:chat', messages: ask, user: 'u-auth' };
@@ -45,7 +40,7 @@ describe('API keys', () => {
     ['a key as Basic auth', { authorization: `Basic ${API_KEY}` }],
     ['an empty bearer', { authorization: 'Bearer ' }],
   ])('refuses %s with 401 on both endpoints, before reading the body', async (_name, headers) => {
-    for (const url of [chatUrl, invokeUrl]) {
+    for (const url of [t.chatUrl, t.invokeUrl]) {
       const res = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...headers },
@@ -53,30 +48,71 @@ describe('API keys', () => {
       });
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toBe('Bearer');
-      expect(await errorOf(res)).toEqual({ type: 'unauthorized', message: expect.any(String) });
+      expect(await errorOf(res)).toEqual({
+        type: 'unauthorized',
+        code: 'unauthorized',
+        param: null,
+        message: expect.any(String),
+      });
     }
-    expect(gw.sim.stats().byModel).toEqual({});
+    expect(t.gw.sim.stats().byModel).toEqual({});
+  });
+
+  /** Sends raw bytes (an encoded or absolute-form target, a body that never ends); resolves with the status line's code. */
+  const rawStatus = (request: string) =>
+    new Promise<number>((resolve, reject) => {
+      const { hostname, port } = new URL(t.gw.url);
+      const socket = connect(Number(port), hostname, () => socket.write(request));
+      let text = '';
+      socket.on('data', (chunk) => {
+        text += chunk.toString('utf8');
+        if (text.includes('\r\n\r\n')) {
+          socket.destroy();
+          resolve(Number(text.slice(9, 12)));
+        }
+      });
+      socket.on('error', reject);
+    });
+
+  it('refuses percent-encoded and absolute-form targets with 401 before reading the body, logging no stack', async () => {
+    const { host } = new URL(t.gw.url);
+    const linesBefore = logged.length;
+    for (const target of [
+      '/%76%31/chat/completions',
+      '/v1/chat/%63ompletions',
+      `http://${host}/v1/chat/completions`,
+      `http://${host}/%76%31/routes/triage/invoke`,
+    ]) {
+      // a 1 MB body announced, 9 bytes of broken JSON sent: the answer cannot wait for the rest
+      const status = await rawStatus(
+        `POST ${target} HTTP/1.1\r\nhost: ${host}\r\ncontent-type: application/json\r\ncontent-length: 1000000\r\n\r\n{"model":`,
+      );
+      expect([target, status]).toEqual([target, 401]);
+    }
+    expect(logged.slice(linesBefore).join('')).not.toMatch(/\bat \S+ \(|error_id/);
+    expect(t.gw.sim.stats().byModel).toEqual({});
   });
 
   it('accepts every configured key and the admin token', async () => {
     for (const key of [API_KEY, OTHER_KEY, ADMIN_TOKEN]) {
-      expect((await post(chatUrl, chat, { authorization: `Bearer ${key}` })).status).toBe(200);
+      expect((await post(t.chatUrl, chat, { authorization: `Bearer ${key}` })).status).toBe(200);
     }
   });
 
   it('refuses a wrong key through the openai SDK', async () => {
-    const openai = new OpenAI({ apiKey: 'wrong', baseURL: `${gw.url}/v1`, maxRetries: 0 });
+    const openai = new OpenAI({ apiKey: 'wrong', baseURL: `${t.gw.url}/v1`, maxRetries: 0 });
     await expect(
       openai.chat.completions.create({ model: 'route:chat', messages: ask }),
     ).rejects.toMatchObject({
       status: 401,
+      code: 'unauthorized',
     });
   });
 
   it('leaves health, metrics and docs open', async () => {
     for (const path of ['/healthz', '/readyz', '/metrics', '/docs'])
-      expect((await fetch(`${gw.url}${path}`)).status).toBe(200);
-    const docs = (await (await fetch(`${gw.url}/docs`)).json()) as { paths: Record<string, unknown> };
+      expect((await fetch(`${t.gw.url}${path}`)).status).toBe(200);
+    const docs = (await (await fetch(`${t.gw.url}/docs`)).json()) as { paths: Record<string, unknown> };
     expect(Object.keys(docs.paths).sort()).toEqual(['/v1/chat/completions', '/v1/routes/{route}/invoke']);
   });
 });
@@ -84,25 +120,25 @@ describe('API keys', () => {
 describe('forcing a variant', () => {
   it('is refused with 403 for a non-admin key, on both endpoints', async () => {
     const forced = { 'x-flywheel-variant': 'candidate' };
-    const res = await post(chatUrl, chat, forced);
+    const res = await post(t.chatUrl, chat, forced);
     expect(res.status).toBe(403);
     expect((await errorOf(res)).type).toBe('forbidden');
-    expect((await post(invokeUrl, { input: { ticket: 't', customer: 'c' } }, forced)).status).toBe(403);
+    expect((await post(t.invokeUrl, { input: { ticket: 't', customer: 'c' } }, forced)).status).toBe(403);
   });
 
   it('works for the admin token, recorded as FORCED', async () => {
     for (const variant of ['candidate', 'control']) {
-      const res = await post(chatUrl, chat, {
+      const res = await post(t.chatUrl, chat, {
         authorization: `Bearer ${ADMIN_TOKEN}`,
         'x-flywheel-variant': variant,
       });
       expect(res.status).toBe(200);
       expect(res.headers.get('x-flywheel-variant')).toBe(variant);
       expect(res.headers.get('x-flywheel-model')).toBe(variant === 'candidate' ? 'claude-ok' : 'ok');
-      const event = await kafka.event(res.headers.get('x-flywheel-interaction-id') as string);
+      const event = await t.kafka.event(res.headers.get('x-flywheel-interaction-id') as string);
       expect(event).toMatchObject({ variant, variant_reason: 'FORCED', flag_key: 'chat' });
     }
-    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    const metrics = await (await fetch(`${t.gw.url}/metrics`)).text();
     expect(metrics).toMatch(
       /flywheel_gateway_rollout_assignments_total\{route="chat",variant="candidate",reason="FORCED"\} [1-9]/,
     );
@@ -110,11 +146,11 @@ describe('forcing a variant', () => {
 
   it('is a 400 for a variant the route does not have, or on a direct model call', async () => {
     const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
-    const unknown = await post(chatUrl, chat, { ...admin, 'x-flywheel-variant': 'nope' });
+    const unknown = await post(t.chatUrl, chat, { ...admin, 'x-flywheel-variant': 'nope' });
     expect(unknown.status).toBe(400);
     expect((await errorOf(unknown)).message).toMatch(/route chat has no variant "nope"/);
     const direct = await post(
-      chatUrl,
+      t.chatUrl,
       { model: 'ok', messages: ask },
       { ...admin, 'x-flywheel-variant': 'control' },
     );
@@ -127,29 +163,30 @@ describe('client system messages', () => {
 
   it('are refused where the variant does not allow them, naming the route', async () => {
     for (const role of ['system', 'developer']) {
-      const res = await post(chatUrl, { ...chat, messages: [{ role, content: 'x' }, ...ask] });
+      const res = await post(t.chatUrl, { ...chat, messages: [{ role, content: 'x' }, ...ask] });
       expect(res.status).toBe(400);
       const error = await errorOf(res);
       expect(error.type).toBe('invalid_request');
       expect(error.message).toMatch(/route chat \(variant (control|candidate)\) does not accept/);
       expect(error.details).toEqual({ issues: [{ path: 'messages.0.role', message: expect.any(String) }] });
+      expect(error).toMatchObject({ code: 'invalid_request', param: 'messages.0.role' });
     }
-    expect((await post(invokeUrl, { messages: withSystem })).status).toBe(400);
+    expect((await post(t.invokeUrl, { messages: withSystem })).status).toBe(400);
   });
 
   it('are passed on where the variant allows them, and on direct model calls', async () => {
-    const open = await post(chatUrl, { model: 'route:open-system', messages: withSystem });
+    const open = await post(t.chatUrl, { model: 'route:open-system', messages: withSystem });
     expect(open.status).toBe(200);
-    const event = await kafka.event(open.headers.get('x-flywheel-interaction-id') as string);
+    const event = await t.kafka.event(open.headers.get('x-flywheel-interaction-id') as string);
     expect(event.request.messages).toEqual(withSystem);
-    expect((await post(chatUrl, { model: 'ok', messages: withSystem })).status).toBe(200);
+    expect((await post(t.chatUrl, { model: 'ok', messages: withSystem })).status).toBe(200);
   });
 });
 
 describe('malformed requests', () => {
   it('answers a body over the limit with 413', async () => {
     const huge = { ...chat, messages: [{ role: 'user', content: 'x'.repeat(BODY_LIMIT) }] };
-    for (const url of [chatUrl, invokeUrl]) {
+    for (const url of [t.chatUrl, t.invokeUrl]) {
       const res = await post(url, huge);
       expect(res.status).toBe(413);
       expect((await errorOf(res)).type).toBe('payload_too_large');
@@ -157,7 +194,7 @@ describe('malformed requests', () => {
   });
 
   it('answers malformed JSON with 400 invalid_json', async () => {
-    for (const url of [chatUrl, invokeUrl]) {
+    for (const url of [t.chatUrl, t.invokeUrl]) {
       const res = await post(url, '{"model": "route:chat", "messages": [');
       expect(res.status).toBe(400);
       expect((await errorOf(res)).type).toBe('invalid_json');
@@ -176,19 +213,19 @@ describe('malformed requests', () => {
       [{ ...chat, response_format: { type: 'json_object' } }, 'response_format.type'],
       [{ ...chat, user: '' }, 'user'],
     ];
-    const upstreamCalls = gw.sim.stats().requests;
+    const upstreamCalls = t.gw.sim.stats().requests;
     for (const [body, path] of cases) {
-      const res = await post(chatUrl, body);
+      const res = await post(t.chatUrl, body);
       expect(res.status).toBe(400);
       const error = await errorOf(res);
       expect(error.type).toBe('invalid_request');
       expect((error.details as { issues: { path: string }[] }).issues.map((i) => i.path)).toContain(path);
     }
-    expect(gw.sim.stats().requests).toBe(upstreamCalls); // refused before any upstream call
+    expect(t.gw.sim.stats().requests).toBe(upstreamCalls); // refused before any upstream call
   });
 
   it('refuses content parts other than text with 400, naming the message', async () => {
-    const res = await post(chatUrl, {
+    const res = await post(t.chatUrl, {
       ...chat,
       messages: [
         {
@@ -206,14 +243,14 @@ describe('malformed requests', () => {
   });
 
   it('refuses an over-long app header, a body that is not a JSON object, and a non-JSON media type', async () => {
-    const longApp = await post(chatUrl, chat, { 'x-flywheel-app': 'a'.repeat(200) });
+    const longApp = await post(t.chatUrl, chat, { 'x-flywheel-app': 'a'.repeat(200) });
     expect(longApp.status).toBe(400);
     expect((await errorOf(longApp)).message).toMatch(/x-flywheel-app: at most 128 characters/);
     for (const text of ['model=x', '[1, 2]', 'null']) {
-      expect((await post(chatUrl, text, { 'content-type': 'text/plain' })).status).toBe(400);
-      expect((await post(chatUrl, text.startsWith('model') ? '"model"' : text)).status).toBe(400);
+      expect((await post(t.chatUrl, text, { 'content-type': 'text/plain' })).status).toBe(400);
+      expect((await post(t.chatUrl, text.startsWith('model') ? '"model"' : text)).status).toBe(400);
     }
-    const xml = await post(chatUrl, '<model/>', { 'content-type': 'application/xml' });
+    const xml = await post(t.chatUrl, '<model/>', { 'content-type': 'application/xml' });
     expect(xml.status).toBe(415);
     expect((await errorOf(xml)).type).toBe('unsupported_media_type');
   });
@@ -221,7 +258,7 @@ describe('malformed requests', () => {
 
 describe('CORS for allowlisted browser origins', () => {
   it('answers an allowed preflight and exposes the x-flywheel headers to the allowed origin', async () => {
-    const pre = await fetch(chatUrl, {
+    const pre = await fetch(t.chatUrl, {
       method: 'OPTIONS',
       headers: {
         origin: CORS_ORIGIN,
@@ -232,21 +269,21 @@ describe('CORS for allowlisted browser origins', () => {
     expect(pre.status).toBe(204);
     expect(pre.headers.get('access-control-allow-origin')).toBe(CORS_ORIGIN);
     expect(pre.headers.get('access-control-allow-headers')).toMatch(/authorization/);
-    const res = await post(chatUrl, chat, { origin: CORS_ORIGIN });
+    const res = await post(t.chatUrl, chat, { origin: CORS_ORIGIN });
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBe(CORS_ORIGIN);
     expect(res.headers.get('access-control-expose-headers')).toMatch(/x-flywheel-feedback-token/);
   });
 
   it('gives other origins no CORS headers, and still requires a key', async () => {
-    const pre = await fetch(chatUrl, {
+    const pre = await fetch(t.chatUrl, {
       method: 'OPTIONS',
       headers: { origin: 'http://evil.test', 'access-control-request-method': 'POST' },
     });
     expect(pre.headers.get('access-control-allow-origin')).toBeNull();
-    const res = await post(chatUrl, chat, { origin: 'http://evil.test' });
+    const res = await post(t.chatUrl, chat, { origin: 'http://evil.test' });
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
-    const noKey = await fetch(chatUrl, {
+    const noKey = await fetch(t.chatUrl, {
       method: 'POST',
       headers: { origin: CORS_ORIGIN, 'content-type': 'application/json' },
       body: JSON.stringify(chat),

@@ -1,42 +1,19 @@
 import { verifyFeedbackToken, subjectHash } from '@flywheel/platform';
 import { expectEventually } from '@flywheel/platform/testing';
-import OpenAI from 'openai';
-import {
-  API_KEY,
-  type ErrorJson,
-  post,
-  SECRET,
-  startGateway,
-  type TestGateway,
-  watchInteractions,
-} from './gateway-test-kit';
+import { type ErrorJson, post, SECRET, gatewaySuite } from './gateway-test-kit';
 
 /**
  * POST /v1/chat/completions without streaming, through the real `openai` SDK and raw fetch,
  * with every interaction event read back from real Kafka.
  */
 
-let gw: TestGateway;
-let kafka: Awaited<ReturnType<typeof watchInteractions>>;
-let openai: OpenAI;
-let chatUrl: string;
-
-beforeAll(async () => {
-  [gw, kafka] = await Promise.all([startGateway(), watchInteractions()]);
-  openai = new OpenAI({ apiKey: API_KEY, baseURL: `${gw.url}/v1`, maxRetries: 0 });
-  chatUrl = `${gw.url}/v1/chat/completions`;
-});
-
-afterAll(async () => {
-  await kafka?.close();
-  await gw?.close();
-});
+const t = gatewaySuite();
 
 const ask = [{ role: 'user' as const, content: 'How was the movie?' }];
 
 describe('routed through a flag', () => {
   it('answers in the OpenAI format with the flywheel headers and body, a feedback token, and an event', async () => {
-    const { data, response } = await openai.chat.completions
+    const { data, response } = await t.openai.chat.completions
       .create({ model: 'route:chat', messages: ask, user: 'user-1' })
       .withResponse();
     const variant = response.headers.get('x-flywheel-variant');
@@ -69,7 +46,7 @@ describe('routed through a flag', () => {
     });
     if (verified.ok) expect(verified.payload.exp * 1000 - Date.now()).toBeGreaterThan(3_500_000); // token_ttl_s 3600
 
-    const event = await kafka.event(id);
+    const event = await t.kafka.event(id);
     expect(event).toMatchObject({
       interaction_id: id,
       route: 'chat',
@@ -93,24 +70,24 @@ describe('routed through a flag', () => {
 
   it('takes the targeting key from x-flywheel-user, and makes one up when there is none', async () => {
     const viaHeader = await post(
-      chatUrl,
+      t.chatUrl,
       { model: 'route:chat', messages: ask },
       { 'x-flywheel-user': 'header-user' },
     );
     expect(viaHeader.status).toBe(200);
-    const headerEvent = await kafka.event(viaHeader.headers.get('x-flywheel-interaction-id') as string);
+    const headerEvent = await t.kafka.event(viaHeader.headers.get('x-flywheel-interaction-id') as string);
     expect(headerEvent.subject_hash).toBe(subjectHash('header-user', SECRET));
     expect(headerEvent.subject_generated).toBe(false);
 
-    const anonymous = await post(chatUrl, { model: 'route:chat', messages: ask });
-    const anonymousEvent = await kafka.event(anonymous.headers.get('x-flywheel-interaction-id') as string);
+    const anonymous = await post(t.chatUrl, { model: 'route:chat', messages: ask });
+    const anonymousEvent = await t.kafka.event(anonymous.headers.get('x-flywheel-interaction-id') as string);
     expect(anonymousEvent.subject_generated).toBe(true);
     expect(anonymousEvent.subject_hash).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('evaluates the flag with app, tenant and x-flywheel-ctx-* headers, and records app, tenant and trace id', async () => {
     const variantOf = async (headers: Record<string, string>) => {
-      const res = await post(chatUrl, { model: 'route:targeted', messages: ask, user: 'u-ctx' }, headers);
+      const res = await post(t.chatUrl, { model: 'route:targeted', messages: ask, user: 'u-ctx' }, headers);
       expect(res.status).toBe(200);
       return {
         variant: res.headers.get('x-flywheel-variant'),
@@ -128,7 +105,7 @@ describe('routed through a flag', () => {
       traceparent: `00-${traceId}-00f067aa0ba902b7-01`,
     });
     expect(tenant.variant).toBe('candidate');
-    expect(await kafka.event(tenant.id)).toMatchObject({
+    expect(await t.kafka.event(tenant.id)).toMatchObject({
       app: 'web',
       tenant: 'acme',
       trace_id: traceId,
@@ -139,17 +116,17 @@ describe('routed through a flag', () => {
 
   it('falls back to the default variant when the flag cannot be used, and records why', async () => {
     for (const route of ['unflagged', 'rogue']) {
-      const res = await post(chatUrl, { model: `route:${route}`, messages: ask, user: 'u-flag-error' });
+      const res = await post(t.chatUrl, { model: `route:${route}`, messages: ask, user: 'u-flag-error' });
       expect(res.status).toBe(200);
       expect(res.headers.get('x-flywheel-variant')).toBe('control');
-      const event = await kafka.event(res.headers.get('x-flywheel-interaction-id') as string);
+      const event = await t.kafka.event(res.headers.get('x-flywheel-interaction-id') as string);
       expect(event).toMatchObject({ variant: 'control', variant_reason: 'ERROR' });
       expect(event.flag_error).toMatch(route === 'unflagged' ? /FLAG_NOT_FOUND/ : /chose "ghost"/);
     }
   });
 
   it('flattens multi-part text content', async () => {
-    const res = await post(chatUrl, {
+    const res = await post(t.chatUrl, {
       model: 'echo',
       messages: [
         {
@@ -169,14 +146,14 @@ describe('routed through a flag', () => {
 
 describe('direct model calls', () => {
   it('calls a model id from the configuration as a one-model chain, with route null', async () => {
-    const { data, response } = await openai.chat.completions
+    const { data, response } = await t.openai.chat.completions
       .create({ model: 'claude-ok', messages: ask, max_tokens: 5 })
       .withResponse();
     expect(data.model).toBe('claude-ok');
     expect(data.choices[0]?.finish_reason).toBe('length'); // the client's max_tokens applies
     const flywheel = (data as unknown as { flywheel: { route: unknown; variant: string } }).flywheel;
     expect(flywheel).toMatchObject({ route: null, variant: 'direct', model: 'claude-ok' });
-    const event = await kafka.event(response.headers.get('x-flywheel-interaction-id') as string);
+    const event = await t.kafka.event(response.headers.get('x-flywheel-interaction-id') as string);
     expect(event).toMatchObject({
       route: null,
       variant: 'direct',
@@ -188,13 +165,13 @@ describe('direct model calls', () => {
 
   it('answers 404 for an unknown route or model', async () => {
     for (const model of ['route:nope', 'gpt-nope']) {
-      const res = await post(chatUrl, { model, messages: ask });
+      const res = await post(t.chatUrl, { model, messages: ask });
       expect(res.status).toBe(404);
       const body = (await res.json()) as ErrorJson;
       expect(body.error.type).toBe(model.startsWith('route:') ? 'unknown_route' : 'unknown_model');
     }
     await expect(
-      openai.chat.completions.create({ model: 'route:nope', messages: ask }),
+      t.openai.chat.completions.create({ model: 'route:nope', messages: ask }),
     ).rejects.toMatchObject({
       status: 404,
     });
@@ -209,12 +186,12 @@ describe('fallback', () => {
   ])(
     '%s: the answer comes from the next model, as the header and the event attempts show',
     async (route, first, next, statuses) => {
-      const { response, data } = await openai.chat.completions
+      const { response, data } = await t.openai.chat.completions
         .create({ model: `route:${route}`, messages: ask, user: 'u-fallback' })
         .withResponse();
       expect(response.headers.get('x-flywheel-model')).toBe(next);
       expect(data.model).toBe(next);
-      const event = await kafka.event(response.headers.get('x-flywheel-interaction-id') as string);
+      const event = await t.kafka.event(response.headers.get('x-flywheel-interaction-id') as string);
       expect(event.status).toBe('ok');
       expect(event.final_model).toBe(next);
       expect(event.attempts.map((a) => a.status)).toEqual(statuses);
@@ -222,31 +199,33 @@ describe('fallback', () => {
       if (route === 'fallback-500') expect(event.attempts[0]?.http_status).toBe(500);
       if (route === 'fallback-429')
         expect(event.attempts[0]).toMatchObject({ http_status: 429, error_class: 'rate_limited' });
-      const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+      const metrics = await (await fetch(`${t.gw.url}/metrics`)).text();
       expect(metrics).toMatch(new RegExp(`flywheel_gateway_fallbacks_total\\{route="${route}"\\} [1-9]`));
     },
   );
 
   it('answers 502 upstream_unavailable with only an error_id when no model can answer, and records the failure', async () => {
-    const res = await post(chatUrl, { model: 'down', messages: ask });
+    const res = await post(t.chatUrl, { model: 'down', messages: ask });
     expect(res.status).toBe(502);
     const body = (await res.json()) as ErrorJson;
     expect(body.error).toEqual({
       type: 'upstream_unavailable',
+      code: 'upstream_unavailable',
+      param: null,
       message: expect.any(String),
       error_id: expect.any(String),
     });
     expect(JSON.stringify(body)).not.toMatch(/attempts|sim-500|500 status/);
-    const event = await kafka.event(res.headers.get('x-flywheel-interaction-id') as string);
+    const event = await t.kafka.event(res.headers.get('x-flywheel-interaction-id') as string);
     expect(event).toMatchObject({ status: 'error', final_model: null, output: null });
     expect(event.attempts).toHaveLength(3);
   });
 
   it('answers 400 upstream_rejected when every upstream refuses the request as invalid', async () => {
-    const res = await post(chatUrl, { model: 'route:upstream-400', messages: ask });
+    const res = await post(t.chatUrl, { model: 'route:upstream-400', messages: ask });
     expect(res.status).toBe(400);
     expect(((await res.json()) as ErrorJson).error.type).toBe('upstream_rejected');
-    const event = await kafka.event(res.headers.get('x-flywheel-interaction-id') as string);
+    const event = await t.kafka.event(res.headers.get('x-flywheel-interaction-id') as string);
     expect(event.attempts).toEqual([
       expect.objectContaining({ http_status: 400, error_class: 'bad_request' }),
     ]);
@@ -257,15 +236,18 @@ describe('client disconnect', () => {
   it('aborts the upstream call and records a cancelled interaction', async () => {
     const user = `u-leaving-${Date.now()}`;
     const controller = new AbortController();
-    const request = post(chatUrl, { model: 'route:slow', messages: ask, user }, {}, controller.signal).catch(
-      (err: unknown) => err,
-    );
-    await expectEventually(() => expect(gw.sim.stats().pendingTimers).toBe(1), { intervalMs: 10 });
+    const request = post(
+      t.chatUrl,
+      { model: 'route:slow', messages: ask, user },
+      {},
+      controller.signal,
+    ).catch((err: unknown) => err);
+    await expectEventually(() => expect(t.gw.sim.stats().pendingTimers).toBe(1), { intervalMs: 10 });
     controller.abort();
     await request;
     // the simulator saw its client go: the slow answer's timer was cancelled
-    await expectEventually(() => expect(gw.sim.stats().pendingTimers).toBe(0), { intervalMs: 20 });
-    const event = await kafka.where((e) => e.subject_hash === subjectHash(user, SECRET));
+    await expectEventually(() => expect(t.gw.sim.stats().pendingTimers).toBe(0), { intervalMs: 20 });
+    const event = await t.kafka.where((e) => e.subject_hash === subjectHash(user, SECRET));
     expect(event).toMatchObject({ route: 'slow', status: 'error', final_model: null });
     expect(event.attempts).toEqual([expect.objectContaining({ model: 'slow', error_class: 'cancelled' })]);
   });
@@ -273,10 +255,10 @@ describe('client disconnect', () => {
 
 describe('metrics', () => {
   it('exposes the gateway metrics', async () => {
-    expect((await post(chatUrl, { model: 'route:chat', messages: ask })).status).toBe(200);
-    expect((await post(chatUrl, { model: 'route:unflagged', messages: ask })).status).toBe(200);
-    expect((await post(chatUrl, { model: 'down', messages: ask })).status).toBe(502);
-    const text = await (await fetch(`${gw.url}/metrics`)).text();
+    expect((await post(t.chatUrl, { model: 'route:chat', messages: ask })).status).toBe(200);
+    expect((await post(t.chatUrl, { model: 'route:unflagged', messages: ask })).status).toBe(200);
+    expect((await post(t.chatUrl, { model: 'down', messages: ask })).status).toBe(502);
+    const text = await (await fetch(`${t.gw.url}/metrics`)).text();
     expect(text).toMatch(
       /flywheel_gateway_attempts_total\{provider="sim-openai",model="ok",outcome="ok"\} [1-9]/,
     );

@@ -6,6 +6,7 @@ import { InteractionEvent, Topics } from '@flywheel/contracts';
 import { ensureTopics, parseConfig } from '@flywheel/platform';
 import { expectEventually } from '@flywheel/platform/testing';
 import { Kafka, logLevel } from 'kafkajs';
+import OpenAI from 'openai';
 import { createSimServer, type SimServer } from '../../upstream-sim/src';
 import { createGatewayApp, type GatewayApp, type GatewayAppOptions, parseGatewayEnv } from '../src';
 
@@ -54,6 +55,7 @@ export async function startGateway(
   const config = parseConfig(readFileSync(configFile, 'utf8').replaceAll('{{SIM_URL}}', sim.url), configFile);
   const gatewayEnv = parseGatewayEnv({
     GATEWAY_PORT: '0',
+    GATEWAY_HOST: '127.0.0.1',
     FLYWHEEL_API_KEYS: `${API_KEY}, ${OTHER_KEY}`,
     FLYWHEEL_ADMIN_TOKEN: ADMIN_TOKEN,
     FLYWHEEL_FEEDBACK_SECRET: SECRET,
@@ -75,10 +77,8 @@ export async function startGateway(
     },
     ...options,
   });
-  await gateway.app.listen(0, '127.0.0.1');
-  const url = (await gateway.app.getUrl()).replace('[::1]', '127.0.0.1');
   return {
-    url,
+    url: gateway.url,
     sim,
     gateway,
     flagsFile,
@@ -112,7 +112,14 @@ export function post(
 }
 
 export interface ErrorJson {
-  error: { type: string; message: string; details?: unknown; error_id?: string };
+  error: {
+    type: string;
+    code?: string;
+    param?: string | null;
+    message: string;
+    details?: unknown;
+    error_id?: string;
+  };
 }
 
 /**
@@ -189,4 +196,35 @@ export async function watchInteractions(): Promise<{
     count: (interactionId) => counts.get(interactionId) ?? 0,
     close: () => consumer.disconnect(),
   };
+}
+
+export type InteractionWatch = Awaited<ReturnType<typeof watchInteractions>>;
+
+/** What a gateway spec works with, filled in by the hooks {@link gatewaySuite} registers. */
+export interface GatewaySuite {
+  gw: TestGateway;
+  kafka: InteractionWatch;
+  /** the real `openai` client with the test key, on the gateway */
+  openai: OpenAI;
+  chatUrl: string;
+  invokeUrl: string;
+}
+
+/**
+ * The setup the chat, stream and auth specs share: a gateway (startGateway) and an interaction
+ * watcher on Kafka, started in beforeAll and closed in afterAll.
+ */
+export function gatewaySuite(options: Partial<GatewayAppOptions> = {}): GatewaySuite {
+  const suite = {} as GatewaySuite;
+  beforeAll(async () => {
+    [suite.gw, suite.kafka] = await Promise.all([startGateway(options), watchInteractions()]);
+    suite.openai = new OpenAI({ apiKey: API_KEY, baseURL: `${suite.gw.url}/v1`, maxRetries: 0 });
+    suite.chatUrl = `${suite.gw.url}/v1/chat/completions`;
+    suite.invokeUrl = `${suite.gw.url}/v1/routes/triage/invoke`;
+  });
+  afterAll(async () => {
+    await suite.kafka?.close();
+    await suite.gw?.close();
+  });
+  return suite;
 }

@@ -1,34 +1,12 @@
 import { ChatCompletionChunk } from '@flywheel/contracts';
 import { subjectHash } from '@flywheel/platform';
 import { expectEventually } from '@flywheel/platform/testing';
-import OpenAI from 'openai';
-import {
-  API_KEY,
-  SECRET,
-  type ErrorJson,
-  post,
-  startGateway,
-  type TestGateway,
-  watchInteractions,
-} from './gateway-test-kit';
+import type OpenAI from 'openai';
+import { API_KEY, SECRET, type ErrorJson, post, gatewaySuite } from './gateway-test-kit';
 
 /** Streaming chat completions: the real `openai` SDK, and the raw server-sent events. */
 
-let gw: TestGateway;
-let kafka: Awaited<ReturnType<typeof watchInteractions>>;
-let openai: OpenAI;
-let chatUrl: string;
-
-beforeAll(async () => {
-  [gw, kafka] = await Promise.all([startGateway(), watchInteractions()]);
-  openai = new OpenAI({ apiKey: API_KEY, baseURL: `${gw.url}/v1`, maxRetries: 0 });
-  chatUrl = `${gw.url}/v1/chat/completions`;
-});
-
-afterAll(async () => {
-  await kafka?.close();
-  await gw?.close();
-});
+const t = gatewaySuite();
 
 const ask = [{ role: 'user' as const, content: 'Tell me about the movie.' }];
 
@@ -45,12 +23,12 @@ function sseData(body: string): string[] {
 }
 
 it('streams through the openai SDK: content arrives word by word and the stream ends cleanly', async () => {
-  const whole = await openai.chat.completions.create({
+  const whole = await t.openai.chat.completions.create({
     model: 'route:fallback-500',
     messages: ask,
     user: 'u-s',
   });
-  const { data: stream, response } = await openai.chat.completions
+  const { data: stream, response } = await t.openai.chat.completions
     .create({
       model: 'route:fallback-500',
       messages: ask,
@@ -81,13 +59,13 @@ it('streams through the openai SDK: content arrives word by word and the stream 
   });
   for (const chunk of chunks) expect(ChatCompletionChunk.safeParse(chunk).error).toBeUndefined();
 
-  const event = await kafka.event(id);
+  const event = await t.kafka.event(id);
   expect(event).toMatchObject({ status: 'ok', output: text, final_model: 'ok', request: { stream: true } });
   expect(event.attempts.map((a) => a.status)).toEqual(['error', 'error', 'error', 'ok']);
 });
 
 it('ends the raw SSE with data: [DONE] after the finish chunk', async () => {
-  const res = await post(chatUrl, { model: 'route:chat', messages: ask, stream: true, user: 'u-raw' });
+  const res = await post(t.chatUrl, { model: 'route:chat', messages: ask, stream: true, user: 'u-raw' });
   expect(res.status).toBe(200);
   const data = sseData(await res.text());
   expect(data.at(-1)).toBe('[DONE]');
@@ -99,7 +77,12 @@ it('ends the raw SSE with data: [DONE] after the finish chunk', async () => {
 });
 
 it('after the first token, a broken stream ends with an error event and no [DONE]; the event says truncated', async () => {
-  const res = await post(chatUrl, { model: 'route:stream-cut', messages: ask, stream: true, user: 'u-cut' });
+  const res = await post(t.chatUrl, {
+    model: 'route:stream-cut',
+    messages: ask,
+    stream: true,
+    user: 'u-cut',
+  });
   expect(res.status).toBe(200);
   expect(res.headers.get('x-flywheel-model')).toBe('cut');
   const data = sseData(await res.text());
@@ -117,13 +100,13 @@ it('after the first token, a broken stream ends with an error event and no [DONE
     );
   expect(deltas.join('')).toBe('This is a');
 
-  const event = await kafka.event(res.headers.get('x-flywheel-interaction-id') as string);
+  const event = await t.kafka.event(res.headers.get('x-flywheel-interaction-id') as string);
   expect(event).toMatchObject({ status: 'truncated', output: 'This is a', final_model: 'cut' });
   expect(event.attempts).toEqual([expect.objectContaining({ model: 'cut', status: 'truncated' })]);
 });
 
 it('through the openai SDK, a truncated stream is an error, never a clean end', async () => {
-  const stream = await openai.chat.completions.create({
+  const stream = await t.openai.chat.completions.create({
     model: 'route:stream-cut',
     messages: ask,
     stream: true,
@@ -138,12 +121,12 @@ it('through the openai SDK, a truncated stream is an error, never a clean end', 
 });
 
 it('a chain that fails before the first token answers with a JSON error and its status, not a stream', async () => {
-  const res = await post(chatUrl, { model: 'down', messages: ask, stream: true });
+  const res = await post(t.chatUrl, { model: 'down', messages: ask, stream: true });
   expect(res.status).toBe(502);
   expect(res.headers.get('content-type')).toMatch(/^application\/json/);
   const body = (await res.json()) as ErrorJson;
   expect(body.error).toMatchObject({ type: 'upstream_unavailable', error_id: expect.any(String) });
-  const event = await kafka.event(res.headers.get('x-flywheel-interaction-id') as string);
+  const event = await t.kafka.event(res.headers.get('x-flywheel-interaction-id') as string);
   expect(event).toMatchObject({ status: 'error', request: { stream: true } });
 });
 
@@ -151,16 +134,16 @@ it('a client that goes away before the first token cancels the upstream call, an
   const controller = new AbortController();
   const user = `u-stream-leaving-${Date.now()}`;
   const request = post(
-    chatUrl,
+    t.chatUrl,
     { model: 'route:slow', messages: ask, stream: true, user },
     {},
     controller.signal,
   ).catch((err: unknown) => err);
-  await expectEventually(() => expect(gw.sim.stats().pendingTimers).toBe(1), { intervalMs: 10 });
+  await expectEventually(() => expect(t.gw.sim.stats().pendingTimers).toBe(1), { intervalMs: 10 });
   controller.abort();
   await request;
-  await expectEventually(() => expect(gw.sim.stats().pendingTimers).toBe(0), { intervalMs: 20 });
-  const event = await kafka.where((e) => e.subject_hash === subjectHash(user, SECRET));
+  await expectEventually(() => expect(t.gw.sim.stats().pendingTimers).toBe(0), { intervalMs: 20 });
+  const event = await t.kafka.where((e) => e.subject_hash === subjectHash(user, SECRET));
   expect(event).toMatchObject({ route: 'slow', status: 'error', request: { stream: true } });
   expect(event.attempts).toEqual([expect.objectContaining({ model: 'slow', error_class: 'cancelled' })]);
 });
@@ -168,7 +151,7 @@ it('a client that goes away before the first token cancels the upstream call, an
 it('a client that goes away mid-stream, after the first token, cancels the upstream call, and the event records it', async () => {
   const controller = new AbortController();
   const user = `u-stream-leaving-mid-${Date.now()}`;
-  const res = await fetch(chatUrl, {
+  const res = await fetch(t.chatUrl, {
     method: 'POST',
     headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
     body: JSON.stringify({ model: 'dripping', messages: ask, stream: true, user }),
@@ -182,16 +165,16 @@ it('a client that goes away mid-stream, after the first token, cancels the upstr
     const { value } = await reader.read();
     received += new TextDecoder().decode(value);
   }
-  expect(gw.sim.stats().pendingTimers).toBe(1); // the upstream is waiting to send the next event
+  expect(t.gw.sim.stats().pendingTimers).toBe(1); // the upstream is waiting to send the next event
   controller.abort();
   await reader.cancel().catch(() => undefined);
   // the gateway aborted its upstream call: the simulator's connection closed, its timer cleared
   // (a stream left running would always hold one pending 500 ms timer)
-  await expectEventually(() => expect(gw.sim.stats().pendingTimers).toBe(0), {
+  await expectEventually(() => expect(t.gw.sim.stats().pendingTimers).toBe(0), {
     timeoutMs: 2_000,
     intervalMs: 20,
   });
-  const event = await kafka.where((e) => e.subject_hash === subjectHash(user, SECRET));
+  const event = await t.kafka.where((e) => e.subject_hash === subjectHash(user, SECRET));
   expect(event).toMatchObject({ route: null, request: { stream: true } });
   expect(event.status).not.toBe('ok');
   expect(event.attempts).toEqual([expect.objectContaining({ model: 'dripping', error_class: 'cancelled' })]);

@@ -30,7 +30,7 @@ describeKeyValueContract('memory', async () => {
 
 describe('createKeyValueStore', () => {
   it('connects to Redis when REDIS_URL is set, and the exposed client sees the same data', async () => {
-    const store = await createKeyValueStore({ REDIS_URL: redisUrl });
+    const store = await createKeyValueStore({ url: redisUrl });
     try {
       expect(store.kind).toBe('redis');
       const key = `flywheel-test:kv-factory:${process.pid}:${Date.now()}`;
@@ -42,7 +42,7 @@ describe('createKeyValueStore', () => {
   });
 
   it('falls back to memory when REDIS_URL is unset or blank', async () => {
-    for (const env of [{}, { REDIS_URL: ' ' }]) {
+    for (const env of [{}, { url: ' ' }]) {
       const store = await createKeyValueStore(env);
       expect(store.kind).toBe('memory');
       await store.close();

@@ -51,7 +51,7 @@ describeSqlContract('pglite (in memory)', async () => {
 
 describe('createSqlDatabase', () => {
   it('connects to Postgres when DATABASE_URL is set', async () => {
-    const db = await createSqlDatabase({ DATABASE_URL: databaseUrl });
+    const db = await createSqlDatabase({ url: databaseUrl });
     try {
       expect(db.kind).toBe('postgres');
       await expect(db.ping()).resolves.toBeUndefined();

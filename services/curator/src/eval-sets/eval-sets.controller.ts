@@ -1,8 +1,7 @@
-import { Controller, Get, Inject, Param, Query, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
 import { ZodBody } from '@flywheel/platform';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { AdminAuthGuard } from '../auth/admin-auth.guard';
 import { EvalSetsService } from './eval-sets.service';
 
 export const EvalSetQuery = z.strictObject({
@@ -16,7 +15,6 @@ const query = new ZodBody(EvalSetQuery);
 
 /** `GET /v1/eval-sets/{route}?format=jsonl|promptfoo[&gateway_url=…][&variant=…]` (admin token). */
 @Controller('v1/eval-sets')
-@UseGuards(AdminAuthGuard)
 export class EvalSetsController {
   constructor(@Inject(EvalSetsService) private readonly sets: EvalSetsService) {}
 

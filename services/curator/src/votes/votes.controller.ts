@@ -1,8 +1,7 @@
-import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { Name, type ParkedList, type VoteCounts } from '@flywheel/contracts';
 import { ZodBody } from '@flywheel/platform';
 import { z } from 'zod';
-import { AdminAuthGuard } from '../auth/admin-auth.guard';
 import { VotesService } from './votes.service';
 
 export const ParkedQuery = z.strictObject({
@@ -17,7 +16,6 @@ const votesQuery = new ZodBody(VotesQuery);
 
 /** `GET /v1/parked` and `GET /v1/votes` (admin token). */
 @Controller('v1')
-@UseGuards(AdminAuthGuard)
 export class VotesController {
   constructor(@Inject(VotesService) private readonly votes: VotesService) {}
 

@@ -1,18 +1,18 @@
-import { ApiKeys } from './api-keys';
+import { gatewayKeys } from './api-keys';
 
-describe('ApiKeys', () => {
-  const keys = new ApiKeys(['k1', 'k2'], 'admin-token');
+describe('gatewayKeys', () => {
+  const keys = gatewayKeys(['k1', 'k2'], 'admin-token');
 
   it('knows the admin token and every key, nothing else', () => {
-    expect(keys.roleOf('admin-token')).toBe('admin');
-    expect(keys.roleOf('k1')).toBe('client');
-    expect(keys.roleOf('k2')).toBe('client');
-    for (const other of ['k', 'k12', 'K1', 'admin', '', undefined]) expect(keys.roleOf(other)).toBeNull();
+    expect(keys.match('admin-token')).toBe('admin');
+    expect(keys.match('k1')).toBe('client');
+    expect(keys.match('k2')).toBe('client');
+    for (const other of ['k', 'k12', 'K1', 'admin', '', undefined]) expect(keys.match(other)).toBeNull();
   });
 
   it('works without an admin token, and a key equal to it still makes the caller admin', () => {
-    expect(new ApiKeys(['k1'], undefined).roleOf('k1')).toBe('client');
-    expect(new ApiKeys(['same'], 'same').roleOf('same')).toBe('admin');
-    expect(new ApiKeys([], undefined).roleOf('anything')).toBeNull();
+    expect(gatewayKeys(['k1'], undefined).match('k1')).toBe('client');
+    expect(gatewayKeys(['same'], 'same').match('same')).toBe('admin');
+    expect(gatewayKeys([], undefined).match('anything')).toBeNull();
   });
 });

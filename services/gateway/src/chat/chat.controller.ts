@@ -1,8 +1,8 @@
 import { Controller, HttpCode, Inject, Logger, Post, Req, Res } from '@nestjs/common';
 import { ChatCompletionRequest } from '@flywheel/contracts';
-import { DomainError, ZodBody } from '@flywheel/platform';
+import { callerLabel, DomainError, ZodBody } from '@flywheel/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { callerRole } from '../auth/auth.hook';
+import type { CallerRole } from '../auth/api-keys';
 import { answerHeaders, routedHeaders } from '../http/answer-headers';
 import { callerFrom } from '../http/caller';
 import { clientGone } from '../http/client-abort';
@@ -41,7 +41,7 @@ export class ChatController {
   @HttpCode(200)
   async create(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const request = body.transform(req.body);
-    const caller = callerFrom(req.headers, request.user, callerRole(req));
+    const caller = callerFrom(req.headers, request.user, callerLabel<CallerRole>(req));
     if (request.stream === true) {
       if (idempotencyKey(req.headers) !== undefined) throw STREAM_WITH_KEY;
       const interaction = await this.chat.begin(request, caller);

@@ -47,6 +47,8 @@ describe('gatewayErrorReply', () => {
     );
     expect(mapped.body.error).toEqual({
       type: 'structured_output_invalid',
+      code: 'structured_output_invalid',
+      param: null,
       message: 'bad output',
       details: { errors },
       error_id: expect.any(String),

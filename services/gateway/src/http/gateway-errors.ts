@@ -1,12 +1,13 @@
-import { randomUUID } from 'node:crypto';
-import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
-import type { ErrorBody } from '@flywheel/contracts';
 import { mapError, type MappedError } from '@flywheel/platform';
-import type { FastifyReply } from 'fastify';
-import { GatewayError } from '../fallback/gateway-error';
+import type { GatewayErrorCode } from '../fallback/gateway-error';
+
+/** The gateway's own error codes: the chain's, a route name nobody configured, and Idempotency-Key misuse. */
+export type GatewayHttpErrorCode =
+  GatewayErrorCode | 'unknown_route' | 'idempotency_key_reused' | 'idempotency_in_progress';
 
 /**
- * HTTP status of the gateway's error codes (the common ones come from the HTTP kit):
+ * HTTP status of the gateway's error codes (the common ones come from the platform); a code
+ * without a status does not compile:
  * - `unknown_route`, `unknown_model` → 404.
  * - `upstream_unavailable` → 502: no model of the chain could answer.
  * - `upstream_rejected` → 400: every upstream refused the request as invalid (HTTP 400). The
@@ -18,8 +19,10 @@ import { GatewayError } from '../fallback/gateway-error';
  * - `deadline_exceeded` → 504; `cancelled` → 499 (the client went away); `truncated` → 502.
  * - `idempotency_key_reused` → 422 (same Idempotency-Key, different request);
  *   `idempotency_in_progress` → 409 with Retry-After (the first request with the key still runs).
+ * A GatewayError's `outcome` (attempts, upstream messages) is never public: the shared mapping
+ * sends a DomainError's code, message and details only.
  */
-export const GATEWAY_ERROR_STATUS: Record<string, number> = {
+export const GATEWAY_ERROR_STATUS = {
   unknown_route: 404,
   unknown_model: 404,
   upstream_unavailable: 502,
@@ -30,45 +33,17 @@ export const GATEWAY_ERROR_STATUS: Record<string, number> = {
   truncated: 502,
   idempotency_key_reused: 422,
   idempotency_in_progress: 409,
-};
+} as const satisfies Record<GatewayHttpErrorCode, number>;
 
 export type ErrorLog = (message: string) => void;
 
-/**
- * Any thrown value → status and error body. GatewayErrors never expose their `outcome`
- * (attempts, upstream messages); a 5xx carries an `error_id` that is logged. Everything else
- * goes through the shared mapping of the HTTP kit.
- */
+/** Any thrown value → status and error body, by the platform's one mapping (for the stream writer). */
 export function gatewayErrorReply(err: unknown, log: ErrorLog): MappedError {
-  if (!(err instanceof GatewayError)) {
-    return mapError(err, GATEWAY_ERROR_STATUS, (msg, cause) =>
-      log(`${msg} ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}`),
-    );
-  }
-  const status = GATEWAY_ERROR_STATUS[err.code] ?? 502;
-  const error: ErrorBody['error'] = { type: err.code, message: err.message };
-  if (err.code === 'structured_output_invalid' && err.details) error.details = { errors: err.details.errors };
-  if (status >= 500) {
-    error.error_id = randomUUID();
-    log(`error_id=${error.error_id} ${err.code}: ${err.message}`);
-  }
-  return { status, body: { error } };
-}
-
-/** The gateway's exception filter: {@link gatewayErrorReply} for every error of every route. */
-@Catch()
-export class GatewayErrorFilter implements ExceptionFilter {
-  private readonly logger = new Logger('Gateway');
-  private readonly log: ErrorLog = (message) => this.logger.error(message);
-
-  catch(exception: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const mapped = gatewayErrorReply(exception, this.log);
-    if (reply.sent) return;
-    if (mapped.headers) void reply.headers(mapped.headers);
-    void reply
-      .status(mapped.status)
-      .header('content-type', 'application/json; charset=utf-8')
-      .send(mapped.body);
-  }
+  return mapError(err, GATEWAY_ERROR_STATUS, (msg, cause) =>
+    log(
+      cause === undefined
+        ? msg
+        : `${msg} ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}`,
+    ),
+  );
 }

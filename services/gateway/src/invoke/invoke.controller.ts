@@ -1,8 +1,8 @@
 import { Controller, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { InvokeRequest } from '@flywheel/contracts';
-import { ZodBody } from '@flywheel/platform';
+import { callerLabel, ZodBody } from '@flywheel/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { callerRole } from '../auth/auth.hook';
+import type { CallerRole } from '../auth/api-keys';
 import { answerHeaders, answerMeta, routedHeaders } from '../http/answer-headers';
 import { callerFrom } from '../http/caller';
 import { clientGone } from '../http/client-abort';
@@ -30,7 +30,7 @@ export class InvokeController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     const request = body.transform(req.body);
-    const caller = callerFrom(req.headers, request.user, callerRole(req));
+    const caller = callerFrom(req.headers, request.user, callerLabel<CallerRole>(req));
     await sendIdempotent(this.idempotency, req, reply, `POST /v1/routes/${route}/invoke`, async () => {
       const interaction = await this.invoke.begin(route, request, caller);
       void reply.headers(routedHeaders(interaction));

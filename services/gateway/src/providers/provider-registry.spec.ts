@@ -57,6 +57,6 @@ describe('ProviderRegistry', () => {
   it('refuses a kind no provider implements', () => {
     expect(
       () => new ProviderRegistry({ x: config('anthropic', 'K') }, { kinds: {}, env: { K: 'k' } }),
-    ).toThrow('providers.x.kind: no provider of kind "anthropic"');
+    ).toThrow('providers.x.kind: no provider of kind "anthropic" (kinds: none)');
   });
 });

@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from '@flywheel/platform';
+import { type Clock, ConfigError, systemClock } from '@flywheel/platform';
 import type { ProviderConfig } from '../config.types';
 import type { LlmProvider, ProviderFactory } from './llm-provider';
 import { ProviderError } from './provider-error';
@@ -40,7 +40,15 @@ export class ProviderRegistry {
     const missing: string[] = [];
     for (const [name, config] of Object.entries(configs)) {
       const factory = kinds[config.kind];
-      if (!factory) throw new Error(`providers.${name}.kind: no provider of kind "${config.kind}"`);
+      if (!factory) {
+        const known = Object.keys(kinds).join(', ') || 'none';
+        throw new ConfigError('flywheel.yaml', [
+          {
+            path: `providers.${name}.kind`,
+            message: `no provider of kind "${config.kind}" (kinds: ${known})`,
+          },
+        ]);
+      }
       const apiKey = env[config.api_key_env];
       if (apiKey === undefined || apiKey === '') {
         missing.push(name);

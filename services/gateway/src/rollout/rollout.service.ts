@@ -1,16 +1,14 @@
-import { DomainError, type FlagContext, type VariantConfig } from '@flywheel/platform';
+import { DomainError, type FlagContext, type FlagService, type VariantConfig } from '@flywheel/platform';
 import type { ChainVariant } from '../fallback/chain-executor';
 import type { Caller } from '../http/caller';
-import type { GatewayMetrics } from '../interactions/gateway.metrics';
 import type { Route } from './route-table';
 
 /** The variant source: FlagService in production (never throws; default plus a reason). */
-export interface VariantFlags {
-  variantFor(
-    flagKey: string,
-    defaultVariant: string,
-    context: FlagContext,
-  ): Promise<{ variant: string; reason: string; errorCode?: string; errorMessage?: string }>;
+export type VariantFlags = Pick<FlagService, 'variantFor'>;
+
+/** Where assignments are counted (GatewayMetrics); declared here so rollout does not depend on interactions. */
+export interface AssignmentMetrics {
+  assigned(route: string, variant: string, reason: string): void;
 }
 
 /** What one request runs: a route's variant (or a direct model call) and why it was chosen. */
@@ -40,7 +38,7 @@ const MAX_FLAG_ERROR = 256;
 export class RolloutService {
   constructor(
     private readonly flags: VariantFlags,
-    private readonly metrics: GatewayMetrics,
+    private readonly metrics: AssignmentMetrics,
   ) {}
 
   async assign(route: Route, caller: Caller): Promise<Assignment> {

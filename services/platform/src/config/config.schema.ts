@@ -27,8 +27,12 @@ const RegexSource = z.string().superRefine((source, ctx) => {
 });
 
 export const ProviderConfig = z.strictObject({
-  /** `openai` also covers OpenAI-compatible servers (vLLM, Ollama, LM Studio) via base_url */
-  kind: z.enum(['openai', 'anthropic']),
+  /**
+   * which client talks to it: one of the gateway's registered provider kinds (`openai`, which
+   * also covers OpenAI-compatible servers via base_url, and `anthropic`); the gateway checks it
+   * at boot against its registry, the one place kinds are declared
+   */
+  kind: z.string().min(1),
   base_url: z.url({ protocol: /^https?$/, error: 'an http(s) URL' }).optional(),
   api_key_env: EnvVarName,
   timeout_ms: z.number().int().positive().max(600_000).default(30_000),

@@ -28,11 +28,6 @@ export class SecretSet<L = true> {
   }
 }
 
-/** True when `presented` equals one of `secrets`, compared in constant time (see {@link SecretSet}). */
-export function matchesSecret(presented: string | undefined, secrets: readonly string[]): boolean {
-  return new SecretSet(secrets.map((secret) => ({ secret, label: true }))).match(presented) !== null;
-}
-
 /** The token of an `Authorization: Bearer <token>` header, or undefined. */
 export function bearerToken(header: string | string[] | undefined): string | undefined {
   const value = Array.isArray(header) ? header[0] : header;

@@ -16,8 +16,24 @@ export class DomainError extends Error {
   }
 }
 
-/** Codes every service shares, and their HTTP status. Services add their own. */
-export const COMMON_ERROR_STATUS: Record<string, number> = {
+/** Codes every service shares. Services add their own, each with a `Record<Code, number>` map. */
+export type CommonErrorCode =
+  | 'invalid_request'
+  | 'invalid_json'
+  | 'unauthorized'
+  | 'token_expired'
+  | 'forbidden'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'conflict'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'rate_limited'
+  | 'unavailable'
+  | 'internal_error';
+
+/** The HTTP status of each common code. */
+export const COMMON_ERROR_STATUS = {
   invalid_request: 400,
   invalid_json: 400,
   unauthorized: 401,
@@ -30,4 +46,5 @@ export const COMMON_ERROR_STATUS: Record<string, number> = {
   unsupported_media_type: 415,
   rate_limited: 429,
   unavailable: 503,
-};
+  internal_error: 500,
+} as const satisfies Record<CommonErrorCode, number>;

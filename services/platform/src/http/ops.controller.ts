@@ -3,9 +3,9 @@ import type { FastifyReply } from 'fastify';
 import type { Registry } from 'prom-client';
 import { Readiness } from './readiness';
 
-export const HTTP_KIT_OPTIONS = Symbol('HTTP_KIT_OPTIONS');
+export const OPS_OPTIONS = Symbol('OPS_OPTIONS');
 
-export interface HttpKitOptions {
+export interface OpsOptions {
   service: string;
   registry: Registry;
   /** the OpenAPI document served at /docs (see buildOpenApi) */
@@ -16,7 +16,7 @@ export interface HttpKitOptions {
 @Controller()
 export class OpsController {
   constructor(
-    @Inject(HTTP_KIT_OPTIONS) private readonly options: HttpKitOptions,
+    @Inject(OPS_OPTIONS) private readonly options: OpsOptions,
     // explicit token: tsx (esbuild) emits no decorator metadata, so type-based injection fails there
     @Inject(Readiness) private readonly readiness: Readiness,
   ) {}

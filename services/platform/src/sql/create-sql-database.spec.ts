@@ -6,17 +6,17 @@ import { PgliteDatabase } from './pglite-database';
 import { PostgresDatabase } from './postgres-database';
 
 describe('createSqlDatabase', () => {
-  it('picks Postgres when DATABASE_URL is set, without connecting yet', async () => {
-    const db = await createSqlDatabase({ DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
+  it('picks Postgres when a URL is set, without connecting yet', async () => {
+    const db = await createSqlDatabase({ url: 'postgres://nobody@127.0.0.1:1/none' });
     expect(db).toBeInstanceOf(PostgresDatabase);
     expect(db.kind).toBe('postgres');
     await db.close();
   });
 
-  it('picks PGlite in the given directory when DATABASE_URL is unset or blank', async () => {
+  it('picks PGlite in the given directory when the URL is unset or blank', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'flywheel-create-sql-'));
     try {
-      const db = await createSqlDatabase({ DATABASE_URL: ' ' }, { dataDir: dir, name: 'ignored' });
+      const db = await createSqlDatabase({ url: ' ', dataDir: dir, name: 'ignored' });
       expect(db).toBeInstanceOf(PgliteDatabase);
       expect((db as PgliteDatabase).dataDir).toBe(dir);
       await db.close();

@@ -3,6 +3,8 @@ import { PostgresDatabase } from './postgres-database';
 import { type SqlDatabase } from './sql-database';
 
 export interface CreateSqlDatabaseOptions {
+  /** a Postgres connection string (a service's DATABASE_URL); unset or blank: PGlite */
+  url?: string;
   /** PGlite data directory; wins over `name` */
   dataDir?: string;
   /** PGlite data directory `.flywheel/<name>/pgdata` under the working directory */
@@ -10,15 +12,13 @@ export interface CreateSqlDatabaseOptions {
 }
 
 /**
- * Postgres when `DATABASE_URL` is set, else embedded PGlite: in `dataDir`, else in
+ * Postgres when `url` is set, else embedded PGlite: in `dataDir`, else in
  * `.flywheel/<name>/pgdata`, else in memory (nothing survives the process).
  */
-export async function createSqlDatabase(
-  env: { DATABASE_URL?: string },
-  opts: CreateSqlDatabaseOptions = {},
-): Promise<SqlDatabase> {
-  const url = env.DATABASE_URL?.trim();
+export async function createSqlDatabase(options: CreateSqlDatabaseOptions = {}): Promise<SqlDatabase> {
+  const url = options.url?.trim();
   if (url) return new PostgresDatabase({ connectionString: url });
-  const dataDir = opts.dataDir ?? (opts.name === undefined ? undefined : defaultPgliteDataDir(opts.name));
+  const dataDir =
+    options.dataDir ?? (options.name === undefined ? undefined : defaultPgliteDataDir(options.name));
   return PgliteDatabase.open({ dataDir });
 }

@@ -102,7 +102,7 @@ describe('feedback tokens', () => {
     });
   });
 
-  it('signs the payload JSON bytes with HMAC-SHA256 (DESIGN.md), and calls a signed payload of the wrong shape malformed', () => {
+  it('signs the payload JSON bytes with HMAC-SHA256 (docs/architecture.md "Still as designed"), and calls a signed payload of the wrong shape malformed', () => {
     const sign = (json: string) =>
       `${Buffer.from(json).toString('base64url')}.${createHmac('sha256', SECRET).update(json).digest('base64url')}`;
 

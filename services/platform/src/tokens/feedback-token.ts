@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { assertFeedbackSecret } from './feedback-secret';
 
 /**
- * Feedback tokens (DESIGN.md): `base64url(payload) "." base64url(HMAC-SHA256(secret, payload))`
+ * Feedback tokens (docs/architecture.md "Still as designed"): `base64url(payload) "." base64url(HMAC-SHA256(secret, payload))`
  * where payload is the JSON bytes below. The gateway mints one per answer; the feedback service
  * accepts a vote only with a valid, unexpired token for that interaction.
  */

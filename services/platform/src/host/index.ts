@@ -1,0 +1,3 @@
+export * from './service-host';
+export * from './request-gate';
+export { untilSignal } from './signals';
