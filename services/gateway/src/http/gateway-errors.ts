@@ -3,7 +3,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs
 import type { ErrorBody } from '@flywheel/contracts';
 import { mapError, type MappedError } from '@flywheel/platform';
 import type { FastifyReply } from 'fastify';
-import { GatewayError } from '../fallback/gateway-error';
+import { GatewayError } from '../chain/gateway-error';
 
 /**
  * HTTP status of the gateway's error codes (the common ones come from the HTTP kit):

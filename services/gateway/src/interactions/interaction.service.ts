@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ChatMessage, InteractionEvent, ValidationResult } from '@flywheel/contracts';
 import { type Clock, mintFeedbackToken, subjectHash } from '@flywheel/platform';
-import type { ChainExecutor, ChainResult, ChainStream } from '../fallback/chain-executor';
-import { type ChainOutcome, GatewayError } from '../fallback/gateway-error';
+import type { ChainExecutor, ChainResult, ChainStream } from '../chain/chain-executor';
+import { type ChainOutcome, GatewayError } from '../chain/gateway-error';
 import type { Caller } from '../http/caller';
 import { ZERO_USAGE } from '../llm/llm.types';
 import type { Assignment } from '../rollout/rollout.service';

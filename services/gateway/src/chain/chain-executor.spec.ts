@@ -1,6 +1,6 @@
 import { ManualClock } from '@flywheel/platform';
 import type { ProviderConfig } from '../config.types';
-import type { LlmRequest, LlmResponse, LlmStreamEvent } from '../llm/llm.types';
+import type { LlmDelta, LlmRequest, LlmResponse, LlmStreamEvent } from '../llm/llm.types';
 import type { LlmProvider, ProviderCallOptions } from '../providers/llm-provider';
 import { ProviderError } from '../providers/provider-error';
 import { ProviderRegistry } from '../providers/provider-registry';
@@ -422,10 +422,10 @@ describe('ChainExecutor.complete with an output_schema', () => {
 });
 
 describe('ChainExecutor.stream', () => {
-  async function drain(stream: AsyncIterable<string>): Promise<{ deltas: string[]; error?: unknown }> {
+  async function drain(stream: AsyncIterable<LlmDelta>): Promise<{ deltas: string[]; error?: unknown }> {
     const deltas: string[] = [];
     try {
-      for await (const d of stream) deltas.push(d);
+      for await (const d of stream) deltas.push(d.type === 'delta' ? d.text : `tool:${d.arguments}`);
     } catch (error) {
       return { deltas, error };
     }
@@ -493,7 +493,7 @@ describe('ChainExecutor.stream', () => {
     provider.scriptStream('a', () => events(delta('Pa'), delta('ris'), done));
     const stream = executor.stream({ chain: ['a'] }, { messages });
     for await (const d of stream) {
-      expect(d).toBe('Pa');
+      expect(d).toEqual({ type: 'delta', text: 'Pa' });
       break;
     }
     const err = await failure(stream.result);
