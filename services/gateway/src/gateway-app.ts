@@ -156,7 +156,11 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
 
     const root = rootModule([
       HttpKitModule.forRoot({ service: SERVICE, registry, openapi: gatewayOpenApi() }),
-      ChatModule.forRoot({ chat: new ChatService(routes, rollout, interactions), interactions, idempotency }),
+      ChatModule.forRoot({
+        chat: new ChatService(routes, rollout, interactions, executor),
+        interactions,
+        idempotency,
+      }),
       InvokeModule.forRoot({
         invoke: new InvokeService(routes, rollout, interactions),
         interactions,

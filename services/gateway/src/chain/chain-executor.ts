@@ -1,5 +1,6 @@
 import type { Clock } from '@flywheel/platform';
 import { type ChatMessage, type LlmResponse, ZERO_USAGE } from '../llm/llm.types';
+import type { RequestField } from '../providers/llm-provider';
 import { toProviderError } from '../providers/provider-error';
 import { AttemptScope } from '../resilience/attempt-scope';
 import type { Backoff } from '../resilience/backoff';
@@ -75,6 +76,19 @@ export class ChainExecutor {
    */
   prepare(variant: ChainVariant): void {
     this.prepareVariant(variant);
+  }
+
+  /** The first model of `variant` whose provider cannot take the client's `field` = `value`, and why. */
+  refusal(
+    variant: ChainVariant,
+    field: RequestField,
+    value: unknown,
+  ): { model: string; reason: string } | undefined {
+    for (const model of this.prepareVariant(variant).models) {
+      const reason = model.provider.refusal?.(field, value);
+      if (reason !== undefined) return { model: model.id, reason };
+    }
+    return undefined;
   }
 
   async complete(

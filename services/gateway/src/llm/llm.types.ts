@@ -43,6 +43,9 @@ export interface SamplingParams {
   /** the end user's id, as OpenAI `user` / Anthropic `metadata.user_id` */
   user?: string;
   metadata?: Record<string, string>;
+  verbosity?: string;
+  prompt_cache_key?: string;
+  safety_identifier?: string;
 }
 
 /** The one request shape every provider maps from. */

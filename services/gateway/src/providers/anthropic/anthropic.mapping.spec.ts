@@ -136,7 +136,10 @@ describe('Anthropic response mapping', () => {
       { type: 'message_stop' },
     ] as unknown as RawMessageStreamEvent[];
     const state = newStreamState();
-    const texts = events.map((e) => readStreamEvent(e, state)).filter((t) => t !== undefined);
+    const texts = events
+      .map((e) => readStreamEvent(e, state))
+      .map((d) => (d?.type === 'delta' ? d.text : undefined))
+      .filter((t) => t !== undefined);
     expect(texts).toEqual(['Hel', '{"a"']);
     expect(state).toMatchObject({ stopped: true, stopReason: 'end_turn' });
     expect(fromUsage(state.usage)).toEqual({ input_tokens: 9, output_tokens: 7, total_tokens: 16 });
