@@ -148,7 +148,8 @@ describe('routed through a flag', () => {
     }
   });
 
-  it('flattens multi-part text content', async () => {
+  it('forwards multi-part text content as parts (never joined into "Hello, world")', async () => {
+    gw.sim.reset();
     const res = await post(chatUrl, {
       model: 'echo',
       messages: [
@@ -163,7 +164,19 @@ describe('routed through a flag', () => {
     });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { choices: { message: { content: string } }[] };
-    expect(body.choices[0]?.message.content).toBe('Hello, world');
+    // the simulator's echo joins the parts it received with a newline
+    expect(body.choices[0]?.message.content).toBe('Hello, \nworld');
+    expect(gw.sim.received()[0]?.body).toMatchObject({
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'Hello, ' },
+            { type: 'text', text: 'world' },
+          ],
+        },
+      ],
+    });
   });
 });
 

@@ -42,7 +42,9 @@ function toMessage(m: ChatMessage): ChatCompletionMessageParam {
   const name = m.name === undefined ? {} : { name: m.name };
   switch (m.role) {
     case 'tool':
-      return { role: 'tool', content: content(m), tool_call_id: m.tool_call_id ?? '' };
+      // without a call id (older clients), a tool result is sent as user text, as before tools
+      if (m.tool_call_id === undefined) return { role: 'user', content: content(m), ...name };
+      return { role: 'tool', content: content(m), tool_call_id: m.tool_call_id };
     case 'assistant': {
       if (m.tool_calls === undefined) return { role: 'assistant', content: content(m), ...name };
       return {
