@@ -176,7 +176,7 @@ describe.each(KINDS)('%s provider', (kind) => {
   it('a consumer that stops reading early ends the stream as cancelled, with the attempt recorded', async () => {
     const stream = gateway.stream({ chain: [m('sim-ok')] }, { messages });
     for await (const d of stream) {
-      expect(d).toBe('This');
+      expect(d).toEqual({ type: 'delta', text: 'This' });
       break;
     }
     const err = await stream.result.then(

@@ -301,6 +301,19 @@ describe('response_format', () => {
     expect(event.output_json).toEqual(JSON.parse(text));
   });
 
+  it('refuses a direct call whose schema is not a JSON Schema, naming the field, before any call', async () => {
+    const bad = {
+      type: 'json_schema' as const,
+      json_schema: { name: 'bad', schema: { type: 'no-such-type' } },
+    };
+    const err = await openai.chat.completions
+      .create({ model: 'ok', messages, response_format: bad })
+      .catch((e: unknown) => e);
+    expect((err as { status?: number }).status).toBe(400);
+    expect((err as Error).message).toContain('response_format.json_schema.schema');
+    expect(received()).toHaveLength(0);
+  });
+
   it('json_object on a direct call asks the upstream for JSON', async () => {
     const answer = await openai.chat.completions.create({
       model: 'ok',

@@ -1,6 +1,6 @@
 import type { ChatCompletionRequest } from '@flywheel/contracts';
 import { DomainError } from '@flywheel/platform';
-import type { ChainExecutor } from '../chain/chain-executor';
+import type { ChainExecutor, ChainVariant } from '../chain/chain-executor';
 import type { Caller } from '../http/caller';
 import { clientMessages } from '../interactions/client-messages';
 import type { Interaction, InteractionService } from '../interactions/interaction.service';
@@ -28,14 +28,16 @@ export class ChatService {
     private readonly routes: RouteTable,
     private readonly rollout: RolloutService,
     private readonly interactions: InteractionService,
-    private readonly executor: Pick<ChainExecutor, 'refusal'>,
+    private readonly executor: Pick<ChainExecutor, 'refusal' | 'prepare'>,
   ) {}
 
   async begin(body: ChatCompletionRequest, caller: Caller): Promise<Interaction> {
     const extras = chainExtras(body);
     let assignment = await this.assign(body, caller);
     if (assignment.route === null) {
-      assignment = { ...assignment, chain: directOutputSchema(body, assignment.chain) };
+      const chain = directOutputSchema(body, assignment.chain);
+      if (chain !== assignment.chain) this.compile(chain);
+      assignment = { ...assignment, chain };
     } else {
       checkRouteFormat(body, assignment.route, assignment.chain);
     }
@@ -46,6 +48,16 @@ export class ChatService {
     const messages = clientMessages(body.messages, assignment);
     return this.interactions.begin(assignment, caller, { ...extras, messages, stream: body.stream === true });
   }
+  /** Compiles a direct call's response_format schema now: one that is not a JSON Schema is the client's 400. */
+  private compile(chain: ChainVariant): void {
+    try {
+      this.executor.prepare(chain);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      throw invalidField('response_format.json_schema.schema', `not a usable JSON Schema: ${reason}`);
+    }
+  }
+
   private async assign(body: ChatCompletionRequest, caller: Caller): Promise<Assignment> {
     if (body.model.startsWith(ROUTE_PREFIX)) {
       const name = body.model.slice(ROUTE_PREFIX.length);
