@@ -223,7 +223,7 @@ describe('InteractionService', () => {
     const interaction = service.begin(assignment(['streamed']), caller, { ...request, stream: true });
     const stream = service.stream(interaction);
     const seen: string[] = [];
-    for await (const d of stream) seen.push(d);
+    for await (const d of stream) if (d.type === 'delta') seen.push(d.text);
     expect(seen.join('')).toBe('Paris.');
     let settled = false;
     void stream.result.then(() => (settled = true));
