@@ -15,11 +15,28 @@ export const Name = z
 
 export const ChatRole = z.enum(['system', 'user', 'assistant', 'tool', 'developer']);
 
-/** One chat message; content is plain text (multi-part content is flattened by the gateway). */
+/** A function call the model asked for; `arguments` is JSON text as the model wrote it. */
+export const ToolCall = z.object({
+  id: z.string().max(256),
+  name: z.string().max(256),
+  arguments: z.string(),
+});
+export type ToolCall = z.infer<typeof ToolCall>;
+
+/**
+ * One chat message. `content` is its text (the text parts joined with a newline when the client
+ * sent parts; `parts` then keeps each part, and providers receive them as parts).
+ */
 export const ChatMessage = z.object({
   role: ChatRole,
   content: z.string(),
   name: z.string().max(128).optional(),
+  /** the text of each content part, when the client sent an array of parts */
+  parts: z.array(z.string()).optional(),
+  /** an assistant message's function calls */
+  tool_calls: z.array(ToolCall).optional(),
+  /** a `tool` message: the call it answers */
+  tool_call_id: z.string().max(256).optional(),
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
 

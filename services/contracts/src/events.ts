@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ChatMessage, Id, Name, Rating, Timestamp, Usage } from './common';
+import { ChatMessage, Id, Name, Rating, Timestamp, ToolCall, Usage } from './common';
 
 /**
  * Event payloads (the CloudEvents `data`). Rules for evolving them: never remove or retype
@@ -92,6 +92,18 @@ export const InteractionEvent = z.looseObject({
     /** template variables, for `/v1/routes/{route}/invoke` with `input` */
     input: z.record(z.string(), z.unknown()).optional(),
     stream: z.boolean(),
+    /** the functions the client offered the model */
+    tools: z
+      .array(
+        z.looseObject({
+          name: z.string(),
+          description: z.string().optional(),
+          parameters: z.record(z.string(), z.unknown()),
+        }),
+      )
+      .optional(),
+    /** `auto`, `none`, `required`, or `{name}` of the function the model had to call */
+    tool_choice: z.union([z.enum(['auto', 'none', 'required']), z.object({ name: z.string() })]).optional(),
   }),
   attempts: z.array(Attempt),
   final_model: Name.nullable(),
@@ -99,6 +111,8 @@ export const InteractionEvent = z.looseObject({
   /** text of the answer; `output_json` too when the variant has an output_schema */
   output: z.string().nullable(),
   output_json: z.unknown().optional(),
+  /** the function calls the model answered with (the client runs them and sends the results back) */
+  output_tool_calls: z.array(ToolCall).optional(),
   validation: ValidationResult,
   usage: Usage,
   cost_usd: z.number().nonnegative(),

@@ -19,8 +19,8 @@ import { gatewayKeys } from './auth/api-keys';
 import { ChatController } from './chat/chat.controller';
 import { ChatService } from './chat/chat.service';
 import type { GatewayEnv } from './env';
-import { ChainExecutor, type ChainExecutorOptions } from './fallback/chain-executor';
-import { ModelCatalog } from './fallback/model-catalog';
+import { ChainExecutor, type ChainExecutorOptions } from './chain/chain-executor';
+import { ModelCatalog } from './chain/model-catalog';
 import { corsGate } from './http/cors.gate';
 import { GATEWAY_ERROR_STATUS } from './http/gateway-errors';
 import { IdempotencyService } from './idempotency/idempotency.service';
@@ -134,7 +134,7 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
     return {
       controllers: [ChatController, InvokeController],
       providers: provideValues(
-        new ChatService(routes, rollout, interactions),
+        new ChatService(routes, rollout, interactions, executor),
         new InvokeService(routes, rollout, interactions),
         interactions,
         new IdempotencyService(kv, { ttlMs: env.idempotencyTtlS * 1000 }),

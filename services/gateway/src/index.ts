@@ -9,9 +9,9 @@ export {
   type ChainResult,
   type ChainStream,
   type ChainVariant,
-} from './fallback/chain-executor';
-export { GatewayError, type ChainOutcome, type GatewayErrorCode } from './fallback/gateway-error';
-export { ModelCatalog, type ModelRoute } from './fallback/model-catalog';
+} from './chain/chain-executor';
+export { GatewayError, type ChainOutcome, type GatewayErrorCode } from './chain/gateway-error';
+export { ModelCatalog, type ModelRoute } from './chain/model-catalog';
 export type {
   FinishReason,
   LlmRequest,

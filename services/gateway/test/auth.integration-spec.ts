@@ -209,8 +209,8 @@ describe('malformed requests', () => {
       [{ model: 'route:chat', messages: [{ role: 'user', content: 42 }] }, 'messages.0.content'],
       [{ ...chat, temperature: 7 }, 'temperature'],
       [{ ...chat, n: 3 }, 'n'],
-      [{ ...chat, tools: [{ type: 'function', function: { name: 'f' } }] }, 'tools'],
-      [{ ...chat, response_format: { type: 'json_object' } }, 'response_format.type'],
+      [{ ...chat, tools: [{ type: 'custom', function: { name: 'f' } }] }, 'tools.0.type'],
+      [{ ...chat, response_format: { type: 'json_schema' } }, 'response_format.json_schema'],
       [{ ...chat, user: '' }, 'user'],
     ];
     const upstreamCalls = t.gw.sim.stats().requests;

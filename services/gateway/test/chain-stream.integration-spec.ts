@@ -40,7 +40,7 @@ beforeEach(() => sim.reset());
 async function drain(stream: ChainStream): Promise<{ deltas: string[]; error?: unknown }> {
   const deltas: string[] = [];
   try {
-    for await (const d of stream) deltas.push(d);
+    for await (const d of stream) if (d.type === 'delta') deltas.push(d.text);
   } catch (error) {
     return { deltas, error };
   }
@@ -82,9 +82,9 @@ describe.each(KINDS)('%s provider', (kind) => {
     const first = await iterator.next();
     // known with the first token, so a transport can name it in headers sent with the first byte
     expect(stream.model).toBe(m('sim-ok'));
-    const deltas = [first.value as string];
+    const deltas = [first.value];
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) deltas.push(next.value);
-    expect(deltas.join('')).toContain('simulated answer from sim-ok');
+    expect(deltas.map((d) => (d?.type === 'delta' ? d.text : '')).join('')).toContain('simulated answer from sim-ok');
     const result = await stream.result;
     expect(result.attempts.map((a) => `${a.status}:${a.error_class ?? ''}`)).toEqual([
       'error:server_error',
@@ -176,7 +176,7 @@ describe.each(KINDS)('%s provider', (kind) => {
   it('a consumer that stops reading early ends the stream as cancelled, with the attempt recorded', async () => {
     const stream = gateway.stream({ chain: [m('sim-ok')] }, { messages });
     for await (const d of stream) {
-      expect(d).toBe('This');
+      expect(d).toEqual({ type: 'delta', text: 'This' });
       break;
     }
     const err = await stream.result.then(

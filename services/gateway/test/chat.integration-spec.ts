@@ -125,7 +125,8 @@ describe('routed through a flag', () => {
     }
   });
 
-  it('flattens multi-part text content', async () => {
+  it('forwards multi-part text content as parts (never joined into "Hello, world")', async () => {
+    t.gw.sim.reset();
     const res = await post(t.chatUrl, {
       model: 'echo',
       messages: [
@@ -140,7 +141,19 @@ describe('routed through a flag', () => {
     });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { choices: { message: { content: string } }[] };
-    expect(body.choices[0]?.message.content).toBe('Hello, world');
+    // the simulator's echo joins the parts it received with a newline
+    expect(body.choices[0]?.message.content).toBe('Hello, \nworld');
+    expect(t.gw.sim.received()[0]?.body).toMatchObject({
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'Hello, ' },
+            { type: 'text', text: 'world' },
+          ],
+        },
+      ],
+    });
   });
 });
 

@@ -3,7 +3,7 @@
  * script faults. Grammar: `sim` followed by `-`-separated modifiers in any order, each at most
  * once per category:
  *
- *   content  `ok` (default) | `echo`
+ *   content  `ok` (default) | `echo` | `tool` (calls the request's first tool; answers a tool result)
  *   latency  `slow-<ms>`
  *   pacing   `drip-<ms>` (streams: wait `<ms>` between events)
  *   variation `coin-<pct>` (pct % of the answers use the other content mode, ok ↔ echo)
@@ -14,7 +14,7 @@
  * `sim-coin-50`.
  */
 
-export type ContentMode = 'ok' | 'echo';
+export type ContentMode = 'ok' | 'echo' | 'tool';
 
 /** An HTTP error answered in the provider's own error format. */
 export type ErrorStatus = 400 | 429 | 500 | 503 | 529;
@@ -46,7 +46,7 @@ export interface Behaviour {
 }
 
 export function otherContent(content: ContentMode): ContentMode {
-  return content === 'ok' ? 'echo' : 'ok';
+  return content === 'echo' ? 'ok' : 'echo';
 }
 
 /** The label `stats().byBehaviour` counts a request under. */
@@ -96,7 +96,7 @@ export function parseBehaviour(model: string): Behaviour | undefined {
   for (let i = 1; i < tokens.length; i++) {
     const token = tokens[i] as string;
     const next = tokens[i + 1];
-    if (token === 'ok' || token === 'echo') {
+    if (token === 'ok' || token === 'echo' || token === 'tool') {
       if (content) return undefined;
       content = token;
     } else if (token === 'slow') {

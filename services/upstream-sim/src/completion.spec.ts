@@ -123,3 +123,44 @@ describe('streamPieces', () => {
     expect(streamPieces({ ...prose, text: '' })).toEqual([]);
   });
 });
+
+describe('sim-tool', () => {
+  const tool = {
+    name: 'get_weather',
+    schema: {
+      type: 'object',
+      properties: { n: { type: 'integer' }, city: { type: 'string' } },
+      required: ['n', 'city'],
+    },
+  };
+
+  it('calls the first tool with the prompt in its first string argument, deterministically', () => {
+    const req = request({ model: 'sim-tool', firstTool: tool });
+    const c = complete(req, behaviour('sim-tool'));
+    expect(c).toMatchObject({ kind: 'tool', toolName: 'get_weather', finish: 'tool' });
+    const args = JSON.parse(c.text) as { n: unknown; city: unknown };
+    expect(args.city).toBe('What is the capital of France?');
+    expect(Number.isInteger(args.n)).toBe(true);
+    expect(complete(req, behaviour('sim-tool'))).toEqual(c);
+  });
+
+  it('answers a tool result with its text, and behaves like ok without tools', () => {
+    const answered = complete(request({ firstTool: tool, toolResult: '{"t":21}' }), behaviour('sim-tool'));
+    expect(answered).toMatchObject({ kind: 'text', text: 'The tool answered: {"t":21}', finish: 'stop' });
+    const plain = complete(request({ model: 'sim-tool' }), behaviour('sim-tool'));
+    expect(plain.kind).toBe('text');
+    expect(plain.text).toMatch(/^This is a simulated answer from sim-tool/);
+  });
+
+  it('keeps a forced tool choice', () => {
+    const forced = request({
+      firstTool: tool,
+      output: {
+        kind: 'tool',
+        name: 'other',
+        schema: { type: 'object', properties: { a: { type: 'string' } }, required: ['a'] },
+      },
+    });
+    expect(complete(forced, behaviour('sim-tool'))).toMatchObject({ kind: 'tool', toolName: 'other' });
+  });
+});

@@ -21,6 +21,10 @@ export interface SimRequest {
   lastUserText: string;
   maxTokens?: number;
   output: OutputSpec;
+  /** The first function tool offered (name and parameter schema), for `sim-tool`. */
+  firstTool?: { name: string; schema: unknown };
+  /** The text of the tool results when the last message carries them (`sim-tool` answers it). */
+  toolResult?: string;
 }
 
 export interface Completion {
@@ -85,9 +89,13 @@ function jsonText(req: SimRequest, b: Behaviour, schema: unknown, fp: string): s
  */
 export function complete(req: SimRequest, b: Behaviour): Completion {
   const fp = fingerprint(req.transcript);
-  const out = req.output;
+  const out = b.content === 'tool' ? toolOutput(req) : req.output;
   let text: string;
-  if (out.kind === 'text') {
+  if (b.content === 'tool' && req.toolResult !== undefined && out.kind === 'text') {
+    text = `The tool answered: ${req.toolResult}`;
+  } else if (b.content === 'tool' && out.kind === 'tool' && req.output.kind !== 'tool') {
+    text = JSON.stringify(toolArguments(out.schema, req.lastUserText, fp));
+  } else if (out.kind === 'text') {
     text = b.content === 'echo' ? req.lastUserText : answerText(req.model, req.lastUserText, fp);
   } else {
     text = jsonText(req, b, out.schema, fp);
@@ -104,6 +112,27 @@ export function complete(req: SimRequest, b: Behaviour): Completion {
     finish,
     usage: { input: Math.max(1, estimateTokens(req.transcript)), output: estimateTokens(text) },
   };
+}
+
+/**
+ * `sim-tool`: while the last message is not a tool result, call the first tool offered (unless
+ * the request forces one, or offers none); after a tool result, answer with text.
+ */
+function toolOutput(req: SimRequest): OutputSpec {
+  if (req.output.kind !== 'text' || req.toolResult !== undefined || req.firstTool === undefined)
+    return req.output;
+  return { kind: 'tool', name: req.firstTool.name, schema: req.firstTool.schema };
+}
+
+/** Arguments for a `sim-tool` call: an instance of the tool's schema whose first string property is the prompt. */
+function toolArguments(schema: unknown, prompt: string, fp: string): unknown {
+  const args = instanceFor(schema, fp);
+  const props = (schema as { properties?: Record<string, { type?: unknown }> } | null)?.properties;
+  if (props && typeof args === 'object' && args !== null && !Array.isArray(args)) {
+    const first = Object.entries(props).find(([, p]) => p?.type === 'string');
+    if (first) (args as Record<string, unknown>)[first[0]] = prompt.slice(0, PREVIEW_CHARS * 5);
+  }
+  return args;
 }
 
 const STREAM_PIECE_CHARS = 12;

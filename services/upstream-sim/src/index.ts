@@ -1,6 +1,8 @@
 export {
   createSimServer,
   LISTED_MODELS,
+  RECEIVED_LIMIT,
+  type ReceivedRequest,
   type SimServer,
   type SimServerOptions,
   type SimStats,

@@ -45,14 +45,28 @@ export interface SimServer {
   stats(): SimStats;
   /** Zeroes the counters and the `sim-flaky-<pct>` / `sim-coin-<pct>` sequences. */
   reset(): void;
+  /**
+   * The JSON bodies of the last {@link RECEIVED_LIMIT} completion requests, oldest first, with
+   * their path: a test asserts what an upstream really received. Cleared by `reset()`.
+   */
+  received(): readonly ReceivedRequest[];
   /** Stops listening, cancels pending answers and destroys open connections (hung ones too). */
   close(): Promise<void>;
 }
+
+/** One completion request as the simulator received it. */
+export interface ReceivedRequest {
+  path: string;
+  body: unknown;
+}
+
+export const RECEIVED_LIMIT = 100;
 
 /** The model names `GET /v1/models` lists: one per behaviour, with example parameters. */
 export const LISTED_MODELS: readonly string[] = [
   'sim-ok',
   'sim-echo',
+  'sim-tool',
   'sim-slow-200',
   'sim-400',
   'sim-429',
@@ -100,6 +114,7 @@ class Simulator {
   private byModel: Record<string, number> = {};
   private byBehaviour: Record<string, number> = {};
   private byStatus: Record<string, number> = {};
+  private received: ReceivedRequest[] = [];
   readonly server = createServer((req, res) => this.onRequest(req, res));
 
   constructor(private readonly latencyMs: number) {
@@ -121,7 +136,12 @@ class Simulator {
     };
   }
 
+  receivedRequests(): readonly ReceivedRequest[] {
+    return [...this.received];
+  }
+
   reset(): void {
+    this.received = [];
     this.requests = 0;
     this.byModel = {};
     this.byBehaviour = {};
@@ -208,6 +228,7 @@ class Simulator {
         this.fail(res, dialect, seq, { status: 400, kind: 'invalid_request', message });
         return;
       }
+      if (this.received.push({ path, body }) > RECEIVED_LIMIT) this.received.shift();
       const parsed = dialect.parse(body);
       if (isSimError(parsed)) {
         this.fail(res, dialect, seq, parsed);
@@ -400,6 +421,7 @@ export async function createSimServer(opts: SimServerOptions = {}): Promise<SimS
     port: address.port,
     stats: () => sim.stats(),
     reset: () => sim.reset(),
+    received: () => sim.receivedRequests(),
     close(): Promise<void> {
       closing ??= sim.shutdown();
       return closing;

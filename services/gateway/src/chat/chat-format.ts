@@ -1,8 +1,8 @@
 import type { ChatCompletionResponse } from '@flywheel/contracts';
-import type { ChainResult } from '../fallback/chain-executor';
+import type { ChainResult } from '../chain/chain-executor';
 import { answerMeta } from '../http/answer-headers';
 import type { Interaction } from '../interactions/interaction.service';
-import type { FinishReason, Usage } from '../llm/llm.types';
+import type { FinishReason, LlmDelta, ToolCall, ToolCallDelta, Usage } from '../llm/llm.types';
 
 /** The OpenAI Chat Completions shapes of an answer (whole, or streamed chunk by chunk). */
 
@@ -37,7 +37,7 @@ export function chatCompletion(interaction: Interaction, result: ChainResult): C
     choices: [
       {
         index: 0,
-        message: { role: 'assistant', content: result.response.text, refusal: null },
+        message: assistantMessage(result.response.text, result.response.tool_calls),
         finish_reason: FINISH[result.response.finish_reason],
         logprobs: null,
       },
@@ -45,6 +45,33 @@ export function chatCompletion(interaction: Interaction, result: ChainResult): C
     usage: openAiUsage(result.usage),
     flywheel: answerMeta(interaction, result.final_model),
   };
+}
+
+type AssistantMessage = ChatCompletionResponse['choices'][number]['message'];
+
+/** An answer's message: text, or (with `content: null` when there is no text) function calls. */
+function assistantMessage(text: string, toolCalls: readonly ToolCall[] | undefined): AssistantMessage {
+  if (toolCalls === undefined) return { role: 'assistant', content: text, refusal: null };
+  return {
+    role: 'assistant',
+    content: text === '' ? null : text,
+    refusal: null,
+    tool_calls: toolCalls.map((c) => ({
+      id: c.id,
+      type: 'function' as const,
+      function: { name: c.name, arguments: c.arguments },
+    })),
+  };
+}
+
+/** A streamed tool-call piece in OpenAI's delta shape (id, type and name only on a call's first piece). */
+function toolCallJson(d: ToolCallDelta): string {
+  const fn = d.name === undefined ? { arguments: d.arguments } : { name: d.name, arguments: d.arguments };
+  const call =
+    d.id === undefined
+      ? { index: d.index, function: fn }
+      : { index: d.index, id: d.id, type: 'function', function: fn };
+  return `"tool_calls":[${JSON.stringify(call)}]`;
 }
 
 /**
@@ -62,13 +89,21 @@ export class ChunkFormat {
     this.head = `data: {"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(model)},"choices":[{"index":0,"delta":`;
   }
 
-  /** The first chunk: the role, the first text and the `flywheel` object. */
-  first(text: string, meta: object): string {
-    return `${this.head}{"role":"assistant","content":${JSON.stringify(text)}},"finish_reason":null}],"flywheel":${JSON.stringify(meta)}}\n\n`;
+  /** The first chunk: the role, the first text (or tool-call piece) and the `flywheel` object. */
+  first(delta: LlmDelta | string, meta: object): string {
+    const body =
+      typeof delta === 'string' || delta.type === 'delta'
+        ? `"content":${JSON.stringify(typeof delta === 'string' ? delta : delta.text)}`
+        : `"content":null,${toolCallJson(delta)}`;
+    return `${this.head}{"role":"assistant",${body}},"finish_reason":null}],"flywheel":${JSON.stringify(meta)}}\n\n`;
   }
 
-  delta(text: string): string {
-    return `${this.head}{"content":${JSON.stringify(text)}},"finish_reason":null}]}\n\n`;
+  delta(delta: LlmDelta | string): string {
+    const body =
+      typeof delta === 'string' || delta.type === 'delta'
+        ? `"content":${JSON.stringify(typeof delta === 'string' ? delta : delta.text)}`
+        : toolCallJson(delta);
+    return `${this.head}{${body}},"finish_reason":null}]}\n\n`;
   }
 
   finish(reason: FinishReason): string {

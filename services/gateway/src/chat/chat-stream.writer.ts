@@ -1,10 +1,11 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
-import type { ChainStream } from '../fallback/chain-executor';
-import { GatewayError } from '../fallback/gateway-error';
+import type { ChainStream } from '../chain/chain-executor';
+import { GatewayError } from '../chain/gateway-error';
 import { answerHeaders, answerMeta, routedHeaders } from '../http/answer-headers';
 import { type ErrorLog, gatewayErrorReply } from '../http/gateway-errors';
 import type { Interaction } from '../interactions/interaction.service';
+import type { LlmDelta } from '../llm/llm.types';
 import { ChunkFormat, completionId, SSE_DONE, sseError } from './chat-format';
 
 const SSE_HEADERS = {
@@ -56,10 +57,10 @@ async function writeEvents(
   res: ServerResponse,
   interaction: Interaction,
   stream: ChainStream,
-  iterator: AsyncIterator<string>,
+  iterator: AsyncIterator<LlmDelta>,
   options: StreamOptions,
 ): Promise<void> {
-  let first: IteratorResult<string>;
+  let first: IteratorResult<LlmDelta>;
   let model: string;
   try {
     first = await iterator.next();

@@ -1,5 +1,5 @@
 import { DomainError } from '@flywheel/platform';
-import { type ChainOutcome, GatewayError, type GatewayErrorCode } from '../fallback/gateway-error';
+import { type ChainOutcome, GatewayError, type GatewayErrorCode } from '../chain/gateway-error';
 import { gatewayErrorReply } from './gateway-errors';
 
 const outcome: ChainOutcome = {

@@ -1,5 +1,5 @@
 import { mapError, type MappedError } from '@flywheel/platform';
-import type { GatewayErrorCode } from '../fallback/gateway-error';
+import type { GatewayErrorCode } from '../chain/gateway-error';
 
 /** The gateway's own error codes: the chain's, a route name nobody configured, and Idempotency-Key misuse. */
 export type GatewayHttpErrorCode =

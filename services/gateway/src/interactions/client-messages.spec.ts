@@ -14,7 +14,7 @@ const routed = (allow: boolean): Assignment => ({
 const direct: Assignment = { route: null, variant: 'direct', reason: 'DIRECT', chain: { chain: ['m'] } };
 
 describe('clientMessages', () => {
-  it('flattens text parts and keeps names', () => {
+  it('keeps text parts as parts (newline-joined text for the record) and keeps names', () => {
     expect(
       clientMessages(
         [
@@ -31,7 +31,7 @@ describe('clientMessages', () => {
         routed(false),
       ),
     ).toEqual([
-      { role: 'user', content: 'ab', name: 'ada' },
+      { role: 'user', content: 'a\nb', parts: ['a', 'b'], name: 'ada' },
       { role: 'assistant', content: 'c' },
     ]);
   });

@@ -8,9 +8,9 @@ import {
   verifyFeedbackToken,
 } from '@flywheel/platform';
 import { Registry } from 'prom-client';
-import { ChainExecutor, DEFAULT_CHAIN_OPTIONS } from '../fallback/chain-executor';
-import { GatewayError } from '../fallback/gateway-error';
-import { ModelCatalog } from '../fallback/model-catalog';
+import { ChainExecutor, DEFAULT_CHAIN_OPTIONS } from '../chain/chain-executor';
+import { GatewayError } from '../chain/gateway-error';
+import { ModelCatalog } from '../chain/model-catalog';
 import type { Caller } from '../http/caller';
 import type { LlmResponse, LlmStreamEvent } from '../llm/llm.types';
 import type { LlmProvider } from '../providers/llm-provider';
@@ -198,7 +198,7 @@ describe('InteractionService', () => {
     const seen: string[] = [];
     await expect(
       (async () => {
-        for await (const d of stream) seen.push(d);
+        for await (const d of stream) if (d.type === 'delta') seen.push(d.text);
       })(),
     ).rejects.toMatchObject({ code: 'truncated' });
     expect(seen).toEqual(['Par', 'is']);
@@ -223,7 +223,7 @@ describe('InteractionService', () => {
     const interaction = service.begin(assignment(['streamed']), caller, { ...request, stream: true });
     const stream = service.stream(interaction);
     const seen: string[] = [];
-    for await (const d of stream) seen.push(d);
+    for await (const d of stream) if (d.type === 'delta') seen.push(d.text);
     expect(seen.join('')).toBe('Paris.');
     let settled = false;
     void stream.result.then(() => (settled = true));

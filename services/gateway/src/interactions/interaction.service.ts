@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { ChatMessage, InteractionEvent, ValidationResult } from '@flywheel/contracts';
 import { type Clock, mintFeedbackToken, subjectHash } from '@flywheel/platform';
-import type { ChainExecutor, ChainResult, ChainStream } from '../fallback/chain-executor';
-import { type ChainOutcome, GatewayError } from '../fallback/gateway-error';
+import type { ChainExecutor, ChainRequest, ChainResult, ChainStream } from '../chain/chain-executor';
+import { type ChainOutcome, GatewayError } from '../chain/gateway-error';
 import type { Caller } from '../http/caller';
 import { ZERO_USAGE } from '../llm/llm.types';
 import type { Assignment } from '../rollout/rollout.service';
 import type { GatewayMetrics } from './gateway.metrics';
 import type { InteractionEvents } from './interaction-events';
 
-/** What the caller asked, as the model sees it (and as the event records it). */
-export interface InteractionRequest {
+/** What the caller asked, as the model sees it (and as the event records it): messages, tools, parameters. */
+export interface InteractionRequest extends ChainRequest {
   messages: ChatMessage[];
   /** template variables of an invoke with `input` */
   input?: Record<string, unknown>;
@@ -85,11 +85,7 @@ export class InteractionService {
   async complete(interaction: Interaction, signal?: AbortSignal): Promise<ChainResult> {
     let result: ChainResult;
     try {
-      result = await this.executor.complete(
-        interaction.assignment.chain,
-        { messages: interaction.request.messages },
-        { signal },
-      );
+      result = await this.executor.complete(interaction.assignment.chain, interaction.request, { signal });
     } catch (err) {
       await this.failed(interaction, err);
       throw err;
@@ -104,11 +100,7 @@ export class InteractionService {
    * the stream (`[DONE]`) after `result` never ends it before the event is recorded.
    */
   stream(interaction: Interaction, signal?: AbortSignal): ChainStream {
-    const stream = this.executor.stream(
-      interaction.assignment.chain,
-      { messages: interaction.request.messages },
-      { signal },
-    );
+    const stream = this.executor.stream(interaction.assignment.chain, interaction.request, { signal });
     const result = stream.result.then(
       async (done) => {
         await this.answered(interaction, done);
@@ -134,6 +126,7 @@ export class InteractionService {
     const event = this.event(interaction, finishedAt, 'ok', result, result.final_model);
     event.output = result.response.text;
     if (result.validation.schema) event.output_json = result.response.json;
+    if (result.response.tool_calls !== undefined) event.output_tool_calls = result.response.tool_calls;
     this.metered(interaction, finishedAt, event);
     await this.events.record(event);
   }
@@ -193,6 +186,9 @@ export class InteractionService {
       finished_at: new Date(finishedAt).toISOString(),
     };
     if (request.input !== undefined) event.request.input = request.input;
+    if (request.tools !== undefined)
+      event.request.tools = request.tools.map((t) => ({ ...t, parameters: { ...t.parameters } }));
+    if (request.tool_choice !== undefined) event.request.tool_choice = request.tool_choice;
     if (assignment.flagKey !== undefined) event.flag_key = assignment.flagKey;
     if (assignment.flagError !== undefined) event.flag_error = assignment.flagError;
     if (caller.app !== undefined) event.app = caller.app;

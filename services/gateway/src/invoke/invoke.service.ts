@@ -1,6 +1,6 @@
 import type { InvokeRequest, InvokeResponse } from '@flywheel/contracts';
 import { DomainError, type VariantConfig } from '@flywheel/platform';
-import type { ChainResult } from '../fallback/chain-executor';
+import type { ChainResult } from '../chain/chain-executor';
 import type { Caller } from '../http/caller';
 import { clientMessages } from '../interactions/client-messages';
 import type { Interaction, InteractionService } from '../interactions/interaction.service';

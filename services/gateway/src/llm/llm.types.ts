@@ -1,7 +1,7 @@
-import type { ChatMessage, Usage } from '@flywheel/contracts';
+import type { ChatMessage, ToolCall, Usage } from '@flywheel/contracts';
 import type { JsonSchema } from '../config.types';
 
-export type { ChatMessage, Usage };
+export type { ChatMessage, ToolCall, Usage };
 
 /** Ask the provider for JSON matching `schema` (OpenAI json_schema, Anthropic forced tool). */
 export interface OutputSchemaSpec {
@@ -10,6 +10,42 @@ export interface OutputSchemaSpec {
   schema: JsonSchema;
   /** OpenAI strict mode; omitted unless set. */
   strict?: boolean;
+}
+
+/** A function the model may call (OpenAI `tools[].function`, Anthropic `tools[]`). */
+export interface ToolSpec {
+  name: string;
+  description?: string;
+  /** JSON Schema of the arguments; an empty object schema when the client sent none. */
+  parameters: JsonSchema;
+  /** OpenAI strict mode; omitted unless set. */
+  strict?: boolean;
+}
+
+/** `auto`: the model decides; `none`: no call; `required`: some call; `{name}`: that function. */
+export type ToolChoice = 'auto' | 'none' | 'required' | { name: string };
+
+/**
+ * Client sampling and bookkeeping parameters of a direct model call, passed through to providers
+ * that have them (the Anthropic mapping translates or refuses each; see the gateway README).
+ */
+export interface SamplingParams {
+  stop?: string[];
+  top_p?: number;
+  seed?: number;
+  frequency_penalty?: number;
+  presence_penalty?: number;
+  logit_bias?: Record<string, number>;
+  logprobs?: boolean;
+  top_logprobs?: number;
+  reasoning_effort?: string;
+  service_tier?: string;
+  /** the end user's id, as OpenAI `user` / Anthropic `metadata.user_id` */
+  user?: string;
+  metadata?: Record<string, string>;
+  verbosity?: string;
+  prompt_cache_key?: string;
+  safety_identifier?: string;
 }
 
 /** The one request shape every provider maps from. */
@@ -21,6 +57,12 @@ export interface LlmRequest {
   temperature?: number;
   max_tokens?: number;
   output_schema?: OutputSchemaSpec;
+  /** JSON mode without a schema (OpenAI `json_object`); ignored when `output_schema` is set. */
+  json_object?: boolean;
+  tools?: readonly ToolSpec[];
+  tool_choice?: ToolChoice;
+  parallel_tool_calls?: boolean;
+  params?: SamplingParams;
 }
 
 export type FinishReason = 'stop' | 'length' | 'content_filter' | 'tool_call' | 'other';
@@ -34,12 +76,30 @@ export interface LlmResponse {
    * return JSON as text leave it unset; the structured-output check parses `text`.
    */
   json?: unknown;
+  /** Function calls the model asked for (the client's tools, never the structured-output tool). */
+  tool_calls?: ToolCall[];
   usage: Usage;
   finish_reason: FinishReason;
 }
 
-/** What a provider stream yields: text deltas, then exactly one `done`. */
+/** A piece of one function call: the first piece of a call carries its `id` and `name`. */
+export interface ToolCallDelta {
+  type: 'tool_call';
+  /** the call's position among this answer's calls, 0-based */
+  index: number;
+  id?: string;
+  name?: string;
+  /** a fragment of the arguments' JSON text */
+  arguments: string;
+}
+
+/** What a provider stream yields: text and tool-call deltas, then exactly one `done`. */
 export type LlmStreamEvent =
-  { type: 'delta'; text: string } | { type: 'done'; finish_reason: FinishReason; usage?: Usage };
+  | { type: 'delta'; text: string }
+  | ToolCallDelta
+  | { type: 'done'; finish_reason: FinishReason; usage?: Usage };
+
+/** A streamed piece of the answer, as the chain hands it on. */
+export type LlmDelta = Exclude<LlmStreamEvent, { type: 'done' }>;
 
 export const ZERO_USAGE: Usage = Object.freeze({ input_tokens: 0, output_tokens: 0, total_tokens: 0 });

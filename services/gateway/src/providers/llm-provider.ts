@@ -1,6 +1,6 @@
 import type { Clock } from '@flywheel/platform';
 import type { ProviderConfig } from '../config.types';
-import type { LlmRequest, LlmResponse, LlmStreamEvent } from '../llm/llm.types';
+import type { LlmRequest, LlmResponse, LlmStreamEvent, SamplingParams } from '../llm/llm.types';
 import type { UpstreamFetch } from './upstream-fetch';
 
 export interface ProviderCallOptions {
@@ -12,7 +12,16 @@ export interface ProviderCallOptions {
  * One upstream API. Implementations map {@link LlmRequest} to their SDK and back, make no
  * retries of their own, and throw only {@link ProviderError} (see `provider-error.ts`).
  */
+/** A client request field a provider may not be able to take (see `LlmProvider.refusal`). */
+export type RequestField = keyof SamplingParams | 'json_object';
+
 export interface LlmProvider {
+  /**
+   * Why this API cannot take the client's `field` = `value` (the gateway refuses the request
+   * with a 400 naming the field before any call), or undefined when it can. Absent: takes all.
+   */
+  refusal?(field: RequestField, value: unknown): string | undefined;
+
   complete(request: LlmRequest, options: ProviderCallOptions): Promise<LlmResponse>;
   /**
    * Text deltas, then one `done`. A stream that ends without its final event (cut, or

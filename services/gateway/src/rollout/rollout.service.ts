@@ -1,5 +1,5 @@
 import { DomainError, type FlagContext, type FlagService, type VariantConfig } from '@flywheel/platform';
-import type { ChainVariant } from '../fallback/chain-executor';
+import type { ChainVariant } from '../chain/chain-executor';
 import type { Caller } from '../http/caller';
 import type { Route } from './route-table';
 

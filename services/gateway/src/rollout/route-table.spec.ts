@@ -1,6 +1,6 @@
 import { ConfigError, ManualClock } from '@flywheel/platform';
-import { ChainExecutor } from '../fallback/chain-executor';
-import { ModelCatalog } from '../fallback/model-catalog';
+import { ChainExecutor } from '../chain/chain-executor';
+import { ModelCatalog } from '../chain/model-catalog';
 import { ProviderRegistry } from '../providers/provider-registry';
 import { Backoff } from '../resilience/backoff';
 import { CircuitBreakers } from '../resilience/circuit-breakers';

@@ -1,5 +1,5 @@
 import { ConfigError, type FlywheelConfig, type RouteConfig, type VariantConfig } from '@flywheel/platform';
-import type { ChainExecutor, ChainVariant } from '../fallback/chain-executor';
+import type { ChainExecutor, ChainVariant } from '../chain/chain-executor';
 
 /** A route of flywheel.yaml by name, with its name kept alongside. */
 export interface Route {

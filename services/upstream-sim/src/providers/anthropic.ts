@@ -103,6 +103,7 @@ export const anthropicDialect: Dialect = {
     const system = contentText(body.system);
     if (system !== '') lines.push(`system: ${system}`);
     let lastUserText = '';
+    let toolResult: string | undefined;
     for (const [i, m] of body.messages.entries()) {
       if (!isRecord(m) || (m.role !== 'user' && m.role !== 'assistant')) {
         return invalid(`messages.${i}.role: Input should be 'user' or 'assistant'`, `messages.${i}.role`);
@@ -110,10 +111,20 @@ export const anthropicDialect: Dialect = {
       const text = contentText(m.content);
       lines.push(`${m.role}: ${text}`);
       if (m.role === 'user') lastUserText = text;
+      const results = Array.isArray(m.content)
+        ? m.content.filter((b) => isRecord(b) && b.type === 'tool_result')
+        : [];
+      toolResult = m.role === 'user' && results.length > 0 ? contentText(results) : undefined;
     }
     const output = parseOutput(body);
     if ('status' in output) return output;
+    const first = Array.isArray(body.tools) && isRecord(body.tools[0]) ? body.tools[0] : undefined;
     return {
+      firstTool:
+        first && typeof first.name === 'string'
+          ? { name: first.name, schema: first.input_schema ?? { type: 'object' } }
+          : undefined,
+      toolResult,
       model: body.model,
       stream: body.stream === true,
       includeUsage: false,

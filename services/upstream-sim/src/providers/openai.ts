@@ -82,6 +82,7 @@ export const openAiDialect: Dialect = {
     }
     const lines: string[] = [];
     let lastUserText = '';
+    let toolResult: string | undefined;
     for (const [i, m] of body.messages.entries()) {
       if (!isRecord(m) || typeof m.role !== 'string') {
         return invalid(`Invalid 'messages[${i}]': expected an object with a role.`, `messages[${i}]`);
@@ -89,10 +90,17 @@ export const openAiDialect: Dialect = {
       const text = contentText(m.content);
       lines.push(`${m.role}: ${text}`);
       if (m.role === 'user') lastUserText = text;
+      toolResult = m.role === 'tool' ? text : undefined;
     }
     const output = parseOutput(body);
     if ('status' in output) return output;
+    const first = Array.isArray(body.tools) && isRecord(body.tools[0]) ? body.tools[0].function : undefined;
     return {
+      firstTool:
+        isRecord(first) && typeof first.name === 'string'
+          ? { name: first.name, schema: first.parameters ?? { type: 'object' } }
+          : undefined,
+      toolResult,
       model: body.model,
       stream: body.stream === true,
       includeUsage: isRecord(body.stream_options) && body.stream_options.include_usage === true,

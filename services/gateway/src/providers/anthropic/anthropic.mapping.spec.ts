@@ -1,6 +1,7 @@
 import type { Message, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
 import type { LlmRequest } from '../../llm/llm.types';
 import {
+  anthropicRefusal,
   DEFAULT_MAX_TOKENS,
   fromMessage,
   fromUsage,
@@ -136,9 +137,118 @@ describe('Anthropic response mapping', () => {
       { type: 'message_stop' },
     ] as unknown as RawMessageStreamEvent[];
     const state = newStreamState();
-    const texts = events.map((e) => readStreamEvent(e, state)).filter((t) => t !== undefined);
+    const texts = events
+      .map((e) => readStreamEvent(e, state))
+      .map((d) => (d?.type === 'delta' ? d.text : undefined))
+      .filter((t) => t !== undefined);
     expect(texts).toEqual(['Hel', '{"a"']);
     expect(state).toMatchObject({ stopped: true, stopReason: 'end_turn' });
     expect(fromUsage(state.usage)).toEqual({ input_tokens: 9, output_tokens: 7, total_tokens: 16 });
+  });
+});
+
+describe('Anthropic tools and parameters', () => {
+  const weather = {
+    name: 'get_weather',
+    description: 'Weather',
+    parameters: { type: 'object', properties: {} },
+  };
+
+  it('maps tool calls to tool_use, consecutive tool results to one user turn, and the tool choice', () => {
+    const params = toMessageParams({
+      model: 'claude',
+      messages: [
+        { role: 'user', content: 'Weather?', parts: ['Weather', '?'] },
+        {
+          role: 'assistant',
+          content: '',
+          tool_calls: [
+            { id: 'call_1', name: 'get_weather', arguments: '{"city":"Lyon"}' },
+            { id: 'call_2', name: 'get_weather', arguments: 'not json' },
+          ],
+        },
+        { role: 'tool', content: 'sunny', tool_call_id: 'call_1' },
+        { role: 'tool', content: 'rain', tool_call_id: 'call_2' },
+      ],
+      tools: [weather],
+      tool_choice: 'required',
+      parallel_tool_calls: false,
+      params: { stop: ['END'], user: 'u1', reasoning_effort: 'high', service_tier: 'default' },
+    });
+    expect(params).toMatchObject({
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'Weather' },
+            { type: 'text', text: '?' },
+          ],
+        },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'tool_use', id: 'call_1', name: 'get_weather', input: { city: 'Lyon' } },
+            { type: 'tool_use', id: 'call_2', name: 'get_weather', input: {} },
+          ],
+        },
+        {
+          role: 'user',
+          content: [
+            { type: 'tool_result', tool_use_id: 'call_1', content: 'sunny' },
+            { type: 'tool_result', tool_use_id: 'call_2', content: 'rain' },
+          ],
+        },
+      ],
+      tools: [
+        { name: 'get_weather', description: 'Weather', input_schema: { type: 'object', properties: {} } },
+      ],
+      tool_choice: { type: 'any', disable_parallel_tool_use: true },
+      stop_sequences: ['END'],
+      metadata: { user_id: 'u1' },
+      output_config: { effort: 'high' },
+      service_tier: 'standard_only',
+    });
+  });
+
+  it('refuses what the Messages API has no equivalent for, by name', () => {
+    expect(anthropicRefusal('seed', 1)).toMatch(/seed/);
+    expect(anthropicRefusal('logprobs', true)).toMatch(/logprobs/);
+    expect(anthropicRefusal('reasoning_effort', 'minimal')).toMatch(/reasoning_effort "minimal"/);
+    expect(anthropicRefusal('service_tier', 'flex')).toMatch(/service_tier "flex"/);
+    expect(anthropicRefusal('stop', ['x'])).toBeUndefined();
+    expect(anthropicRefusal('reasoning_effort', 'low')).toBeUndefined();
+  });
+
+  it('reads client tool calls from a message and from a stream, apart from the output tool', () => {
+    const msg = {
+      content: [{ type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Lyon' } }],
+      stop_reason: 'tool_use',
+      usage: { input_tokens: 1, output_tokens: 1 },
+    } as unknown as Message;
+    expect(fromMessage(msg, { model: 'claude', messages: [], tools: [weather] })).toMatchObject({
+      finish_reason: 'tool_call',
+      tool_calls: [{ id: 'toolu_1', name: 'get_weather', arguments: '{"city":"Lyon"}' }],
+    });
+    const state = newStreamState();
+    const events = [
+      {
+        type: 'content_block_start',
+        index: 0,
+        content_block: { type: 'tool_use', id: 'toolu_2', name: 'get_weather', input: {} },
+      },
+      { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: '{"city"' } },
+      {
+        type: 'content_block_start',
+        index: 1,
+        content_block: { type: 'tool_use', id: 'toolu_3', name: 'answer', input: {} },
+      },
+      { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: '{"a":1}' } },
+    ] as unknown as RawMessageStreamEvent[];
+    expect(events.map((e) => readStreamEvent(e, state, 'answer'))).toEqual([
+      { type: 'tool_call', index: 0, id: 'toolu_2', name: 'get_weather', arguments: '' },
+      { type: 'tool_call', index: 0, arguments: '{"city"' },
+      undefined,
+      { type: 'delta', text: '{"a":1}' },
+    ]);
   });
 });

@@ -3,6 +3,7 @@ import type { LlmRequest, LlmResponse, LlmStreamEvent } from '../../llm/llm.type
 import type { LlmProvider, ProviderCallOptions, ProviderContext, ProviderFactory } from '../llm-provider';
 import { ProviderError, toProviderError } from '../provider-error';
 import {
+  anthropicRefusal,
   fromMessage,
   fromStopReason,
   fromUsage,
@@ -14,6 +15,8 @@ import {
 
 /** `kind: anthropic` — the Messages API through `@anthropic-ai/sdk`. */
 export class AnthropicProvider implements LlmProvider {
+  readonly refusal = anthropicRefusal;
+
   constructor(
     private readonly client: Anthropic,
     private readonly context: Pick<ProviderContext, 'clock'>,
@@ -33,15 +36,16 @@ export class AnthropicProvider implements LlmProvider {
     try {
       const stream = await this.client.messages.create(toMessageStreamParams(request), { signal });
       for await (const event of stream) {
-        const text = readStreamEvent(event, state);
-        if (text !== undefined) yield { type: 'delta', text };
+        const delta = readStreamEvent(event, state, request.output_schema?.name);
+        if (delta !== undefined) yield delta;
       }
     } catch (err) {
       throw toProviderError(err, this.context.clock.now());
     }
     // the SDK ends iteration silently when the signal aborts mid-stream
     if (!state.stopped) throw new ProviderError('network', 'stream ended before message_stop');
-    const finish_reason = fromStopReason(state.stopReason, request.output_schema !== undefined);
+    const structured = request.output_schema !== undefined && state.toolBlocks.size === 0;
+    const finish_reason = fromStopReason(state.stopReason, structured);
     yield { type: 'done', finish_reason, usage: fromUsage(state.usage) };
   }
 }

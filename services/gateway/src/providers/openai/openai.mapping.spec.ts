@@ -3,6 +3,7 @@ import type { LlmRequest } from '../../llm/llm.types';
 import {
   chunkFinishReason,
   chunkText,
+  chunkToolCalls,
   fromChatCompletion,
   fromFinishReason,
   toChatCompletionParams,
@@ -132,5 +133,80 @@ describe('OpenAI response mapping', () => {
     expect(chunkText(chunk({}, 'stop'))).toBeUndefined();
     expect(chunkFinishReason(chunk({}, 'stop'))).toBe('stop');
     expect(chunkText({ choices: [] } as unknown as ChatCompletionChunk)).toBeUndefined();
+  });
+});
+
+describe('OpenAI tools and parameters', () => {
+  it('sends tools, tool calls, tool results, content parts and every parameter as OpenAI takes them', () => {
+    const params = toChatCompletionParams({
+      model: 'gpt',
+      messages: [
+        { role: 'user', content: 'a\nb', parts: ['a', 'b'] },
+        { role: 'assistant', content: '', tool_calls: [{ id: 'call_1', name: 'f', arguments: '{}' }] },
+        { role: 'tool', content: 'done', tool_call_id: 'call_1' },
+      ],
+      tools: [{ name: 'f', parameters: { type: 'object' }, strict: true }],
+      tool_choice: { name: 'f' },
+      parallel_tool_calls: false,
+      json_object: true,
+      params: { stop: ['END'], seed: 3, top_p: 0.5, logprobs: true, top_logprobs: 2, user: 'u' },
+    });
+    expect(params).toEqual({
+      model: 'gpt',
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'a' },
+            { type: 'text', text: 'b' },
+          ],
+        },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{}' } }],
+        },
+        { role: 'tool', content: 'done', tool_call_id: 'call_1' },
+      ],
+      tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' }, strict: true } }],
+      tool_choice: { type: 'function', function: { name: 'f' } },
+      parallel_tool_calls: false,
+      response_format: { type: 'json_object' },
+      stop: ['END'],
+      seed: 3,
+      top_p: 0.5,
+      logprobs: true,
+      top_logprobs: 2,
+      user: 'u',
+    });
+  });
+
+  it('reads tool calls from an answer and from stream chunks', () => {
+    const completion = {
+      choices: [
+        {
+          message: {
+            content: null,
+            tool_calls: [{ id: 'call_9', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }],
+          },
+          finish_reason: 'tool_calls',
+        },
+      ],
+    } as unknown as ChatCompletion;
+    expect(fromChatCompletion(completion)).toMatchObject({
+      text: '',
+      finish_reason: 'tool_call',
+      tool_calls: [{ id: 'call_9', name: 'f', arguments: '{"a":1}' }],
+    });
+    const chunk = (delta: object) => ({ choices: [{ delta }] }) as unknown as ChatCompletionChunk;
+    expect(
+      chunkToolCalls(
+        chunk({ tool_calls: [{ index: 0, id: 'call_9', function: { name: 'f', arguments: '' } }] }),
+      ),
+    ).toEqual([{ type: 'tool_call', index: 0, id: 'call_9', name: 'f', arguments: '' }]);
+    expect(chunkToolCalls(chunk({ tool_calls: [{ index: 0, function: { arguments: '{"a"' } }] }))).toEqual([
+      { type: 'tool_call', index: 0, arguments: '{"a"' },
+    ]);
+    expect(chunkToolCalls(chunk({ content: 'hi' }))).toEqual([]);
   });
 });

@@ -1,27 +1,30 @@
 import type {
   ChatCompletion,
   ChatCompletionChunk,
+  ChatCompletionFunctionTool,
+  ChatCompletionToolChoiceOption,
   ChatCompletionCreateParamsNonStreaming,
   ChatCompletionCreateParamsStreaming,
   ChatCompletionMessageParam,
 } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
-import type { ChatMessage, FinishReason, LlmRequest, LlmResponse, Usage } from '../../llm/llm.types';
+import type {
+  ChatMessage,
+  FinishReason,
+  LlmRequest,
+  LlmResponse,
+  ToolCallDelta,
+  ToolChoice,
+  ToolSpec,
+  Usage,
+} from '../../llm/llm.types';
 import { ZERO_USAGE } from '../../llm/llm.types';
 
 /**
  * LlmRequest ⇄ OpenAI Chat Completions, as pure functions. Also used for OpenAI-compatible
- * servers (vLLM, Ollama…), so only widely supported fields are sent: `developer` messages
- * go out as `system`, and `tool` messages (we carry no tool_call_id) as `user`.
+ * servers (vLLM, Ollama…): `developer` messages go out as `system`; content parts, tool calls
+ * and tool results go out as OpenAI sends them; every sampling parameter is passed through.
  */
-
-const ROLES: Record<ChatMessage['role'], 'system' | 'user' | 'assistant'> = {
-  system: 'system',
-  developer: 'system',
-  user: 'user',
-  assistant: 'assistant',
-  tool: 'user',
-};
 
 const FINISH: Record<string, FinishReason> = {
   stop: 'stop',
@@ -31,9 +34,46 @@ const FINISH: Record<string, FinishReason> = {
   function_call: 'tool_call',
 };
 
+function content(m: ChatMessage): string | { type: 'text'; text: string }[] {
+  return m.parts === undefined ? m.content : m.parts.map((text) => ({ type: 'text' as const, text }));
+}
+
 function toMessage(m: ChatMessage): ChatCompletionMessageParam {
-  const role = ROLES[m.role];
-  return m.name === undefined ? { role, content: m.content } : { role, content: m.content, name: m.name };
+  const name = m.name === undefined ? {} : { name: m.name };
+  switch (m.role) {
+    case 'tool':
+      // without a call id (older clients), a tool result is sent as user text, as before tools
+      if (m.tool_call_id === undefined) return { role: 'user', content: content(m), ...name };
+      return { role: 'tool', content: content(m), tool_call_id: m.tool_call_id };
+    case 'assistant': {
+      if (m.tool_calls === undefined) return { role: 'assistant', content: content(m), ...name };
+      return {
+        role: 'assistant',
+        content: m.content === '' ? null : content(m),
+        tool_calls: m.tool_calls.map((c) => ({
+          id: c.id,
+          type: 'function' as const,
+          function: { name: c.name, arguments: c.arguments },
+        })),
+        ...name,
+      };
+    }
+    case 'user':
+      return { role: 'user', content: content(m), ...name };
+    default:
+      return { role: 'system', content: m.content, ...name };
+  }
+}
+
+function toTool(t: ToolSpec): ChatCompletionFunctionTool {
+  const fn: ChatCompletionFunctionTool['function'] = { name: t.name, parameters: t.parameters };
+  if (t.description !== undefined) fn.description = t.description;
+  if (t.strict !== undefined) fn.strict = t.strict;
+  return { type: 'function', function: fn };
+}
+
+function toToolChoice(c: ToolChoice): ChatCompletionToolChoiceOption {
+  return typeof c === 'string' ? c : { type: 'function', function: { name: c.name } };
 }
 
 export function toChatCompletionParams(req: LlmRequest): ChatCompletionCreateParamsNonStreaming {
@@ -43,6 +83,10 @@ export function toChatCompletionParams(req: LlmRequest): ChatCompletionCreatePar
   const params: ChatCompletionCreateParamsNonStreaming = { model: req.model, messages };
   if (req.temperature !== undefined) params.temperature = req.temperature;
   if (req.max_tokens !== undefined) params.max_completion_tokens = req.max_tokens;
+  if (req.params !== undefined) Object.assign(params, req.params);
+  if (req.tools !== undefined && req.tools.length > 0) params.tools = req.tools.map(toTool);
+  if (req.tool_choice !== undefined) params.tool_choice = toToolChoice(req.tool_choice);
+  if (req.parallel_tool_calls !== undefined) params.parallel_tool_calls = req.parallel_tool_calls;
   const out = req.output_schema;
   if (out !== undefined) {
     params.response_format = {
@@ -52,6 +96,8 @@ export function toChatCompletionParams(req: LlmRequest): ChatCompletionCreatePar
           ? { name: out.name, schema: out.schema }
           : { name: out.name, schema: out.schema, strict: out.strict },
     };
+  } else if (req.json_object === true) {
+    params.response_format = { type: 'json_object' };
   }
   return params;
 }
@@ -73,11 +119,32 @@ export function fromFinishReason(reason: string | null | undefined): FinishReaso
 export function fromChatCompletion(c: ChatCompletion): LlmResponse {
   const choice = c.choices[0];
   const message = choice?.message;
-  return {
+  const response: LlmResponse = {
     text: message?.content ?? message?.refusal ?? '',
     usage: fromUsage(c.usage),
     finish_reason: fromFinishReason(choice?.finish_reason),
   };
+  const calls = message?.tool_calls?.filter((t) => t.type === 'function');
+  if (calls !== undefined && calls.length > 0) {
+    response.tool_calls = calls.map((t) => ({
+      id: t.id,
+      name: t.function.name,
+      arguments: t.function.arguments,
+    }));
+  }
+  return response;
+}
+
+/** The tool-call pieces a chunk adds, if any. */
+export function chunkToolCalls(chunk: ChatCompletionChunk): ToolCallDelta[] {
+  const calls = chunk.choices[0]?.delta?.tool_calls;
+  if (!calls) return [];
+  return calls.map((c) => {
+    const d: ToolCallDelta = { type: 'tool_call', index: c.index, arguments: c.function?.arguments ?? '' };
+    if (c.id) d.id = c.id;
+    if (c.function?.name) d.name = c.function.name;
+    return d;
+  });
 }
 
 /** The text a chunk adds (content, or a refusal), if any. */

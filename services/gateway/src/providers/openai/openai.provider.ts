@@ -4,6 +4,7 @@ import type { LlmProvider, ProviderCallOptions, ProviderContext, ProviderFactory
 import { ProviderError, toProviderError } from '../provider-error';
 import {
   chunkFinishReason,
+  chunkToolCalls,
   chunkText,
   fromChatCompletion,
   fromFinishReason,
@@ -41,6 +42,7 @@ export class OpenAiProvider implements LlmProvider {
         if (chunk.usage) usage = fromUsage(chunk.usage);
         const text = chunkText(chunk);
         if (text !== undefined) yield { type: 'delta', text };
+        yield* chunkToolCalls(chunk);
         finish ??= chunkFinishReason(chunk);
       }
     } catch (err) {

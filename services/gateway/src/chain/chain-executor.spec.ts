@@ -1,6 +1,6 @@
 import { ManualClock } from '@flywheel/platform';
 import type { ProviderConfig } from '../config.types';
-import type { LlmRequest, LlmResponse, LlmStreamEvent } from '../llm/llm.types';
+import type { LlmDelta, LlmRequest, LlmResponse, LlmStreamEvent } from '../llm/llm.types';
 import type { LlmProvider, ProviderCallOptions } from '../providers/llm-provider';
 import { ProviderError } from '../providers/provider-error';
 import { ProviderRegistry } from '../providers/provider-registry';
@@ -8,7 +8,12 @@ import { Backoff } from '../resilience/backoff';
 import { CircuitBreakers } from '../resilience/circuit-breakers';
 import type { Sleeper } from '../runtime/sleeper';
 import { SchemaValidator } from '../structured/schema-validator';
-import { ChainExecutor, type ChainExecutorOptions, type ChainVariant } from './chain-executor';
+import {
+  ChainExecutor,
+  type ChainExecutorDeps,
+  type ChainExecutorOptions,
+  type ChainVariant,
+} from './chain-executor';
 import { GatewayError } from './gateway-error';
 import { ModelCatalog } from './model-catalog';
 
@@ -96,6 +101,7 @@ function harness(
   options: Partial<ChainExecutorOptions> = {},
   sleeper?: Sleeper,
   breakers = new CircuitBreakers({ consecutiveFailures: 100, halfOpenAfterMs: 1_000 }),
+  observers: ChainExecutorDeps['observers'] = [],
 ): Harness {
   const clock = new ManualClock(T0);
   const provider = new ScriptedProvider();
@@ -118,6 +124,7 @@ function harness(
       backoff: new Backoff({ baseMs: 100, maxMs: 1_000, retryAfterCapMs: 2_000 }, { next: () => 0.5 }),
       validator,
       clock,
+      observers,
       sleeper: sleeper ?? {
         sleep: (ms) => {
           sleeps.push(ms);
@@ -422,10 +429,10 @@ describe('ChainExecutor.complete with an output_schema', () => {
 });
 
 describe('ChainExecutor.stream', () => {
-  async function drain(stream: AsyncIterable<string>): Promise<{ deltas: string[]; error?: unknown }> {
+  async function drain(stream: AsyncIterable<LlmDelta>): Promise<{ deltas: string[]; error?: unknown }> {
     const deltas: string[] = [];
     try {
-      for await (const d of stream) deltas.push(d);
+      for await (const d of stream) deltas.push(d.type === 'delta' ? d.text : `tool:${d.arguments}`);
     } catch (error) {
       return { deltas, error };
     }
@@ -493,7 +500,7 @@ describe('ChainExecutor.stream', () => {
     provider.scriptStream('a', () => events(delta('Pa'), delta('ris'), done));
     const stream = executor.stream({ chain: ['a'] }, { messages });
     for await (const d of stream) {
-      expect(d).toBe('Pa');
+      expect(d).toEqual({ type: 'delta', text: 'Pa' });
       break;
     }
     const err = await failure(stream.result);
@@ -518,5 +525,49 @@ describe('ChainExecutor.stream', () => {
       details: { errors: [{ path: '/city' }] },
     });
     expect((error as GatewayError).outcome.attempts.map((a) => a.status)).toEqual(['invalid_output']);
+  });
+
+  it('passes tool-call deltas on and joins them into the final tool calls, skipping the schema', async () => {
+    const { executor, provider } = harness();
+    provider.scriptStream('a', () =>
+      events(
+        { type: 'tool_call', index: 0, id: 'call_1', name: 'f', arguments: '{"q"' },
+        { type: 'tool_call', index: 0, arguments: ':1}' },
+        { type: 'done', finish_reason: 'tool_call', usage },
+      ),
+    );
+    const stream = executor.stream(
+      {
+        chain: ['a'],
+        output_schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+      },
+      { messages, tools: [{ name: 'f', parameters: { type: 'object' } }], tool_choice: 'auto' },
+    );
+    expect(await drain(stream)).toEqual({ deltas: ['tool:{"q"', 'tool::1}'] });
+    const result = await stream.result;
+    expect(result.response.tool_calls).toEqual([{ id: 'call_1', name: 'f', arguments: '{"q":1}' }]);
+    expect(result.response.finish_reason).toBe('tool_call');
+    expect(provider.calls[0]).toMatchObject({ tools: [{ name: 'f' }], tool_choice: 'auto' });
+  });
+});
+
+describe('attempt observers', () => {
+  it('hear every attempt once, in order, whatever the outcome, without changing the decisions', async () => {
+    const heard: string[] = [];
+    const observer = {
+      answered: (
+        info: { model: { id: string }; tryNo: number },
+        _now: number,
+        _u: unknown,
+        o: { status: string },
+      ) => heard.push(`${info.model.id}#${info.tryNo}:${o.status}`),
+      failed: (info: { model: { id: string }; tryNo: number }, _now: number, e: ProviderError) =>
+        heard.push(`${info.model.id}#${info.tryNo}:${e.errorClass}`),
+    };
+    const { executor, provider } = harness({}, undefined, undefined, [observer]);
+    provider.script('a', fails('server_error', 500), fails('bad_request', 400)).script('b', says('Paris'));
+    const result = await executor.complete({ chain: ['a', 'b'] }, { messages });
+    expect(heard).toEqual(['a#1:server_error', 'a#2:bad_request', 'b#1:ok']);
+    expect(statuses(result.attempts)).toEqual(['a#1:error', 'a#2:error', 'b#1:ok']);
   });
 });

@@ -1,8 +1,20 @@
 import type { Attempt, ValidationResult } from '@flywheel/contracts';
 import type { VariantConfig } from '../config.types';
-import type { ChatMessage, LlmRequest, LlmResponse, Usage } from '../llm/llm.types';
+import type { Attempt as AttemptRecord, AttemptStatus } from '@flywheel/contracts';
+import type {
+  ChatMessage,
+  LlmDelta,
+  LlmRequest,
+  LlmResponse,
+  SamplingParams,
+  ToolChoice,
+  ToolSpec,
+  Usage,
+} from '../llm/llm.types';
+import type { AttemptScope } from '../resilience/attempt-scope';
+import type { ProviderError } from '../providers/provider-error';
 import type { CompiledSchema, ValidationIssue } from '../structured/schema-validator';
-import { AttemptLog } from './attempt-log';
+import { type Answered, type AttemptInfo, AttemptLog, type AttemptObserver } from './attempt-log';
 import { type ChainOutcome, GatewayError, type GatewayErrorCode } from './gateway-error';
 import type { ModelRoute } from './model-catalog';
 
@@ -26,8 +38,16 @@ export type ChainVariant = Pick<
 >;
 
 export interface ChainRequest {
-  /** The conversation, already flattened to text and filtered by the transport. */
+  /** The conversation, filtered by the transport. */
   messages: readonly ChatMessage[];
+  /** The client's functions, passed to every model of the chain. */
+  tools?: readonly ToolSpec[];
+  tool_choice?: ToolChoice;
+  parallel_tool_calls?: boolean;
+  /** JSON mode without a schema (`response_format: {type: "json_object"}`). */
+  json_object?: boolean;
+  /** A direct call's sampling parameters (a route's variant sets its own). */
+  params?: SamplingParams;
 }
 
 export interface ChainCallOptions {
@@ -50,8 +70,8 @@ export interface ChainResult {
   latency_ms: number;
 }
 
-/** Text deltas of the answer; `result` settles when iteration ends (rejects with the same GatewayError). */
-export interface ChainStream extends AsyncIterable<string> {
+/** Text and tool-call deltas of the answer; `result` settles when iteration ends (rejects with the same GatewayError). */
+export interface ChainStream extends AsyncIterable<LlmDelta> {
   readonly result: Promise<ChainResult>;
   /**
    * The model id the stream is committed to: set just before its first delta is yielded (so a
@@ -67,9 +87,10 @@ export interface PreparedVariant {
   maxReasks: number;
 }
 
-/** One call's state: the attempt log, the deadline, what validation saw. */
-export class ChainRun {
+/** One call's state: the attempt observers, the deadline, what validation saw. */
+export class ChainRun implements AttemptObserver {
   readonly log = new AttemptLog();
+  private readonly observers: readonly AttemptObserver[];
   reasks = 0;
   lastInvalid: ValidationIssue[] | undefined;
   lastRepaired = false;
@@ -77,14 +98,38 @@ export class ChainRun {
   constructor(
     readonly variant: ChainVariant,
     readonly prepared: PreparedVariant,
+    readonly chainRequest: ChainRequest,
     readonly signal: AbortSignal | undefined,
     readonly startedAt: number,
     readonly deadline: number,
-  ) {}
+    observers: readonly AttemptObserver[] = [],
+  ) {
+    this.observers = [this.log, ...observers];
+  }
+
+  get attempts(): AttemptRecord[] {
+    return this.log.attempts;
+  }
+
+  answered(info: AttemptInfo, now: number, usage: Usage | undefined, outcome: Answered): void {
+    for (const o of this.observers) o.answered(info, now, usage, outcome);
+  }
+
+  failed(info: AttemptInfo, now: number, error: ProviderError, status?: AttemptStatus, usage?: Usage): void {
+    for (const o of this.observers) o.failed(info, now, error, status, usage);
+  }
+
+  /** Arms `scope` with `timeoutMs`, or with what is left before the deadline if that is sooner. */
+  armTimer(scope: AttemptScope, timeoutMs: number, now: number): void {
+    const remaining = this.deadline - now;
+    if (timeoutMs < remaining) scope.arm(timeoutMs, 'timeout');
+    else scope.arm(remaining, 'deadline');
+  }
 
   request(model: ModelRoute, messages: readonly ChatMessage[]): LlmRequest {
     const v = this.variant;
-    return {
+    const r = this.chainRequest;
+    const request: LlmRequest = {
       model: model.model,
       messages,
       system: v.system,
@@ -92,8 +137,25 @@ export class ChainRun {
       max_tokens: v.max_tokens,
       output_schema: this.prepared.schema?.spec,
     };
+    if (r.tools !== undefined) request.tools = r.tools;
+    if (r.tool_choice !== undefined) request.tool_choice = r.tool_choice;
+    if (r.parallel_tool_calls !== undefined) request.parallel_tool_calls = r.parallel_tool_calls;
+    if (r.json_object === true && request.output_schema === undefined) request.json_object = true;
+    if (r.params !== undefined) request.params = r.params;
+    return request;
   }
 
+  result(model: ModelRoute, response: LlmResponse, repaired: boolean, now: number): ChainResult {
+    return {
+      response,
+      attempts: this.log.attempts,
+      validation: this.validation(true, repaired),
+      final_model: model.id,
+      usage: this.log.usage,
+      cost_usd: this.log.costUsd,
+      latency_ms: now - this.startedAt,
+    };
+  }
   validation(valid: boolean, repaired = this.lastRepaired): ValidationResult {
     const result: ValidationResult = {
       schema: this.prepared.schema !== undefined,
