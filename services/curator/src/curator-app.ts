@@ -37,7 +37,7 @@ import { countParked, ParkSweep } from './ingest/park-sweep';
 import { Periodic } from './jobs/periodic';
 import { type RetentionResult, RetentionJob } from './jobs/retention.job';
 import { curatorOpenApi } from './openapi';
-import { Redactor } from './redaction';
+import { oversizeMetrics, Redactor } from '@flywheel/platform';
 import { TriageModule } from './triage/triage.module';
 import { TriageService } from './triage/triage.service';
 import { VotesModule } from './votes/votes.module';
@@ -104,7 +104,12 @@ export async function createCuratorApp(options: CuratorAppOptions): Promise<Cura
     if (!options.bus) owned.own(bus);
 
     const { redaction, join_ttl_s, retention_days } = config.curator;
-    const redactor = new Redactor({ enabled: redaction.enabled, extraPatterns: redaction.extra_patterns });
+    const redactor = new Redactor({
+      enabled: redaction.enabled,
+      extraPatterns: redaction.extra_patterns,
+      maxFieldChars: redaction.max_field_chars,
+      onOversize: oversizeMetrics(registry),
+    });
     const metrics = new CuratorMetrics(registry, () => countParked(sql));
     const store = new CaseStore();
     const reader = new CaseReader();

@@ -8,3 +8,4 @@ export * from './flags';
 export * from './tokens';
 export * from './telemetry';
 export * from './owned-resources';
+export * from './redaction';

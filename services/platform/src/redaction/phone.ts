@@ -78,3 +78,6 @@ export const redactPhones: RedactStep = (text) => {
   }
   return spans.length === 0 ? text : replaceSpans(text, spans, PLACEHOLDER.phone);
 };
+
+/** Every pattern above, for the linear-time check (redaction.patterns.spec.ts). */
+export const PHONE_PATTERNS: readonly RegExp[] = [CANDIDATE, DATE, INTERNATIONAL_00, TRUNK_PREFIX];
