@@ -9,8 +9,7 @@ import { PLACEHOLDER, replaceMatches, type RedactStep } from './replace';
  * and anchored starts keep both linear (redaction.patterns.spec.ts checks that).
  */
 
-const MONTH =
-  String.raw`(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?`;
+const MONTH = String.raw`(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?`;
 const DATE = [
   String.raw`\d{4}[-/.]\d{1,2}[-/.]\d{1,2}`,
   String.raw`\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2})`,
@@ -20,8 +19,9 @@ const DATE = [
 
 /** "date of birth: 1984-03-12", "DOB 03/12/1984", "born on 12 March 1984", "birthday is March 12, 1984". */
 const DATE_OF_BIRTH = new RegExp(
-  String.raw`\b((?:date[ _-]?of[ _-]?birth|birth[ _-]?date|d\.?o\.?b\.?|born(?: on| in)?|birthday|geburtsdatum|geboren(?: am)?)` +
-    String.raw`[^\w\n]{0,4}(?:(?:is|was|:)[^\w\n]{1,4})?)(${DATE})(?![\w]|[./-]\d)`,
+  String.raw`\b((?:date[ _-]?of[ _-]?birth|birth[ _-]?date|dob|born(?: on| in)?|birthday|geburtsdatum|geboren(?: am)?)` +
+    // `: `, `=`, `": "`, ` is `: short runs only, so no two of them can trade characters at length.
+    String.raw`"?[ \t]{0,3}[:=]?[ \t]{0,3}"?[ \t]{0,3}(?:(?:is|was)[ \t]{1,3})?)(${DATE})(?![\w]|[./-]\d)`,
   'gi',
 );
 
@@ -77,10 +77,13 @@ const STREET_ADDRESS_EU = new RegExp(
   'gu',
 );
 
+const DIGIT = /\d/;
+
 export const redactDatesOfBirth: RedactStep = (text) =>
-  replaceMatches(text, DATE_OF_BIRTH, (m) => `${m[1] ?? ''}${PLACEHOLDER.dob}`);
+  !DIGIT.test(text) ? text : replaceMatches(text, DATE_OF_BIRTH, (m) => `${m[1] ?? ''}${PLACEHOLDER.dob}`);
 
 export const redactStreetAddresses: RedactStep = (text) => {
+  if (!DIGIT.test(text)) return text;
   const out = replaceMatches(text, STREET_ADDRESS_EN, () => PLACEHOLDER.address);
   return replaceMatches(out, STREET_ADDRESS_EU, () => PLACEHOLDER.address);
 };

@@ -65,6 +65,7 @@ function search(c: Candidate, defaultCountry: CountryCode): Span[] {
 }
 
 export const redactPhones: RedactStep = (text) => {
+  if (!/\d/.test(text)) return text;
   // Candidates are disjoint and in order, and each yields the numbers of one search, so the
   // spans are too.
   const spans: Span[] = [];

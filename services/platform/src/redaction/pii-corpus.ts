@@ -247,7 +247,7 @@ export const NON_PII_SAMPLES: readonly string[] = [
   'Timestamps 1714567890123 and 1714567890; MAC 00:1A:2B:3C:4D:5E; error code E1234567.',
   'The @flywheel/curator package talks to user@localhost only in tests.',
   'In code: password: string; password = input(prompt); password: req.body.password, secret: process.env.SECRET.',
-  'Released 12 March 1984; the birthday party is on 2024-06-01; pi is 3.1415926535897932384.',
+  'Released 14 April 1999; the birthday party is on 2024-06-01; pi is 3.1415926535897932384.',
   'We sold 250 Big Mac menus and 3 Large Orders on 5th Avenue.',
   'Ticket 123456789 was merged; build 987654321 passed; the ssn field is required.',
 ];

@@ -180,7 +180,9 @@ describe('Redactor', () => {
   });
 
   it('folds full-width forms to ASCII, so full-width PII is found', () => {
-    expect(redactor.redact('ｍａｉｌ ｊａｎｅ＠ｅｘａｍｐｌｅ．ｃｏｍ　ｐｌｅａｓｅ')).toBe('mail [EMAIL] please');
+    expect(redactor.redact('ｍａｉｌ ｊａｎｅ＠ｅｘａｍｐｌｅ．ｃｏｍ　ｐｌｅａｓｅ')).toBe(
+      'mail [EMAIL] please',
+    );
   });
 
   it('tells separator-less SSNs, dates of birth and addresses by their context only', () => {
@@ -203,7 +205,9 @@ describe('Redactor', () => {
       `${'x'.repeat(20_000)}@`,
     ].join('\n');
     expect(adversarial.length).toBeGreaterThanOrEqual(120_000);
-    const out = redactor.redact(`${adversarial}\nmail jane@example.com, key sk-proj-a1b2c3d4e5f6g7h8i9j0k1l2`);
+    const out = redactor.redact(
+      `${adversarial}\nmail jane@example.com, key sk-proj-a1b2c3d4e5f6g7h8i9j0k1l2`,
+    );
     expect(out).toBe(`${adversarial}\nmail [EMAIL], key [SECRET]`);
   });
 });

@@ -132,7 +132,9 @@ export class Redactor {
       let copy: unknown;
       if (Array.isArray(source)) {
         const items: unknown[] = new Array<unknown>(source.length);
-        source.forEach((item: unknown, index) => stack.push({ source: item, slot: { parent: items, index } }));
+        source.forEach((item: unknown, index) =>
+          stack.push({ source: item, slot: { parent: items, index } }),
+        );
         copy = items;
       } else if (isPlainObject(source)) {
         const entries: Record<string, unknown> = {};
@@ -178,7 +180,10 @@ export class Redactor {
   private cut(text: string): [string, boolean] {
     if (text.length <= this.maxFieldChars) return [text, false];
     // Already cut (redacting twice): the head is within the cap, the marker is inert.
-    if (text.endsWith(PLACEHOLDER.oversize) && text.length <= this.maxFieldChars + PLACEHOLDER.oversize.length)
+    if (
+      text.endsWith(PLACEHOLDER.oversize) &&
+      text.length <= this.maxFieldChars + PLACEHOLDER.oversize.length
+    )
       return [text, false];
     let end = this.maxFieldChars;
     // Never split a surrogate pair; prefer whitespace, so no PII is cut in half and half-kept.

@@ -11,7 +11,12 @@ import { PLACEHOLDER, replaceMatches, type RedactStep } from './replace';
 
 const EMAIL = /(?<![\p{L}\p{N}._%+-])[\p{L}\p{N}._%+-]+@(?:[\p{L}\p{N}-]+\.)+\p{L}{2,}/gu;
 
-export const redactEmails: RedactStep = (text) => replaceMatches(text, EMAIL, () => PLACEHOLDER.email);
+// Each step first checks for a character its pattern cannot match without (`@`, a digit, `:`):
+// a scan for one character is many times cheaper than the pattern's scan.
+const DIGIT = /\d/;
+
+export const redactEmails: RedactStep = (text) =>
+  text.includes('@') ? replaceMatches(text, EMAIL, () => PLACEHOLDER.email) : text;
 
 /** Country code, check digits, then 11–30 characters, optionally in space-separated groups. */
 const IBAN_CANDIDATE = /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b/gi;
@@ -30,10 +35,12 @@ function ibanLength(candidate: string): number {
 }
 
 export const redactIbans: RedactStep = (text) =>
-  replaceMatches(text, IBAN_CANDIDATE, (m) => {
-    const len = ibanLength(m[0]);
-    return len === 0 ? undefined : PLACEHOLDER.iban + m[0].slice(len);
-  });
+  !DIGIT.test(text)
+    ? text
+    : replaceMatches(text, IBAN_CANDIDATE, (m) => {
+        const len = ibanLength(m[0]);
+        return len === 0 ? undefined : PLACEHOLDER.iban + m[0].slice(len);
+      });
 
 /**
  * 13–19 digits, single spaces or dashes between them, first digit 2–6 (Mastercard, Amex,
@@ -58,10 +65,12 @@ function cardLength(candidate: string): number {
 }
 
 export const redactCards: RedactStep = (text) =>
-  replaceMatches(text, CARD_CANDIDATE, (m) => {
-    const len = cardLength(m[0]);
-    return len === 0 ? undefined : PLACEHOLDER.card + m[0].slice(len);
-  });
+  !DIGIT.test(text)
+    ? text
+    : replaceMatches(text, CARD_CANDIDATE, (m) => {
+        const len = cardLength(m[0]);
+        return len === 0 ? undefined : PLACEHOLDER.card + m[0].slice(len);
+      });
 
 /** US SSN `AAA-GG-SSSS` (or spaced); never issued: area 000, 666 or 9xx, group 00, serial 0000. */
 const SSN = /(?<![\w.-])(\d{3})([- ])(\d{2})\2(\d{4})(?!\w|[.-]\d)/g;
@@ -77,6 +86,7 @@ function issuedSsn(area: string, group: string, serial: string): boolean {
 }
 
 export const redactSsns: RedactStep = (text) => {
+  if (!DIGIT.test(text)) return text;
   const out = replaceMatches(text, SSN, ([, area = '', , group = '', serial = '']) =>
     issuedSsn(area, group, serial) ? PLACEHOLDER.ssn : undefined,
   );
@@ -94,10 +104,12 @@ const VERSION_BEFORE = /\b(?:version|ver\.?|release|build)\s*$/i;
 const NOT_PERSONAL_IP = /^(?:127\.|0\.0\.0\.0$|::1?$)/;
 
 export const redactIps: RedactStep = (text) => {
+  if (!DIGIT.test(text) && !text.includes(':')) return text;
   const v4 = replaceMatches(text, IPV4_CANDIDATE, (m) => {
     if (!isIPv4(m[0]) || NOT_PERSONAL_IP.test(m[0])) return undefined;
     return VERSION_BEFORE.test(text.slice(Math.max(0, m.index - 12), m.index)) ? undefined : PLACEHOLDER.ip;
   });
+  if (!text.includes(':')) return v4;
   return replaceMatches(v4, IPV6_CANDIDATE, (m) =>
     isIPv6(m[0]) && !NOT_PERSONAL_IP.test(m[0]) ? PLACEHOLDER.ip : undefined,
   );
