@@ -32,6 +32,7 @@ import { IdempotencyService } from './idempotency/idempotency.service';
 import { GatewayMetrics } from './interactions/gateway.metrics';
 import { InteractionEvents } from './interactions/interaction-events';
 import { InteractionService } from './interactions/interaction.service';
+import { atSourceRedaction } from './redaction/at-source-redaction';
 import { InvokeModule } from './invoke/invoke.module';
 import { InvokeService } from './invoke/invoke.service';
 import { gatewayOpenApi } from './openapi';
@@ -141,7 +142,13 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
     if (!options.bus) owned.own(bus);
 
     const metrics = new GatewayMetrics(registry, breakers, Object.keys(config.models));
-    const events = new InteractionEvents(bus, metrics, clock, env.eventMaxBytes);
+    const events = new InteractionEvents(
+      bus,
+      metrics,
+      clock,
+      env.eventMaxBytes,
+      atSourceRedaction(config, registry),
+    );
     const kv = options.kv ?? (await createKeyValueStore({ REDIS_URL: env.redisUrl }, { clock }));
     if (!options.kv) owned.own(kv);
     const idempotency = new IdempotencyService(kv, { ttlMs: env.idempotencyTtlS * 1000 });

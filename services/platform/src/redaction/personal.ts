@@ -20,8 +20,8 @@ const DATE = [
 /** "date of birth: 1984-03-12", "DOB 03/12/1984", "born on 12 March 1984", "birthday is March 12, 1984". */
 const DATE_OF_BIRTH = new RegExp(
   String.raw`\b((?:date[ _-]?of[ _-]?birth|birth[ _-]?date|dob|born(?: on| in)?|birthday|geburtsdatum|geboren(?: am)?)` +
-    // `: `, `=`, `": "`, ` is `: short runs only, so no two of them can trade characters at length.
-    String.raw`"?[ \t]{0,3}[:=]?[ \t]{0,3}"?[ \t]{0,3}(?:(?:is|was)[ \t]{1,3})?)(${DATE})(?![\w]|[./-]\d)`,
+    // `: `, `=`, `": "`, ` is `: one short run of separators, so no two runs trade characters.
+    String.raw`[ \t:="]{0,6}(?:(?:is|was)[ \t]{1,3})?)(${DATE})(?![\w]|[./-]\d)`,
   'gi',
 );
 
