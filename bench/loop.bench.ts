@@ -65,13 +65,13 @@ import {
   type InteractionEvent,
   Topics,
 } from '@flywheel/contracts';
-import { createEventBus, ensureTopics, type EventBus } from '@flywheel/platform';
+import { createEventBus, ensureTopics, type EventBus, Redactor } from '@flywheel/platform';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { Client, Pool } from 'pg';
 import { type KafkaBroker, type PostgresServer, startKafka, startPostgres } from '../infra/local';
 import { freePorts } from '../infra/local/ports';
 import { caseInput, inputHash } from '../services/curator/src/cases/case-input';
-import { Redactor } from '../services/curator/src/redaction';
+
 import { type BenchChild, startChild, waitForHttp } from './lib/child';
 import { type Buckets, type ProfileSummary, summarizeCpuProfile } from './lib/cpuprofile';
 import { InspectorSession } from './lib/inspector';

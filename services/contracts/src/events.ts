@@ -121,6 +121,8 @@ export const InteractionEvent = z.looseObject({
   finished_at: Timestamp,
   /** set when long strings were cut (or input/output_json left out) to fit the size bound */
   truncated: EventTruncation.optional(),
+  /** `at_source`: the gateway redacted request and output before publishing (route config). */
+  redaction: z.enum(['at_source']).optional(),
 });
 export type InteractionEvent = z.infer<typeof InteractionEvent>;
 

@@ -11,7 +11,9 @@ import {
   hostService,
   loadConfig,
   migrate,
+  oversizeMetrics,
   provideValues,
+  Redactor,
   SecretSet,
   type SqlDatabase,
   systemClock,
@@ -35,7 +37,6 @@ import { countParked, ParkSweep } from './ingest/park-sweep';
 import { Periodic } from './jobs/periodic';
 import { type RetentionResult, RetentionJob } from './jobs/retention.job';
 import { curatorOpenApi } from './openapi';
-import { Redactor } from './redaction';
 import { TriageController } from './triage/triage.controller';
 import { TriageService } from './triage/triage.service';
 import { VotesController } from './votes/votes.controller';
@@ -92,7 +93,12 @@ export async function createCuratorApp(options: CuratorAppOptions): Promise<Cura
     const bus = options.bus ?? own(await createEventBus({ source: SERVICE, registry, ...busLocation(env) }));
 
     const { redaction, join_ttl_s, retention_days } = config.curator;
-    const redactor = new Redactor({ enabled: redaction.enabled, extraPatterns: redaction.extra_patterns });
+    const redactor = new Redactor({
+      enabled: redaction.enabled,
+      extraPatterns: redaction.extra_patterns,
+      maxFieldChars: redaction.max_field_chars,
+      onOversize: oversizeMetrics(registry),
+    });
     const metrics = new CuratorMetrics(registry, () => countParked(sql));
     const store = new CaseStore();
     const reader = new CaseReader();

@@ -1,6 +1,6 @@
 import type { CaseList, ParkedList } from '@flywheel/contracts';
 import { expectEventually } from '@flywheel/platform/testing';
-import { PII_CORPUS } from '../src/redaction';
+import { PII_CORPUS } from '@flywheel/platform';
 import {
   feedbackEvent,
   freshDatabase,

@@ -61,7 +61,7 @@ export async function freshDatabase(): Promise<{ url: string; pool: Pool; drop()
 export const curatorConfig = (over: Partial<CuratorConfig> = {}): CuratorConfig => ({
   join_ttl_s: 600,
   retention_days: 30,
-  redaction: { enabled: true, extra_patterns: [] },
+  redaction: { enabled: true, extra_patterns: [], max_field_chars: 262144 },
   ...over,
 });
 

@@ -27,6 +27,7 @@ import { IdempotencyService } from './idempotency/idempotency.service';
 import { GatewayMetrics } from './interactions/gateway.metrics';
 import { InteractionEvents } from './interactions/interaction-events';
 import { InteractionService } from './interactions/interaction.service';
+import { atSourceRedaction } from './redaction/at-source-redaction';
 import { InvokeController } from './invoke/invoke.controller';
 import { InvokeService } from './invoke/invoke.service';
 import { gatewayOpenApi } from './openapi';
@@ -121,7 +122,13 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
       own(await createEventBus({ source: SERVICE, registry, ...busLocation(env), kafka: EVENT_BATCHING }));
 
     const metrics = new GatewayMetrics(registry, breakers, Object.keys(config.models));
-    const events = new InteractionEvents(bus, metrics, clock, env.eventMaxBytes);
+    const events = new InteractionEvents(
+      bus,
+      metrics,
+      clock,
+      env.eventMaxBytes,
+      atSourceRedaction(config, registry),
+    );
     const kv = options.kv ?? own(await createKeyValueStore({ url: env.redisUrl, clock }));
     const interactions = new InteractionService(
       executor,

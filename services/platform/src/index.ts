@@ -9,3 +9,4 @@ export * from './tokens';
 export * from './telemetry';
 export * from './owned-resources';
 export * from './host';
+export * from './redaction';

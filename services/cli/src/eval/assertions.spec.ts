@@ -59,6 +59,28 @@ describe('text assertions', () => {
     );
   });
 
+  it('regex matches in linear time: a catastrophic pattern on a megabyte answer ends, with the right result', () => {
+    // With a backtracking engine `(a+)+$` on this answer takes longer than the universe's age.
+    const answer = text(`${'a'.repeat(1024 * 1024)}!`);
+    expect(checkAssertion(a({ type: 'regex', pattern: '(a+)+$' }), answer, noSchema).pass).toBe(false);
+    expect(checkAssertion(a({ type: 'regex', pattern: '(a+)+!$' }), answer, noSchema).pass).toBe(true);
+    expect(checkAssertion(a({ type: 'regex', pattern: '^A+', flags: 'i' }), answer, noSchema).pass).toBe(
+      true,
+    );
+    expect(
+      checkAssertion(a({ type: 'regex', pattern: 'x.y', flags: 's' }), text('x\ny'), noSchema).pass,
+    ).toBe(true);
+    expect(
+      checkAssertion(a({ type: 'regex', pattern: '^y$', flags: 'm' }), text('x\ny'), noSchema).pass,
+    ).toBe(true);
+  });
+
+  it('regex fails, saying why, for syntax RE2 cannot run in linear time', () => {
+    const result = checkAssertion(a({ type: 'regex', pattern: '(\\w)\\1' }), text('aa'), noSchema);
+    expect(result.pass).toBe(false);
+    expect(result.message).toMatch(/^the pattern \/\(\\w\)\\1\/ cannot be matched in linear time/);
+  });
+
   it('cuts long values in messages', () => {
     const value = 'x'.repeat(200);
     const result = checkAssertion(a({ type: 'contains', value }), text('y'), noSchema);

@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Assertion, AssertionResult, CaseInput } from '@flywheel/contracts';
 import { createJsonSchemaValidator } from '@flywheel/platform/config';
 import { CmpStr } from 'cmpstr';
+import { RE2JS } from 're2js';
 
 /**
  * The checks an eval case makes on a fresh answer. Pure apart from the two things a case may
@@ -78,6 +79,27 @@ export async function checkAssertions(
 
 type LocalAssertion = Exclude<Assertion, { type: 'llm-judge' }>;
 
+const RE2_FLAGS: Readonly<Record<string, number>> = {
+  i: RE2JS.CASE_INSENSITIVE,
+  m: RE2JS.MULTILINE,
+  s: RE2JS.DOTALL,
+  u: 0, // RE2 matches code points always
+};
+
+/**
+ * An admin-supplied pattern, compiled with RE2 (re2js): matching takes time linear in the
+ * answer whatever the pattern, so `(a+)+$` cannot hang a CI run. Patterns RE2 cannot run in
+ * linear time (lookaround, backreferences) fail the assertion with a message saying so.
+ */
+function compileRegex(pattern: string, flags: string): RE2JS | string {
+  try {
+    const bits = [...flags].reduce((acc, flag) => acc | (RE2_FLAGS[flag] ?? 0), 0);
+    return RE2JS.compile(pattern, bits);
+  } catch (err) {
+    return `the pattern /${pattern}/${flags} cannot be matched in linear time (RE2 syntax: no lookaround or backreferences): ${(err as Error).message}`;
+  }
+}
+
 /** The assertions that need no model: text, pattern, schema and lexical similarity checks. */
 export function checkAssertion(
   assertion: LocalAssertion,
@@ -101,7 +123,8 @@ export function checkAssertion(
         ? { type, pass: false, message: `expected the answer not to contain ${preview(assertion.value)}` }
         : { type, pass: true };
     case 'regex': {
-      const re = new RegExp(assertion.pattern, assertion.flags ?? '');
+      const re = compileRegex(assertion.pattern, assertion.flags ?? '');
+      if (typeof re === 'string') return { type, pass: false, message: re };
       return re.test(answer.text)
         ? { type, pass: true }
         : {

@@ -20,6 +20,18 @@ export const CONSOLE_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/**
+ * Sent with every response under `/console`, whatever the path looks like (`/console//index.html`,
+ * `/console/./`, `/console/index%2ehtml`, a file, a 404): any of them may be HTML a browser
+ * renders, so none may be framed or run foreign scripts.
+ */
+export const CONSOLE_SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy': CONSOLE_CSP,
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
 export type ConsoleAsset =
   | { kind: 'file'; status: number; headers: Record<string, string>; stream: NodeJS.ReadableStream }
   | { kind: 'index' }

@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { CONSOLE_CSP, ConsoleFiles } from './console-files';
+import { CONSOLE_SECURITY_HEADERS, ConsoleFiles } from './console-files';
 
 const NOT_BUILT =
   'The Flywheel console is not built yet. Run `npm run build` in the repository (it builds ' +
@@ -28,23 +28,22 @@ export class ConsoleController {
     if (!this.files.built) return this.notBuilt(reply);
     const asset = await this.files.asset(req.raw, path ?? '');
     if (asset.kind === 'index') return this.sendIndex(reply);
-    void reply.header('x-content-type-options', 'nosniff');
     if (asset.kind === 'missing') {
-      void reply.code(asset.status).type('text/plain; charset=utf-8').send(`not found\n`);
+      void reply
+        .code(asset.status)
+        .headers(CONSOLE_SECURITY_HEADERS)
+        .type('text/plain; charset=utf-8')
+        .send(`not found\n`);
       return;
     }
-    void reply.code(asset.status).headers(asset.headers).send(asset.stream);
+    // send's headers first, ours after: a file's own headers cannot drop the policy.
+    void reply.code(asset.status).headers(asset.headers).headers(CONSOLE_SECURITY_HEADERS).send(asset.stream);
   }
 
   private async sendIndex(reply: FastifyReply): Promise<void> {
     if (!this.files.built) return this.notBuilt(reply);
     void reply
-      .headers({
-        'content-security-policy': CONSOLE_CSP,
-        'x-content-type-options': 'nosniff',
-        'referrer-policy': 'no-referrer',
-        'cache-control': 'no-cache',
-      })
+      .headers({ ...CONSOLE_SECURITY_HEADERS, 'cache-control': 'no-cache' })
       .type('text/html; charset=utf-8')
       .send(await this.files.indexHtml());
   }
@@ -52,7 +51,7 @@ export class ConsoleController {
   private notBuilt(reply: FastifyReply): void {
     void reply
       .code(503)
-      .headers({ 'x-content-type-options': 'nosniff', 'cache-control': 'no-store', 'retry-after': '10' })
+      .headers({ ...CONSOLE_SECURITY_HEADERS, 'cache-control': 'no-store', 'retry-after': '10' })
       .type('text/plain; charset=utf-8')
       .send(NOT_BUILT);
   }

@@ -12,7 +12,7 @@ import { type CaseAction, type CaseEvents } from '../cases/case-events';
 import { caseInput, inputHash } from '../cases/case-input';
 import type { CaseReader } from '../cases/case-reader';
 import type { CaseStore, LinkedCase } from '../cases/case-store';
-import type { Redactor } from '../redaction';
+import type { Redactor } from '@flywheel/platform';
 import { caseEffect, decideVote, type JoinState, unlinkOutcome, WITHDRAWN_REASON } from './join-state';
 
 /** The redactor's text interface (src/redaction): every stored free text goes through it. */

@@ -28,12 +28,14 @@ export class InteractionEvents {
     private readonly clock: Clock,
     /** GATEWAY_EVENT_MAX_BYTES: the bound on the event's JSON */
     private readonly maxBytes: number,
+    /** Applied to each event before it is serialized (at-source redaction, see gateway-app). */
+    private readonly prepare: (event: InteractionEvent) => InteractionEvent = (event) => event,
   ) {}
 
   async record(event: InteractionEvent): Promise<void> {
     let sent: Promise<unknown>;
     try {
-      const { event: data } = fitEvent(event, this.maxBytes);
+      const { event: data } = fitEvent(this.prepare(event), this.maxBytes);
       if (data.truncated) this.metrics.eventTruncated();
       sent = this.bus.publish({
         type: 'dev.flywheel.interaction.v1',

@@ -173,8 +173,9 @@ export class KafkaRelay {
           isolate = false;
           continue;
         }
-        await this.spool.ack(batch.length);
+        // counted as soon as Kafka has the batch: the spool's ack (a file write) may still be under way
         this.relayed += batch.length;
+        await this.spool.ack(batch.length);
         isolate = false;
         if (failures > 0) log().warn({ spool_depth: this.spool.depth }, 'event bus: Kafka reachable again');
         failures = 0;

@@ -1,3 +1,4 @@
+import { RE2JS } from 're2js';
 import { z } from 'zod';
 
 /**
@@ -18,9 +19,10 @@ const Origin = z
     /^https?:\/\/[^/?#\s]+$/,
     'an origin like https://app.example.com (scheme://host[:port], no path or trailing slash)',
   );
+/** A redaction pattern: RE2 syntax (matched in linear time by re2js, see platform/src/redaction). */
 const RegexSource = z.string().superRefine((source, ctx) => {
   try {
-    new RegExp(source, 'g');
+    RE2JS.compile(source);
   } catch (err) {
     ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(err as Error).message}` });
   }
@@ -91,6 +93,11 @@ export const RouteConfig = z.strictObject({
   flag: Name,
   default_variant: Name,
   variants: z.record(Name, VariantConfig),
+  /**
+   * `at_source`: the gateway redacts the interaction event (prompt, input, output) before it
+   * leaves the process, so raw PII never reaches Kafka or the spool. Absent: the curator redacts.
+   */
+  redaction: z.enum(['at_source']).optional(),
 });
 export type RouteConfig = Omit<z.infer<typeof RouteConfig>, 'variants'> & {
   variants: Record<string, VariantConfig>;
@@ -116,6 +123,13 @@ export const CuratorConfig = z.strictObject({
       enabled: z.boolean().default(true),
       /** extra regexes (source strings) redacted on top of the built-in PII patterns */
       extra_patterns: z.array(RegexSource).default([]),
+      /** characters of one string that are read; the rest is replaced by `[OVERSIZE]` unread */
+      max_field_chars: z
+        .number()
+        .int()
+        .min(1024)
+        .max(16 * 1024 * 1024)
+        .default(256 * 1024),
     })
     .prefault({}),
 });

@@ -112,7 +112,7 @@ describe('loadConfig: valid files', () => {
     expect(config.curator).toEqual({
       join_ttl_s: 600,
       retention_days: 30,
-      redaction: { enabled: true, extra_patterns: [] },
+      redaction: { enabled: true, extra_patterns: [], max_field_chars: 262_144 },
     });
   });
 

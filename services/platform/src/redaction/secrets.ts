@@ -10,39 +10,39 @@ import { PLACEHOLDER, replaceMatches, type RedactStep } from './replace';
 const SECRET = PLACEHOLDER.secret;
 
 /** Tokens whose prefix says what they are: redacted whole wherever they stand. */
-const PREFIXED_TOKEN = new RegExp(
-  [
-    // PEM private keys, up to the END line or, when truncated, the end of the text.
-    String.raw`-----BEGIN[A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END[A-Z ]*PRIVATE KEY-----|$)`,
-    // JWT / JWS: base64url JSON header and payload (both start `{"` = `eyJ`), signature.
-    String.raw`\beyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]*`,
-    // OpenAI (`sk-`, `sk-proj-`, `sk-svcacct-`) and Anthropic (`sk-ant-api03-`): with a digit,
-    // so hyphenated words after "sk-" stay.
-    String.raw`\bsk-(?=[\w-]*\d)[\w-]{20,}`,
-    // Stripe secret, restricted and publishable keys; webhook signing secrets.
-    String.raw`\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,}`,
-    String.raw`\bwhsec_[A-Za-z0-9]{20,}`,
-    // AWS access key ids.
-    String.raw`\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b`,
-    // GitHub personal, OAuth, user-to-server, server-to-server and refresh tokens; fine-grained PATs.
-    String.raw`\bgh[pousr]_[A-Za-z0-9]{36,}`,
-    String.raw`\bgithub_pat_\w{22,}`,
-    // GitLab personal access tokens.
-    String.raw`\bglpat-[\w-]{20,}`,
-    // Slack bot, user, app and refresh tokens; incoming webhook URLs.
-    String.raw`\bxox[abeoprs]-[A-Za-z0-9-]{10,}`,
-    String.raw`https://hooks\.slack\.com/services/[\w/-]+`,
-    // Google API keys, npm tokens, Hugging Face tokens, SendGrid keys.
-    String.raw`\bAIza[\w-]{35}`,
-    String.raw`\bnpm_[A-Za-z0-9]{36}`,
-    String.raw`\bhf_[A-Za-z0-9]{30,}`,
-    String.raw`\bSG\.[\w-]{16,}\.[\w-]{16,}`,
-  ].join('|'),
-  'g',
-);
+const PREFIXED_TOKEN_PARTS: readonly string[] = [
+  // PEM private keys, up to the END line or, when truncated, the end of the text.
+  String.raw`-----BEGIN[A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END[A-Z ]*PRIVATE KEY-----|$)`,
+  // JWT / JWS: base64url JSON header and payload (both start `{"` = `eyJ`), signature.
+  // Anchored after a non-token character, so a run like `eyJ-eyJ-…` is tried once, not per `eyJ`.
+  String.raw`(?<![\w-])eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]*`,
+  // OpenAI (`sk-`, `sk-proj-`, `sk-svcacct-`) and Anthropic (`sk-ant-api03-`): with a digit,
+  // so hyphenated words after "sk-" stay (checked in `redactPrefixed`: a lookahead here would
+  // rescan the rest of a run like `sk-sk-sk-…` at every `sk-`, quadratic time).
+  String.raw`\bsk-[\w-]{20,}`,
+  // Stripe secret, restricted and publishable keys; webhook signing secrets.
+  String.raw`\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,}`,
+  String.raw`\bwhsec_[A-Za-z0-9]{20,}`,
+  // AWS access key ids.
+  String.raw`\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b`,
+  // GitHub personal, OAuth, user-to-server, server-to-server and refresh tokens; fine-grained PATs.
+  String.raw`\bgh[pousr]_[A-Za-z0-9]{36,}`,
+  String.raw`\bgithub_pat_\w{22,}`,
+  // GitLab personal access tokens.
+  String.raw`\bglpat-[\w-]{20,}`,
+  // Slack bot, user, app and refresh tokens; incoming webhook URLs.
+  String.raw`\bxox[abeoprs]-[A-Za-z0-9-]{10,}`,
+  String.raw`https://hooks\.slack\.com/services/[\w/-]+`,
+  // Google API keys, npm tokens, Hugging Face tokens, SendGrid keys.
+  String.raw`\bAIza[\w-]{35}`,
+  String.raw`\bnpm_[A-Za-z0-9]{36}`,
+  String.raw`\bhf_[A-Za-z0-9]{30,}`,
+  String.raw`\bSG\.[\w-]{16,}\.[\w-]{16,}`,
+];
+const PREFIXED_TOKEN = new RegExp(PREFIXED_TOKEN_PARTS.join('|'), 'g');
 
 /** `scheme://user:password@host`: the password goes, the rest of the URL stays. */
-const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)([^\s@/[\]]+)(?=@)/gi;
+const URL_PASSWORD = /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)([^\s@/[\]]+)(?=@)/gi;
 
 /** `Authorization: Bearer …` (header, JSON or code): the credential goes whatever its shape. */
 const AUTHORIZATION =
@@ -71,7 +71,9 @@ const SECRET_NAMES = [
 
 const ASSIGNMENT = new RegExp(
   // group 1: optional name prefix (`aws_`, `x-`, `OPENAI_`), the name (group 2) and the separator.
-  String.raw`\b((?:[a-z0-9]+[_.-])*?(${SECRET_NAMES})["']?[ \t]*(?::|=>|=)[ \t]*)` +
+  // Starts only where no name character precedes: `\b` would restart inside every segment of
+  // `a-a-a-…` and rescan the rest, quadratic time.
+  String.raw`(?<![a-z0-9_.-])((?:[a-z0-9]+[_.-])*?(${SECRET_NAMES})["']?[ \t]*(?::|=>|=)[ \t]*)` +
     // group 3: a quoted value (kept whole, spaces included) or an unquoted run.
     String.raw`("[^"\n]*"|'[^'\n]*'|[^\s"'\`,;&<>()[\]{}]+)`,
   'gi',
@@ -79,7 +81,7 @@ const ASSIGNMENT = new RegExp(
 
 /** "my password is hunter2": natural language, so only values that are no plain word. */
 const PASSWORD_IN_PROSE =
-  /\b((?:password|passcode|passwd|pin)\s+(?:is|was)\s*:?\s+)([^\s"'`,;]*[^\s"'`,;.!?])/gi;
+  /\b((?:password|passcode|passwd|pin)\s+(?:is|was)(?:\s*:)?\s+)([^\s"'`,;]*[^\s"'`,;.!?])/gi;
 
 const PASSWORD_NAME = /^pass/i;
 const NOT_A_VALUE = /^(?:true|false|null|none|undefined|required|optional|string|\*+)$/i;
@@ -112,14 +114,32 @@ function redactAssignedValue(match: RegExpExecArray): string | undefined {
   return secret ? `${prefix}${quote}${SECRET}${quote}` : undefined;
 }
 
+/** Every pattern above, for the linear-time check (redaction.patterns.spec.ts). */
+export const SECRET_PATTERNS: readonly RegExp[] = [
+  // One alternative at a time: each is tried on its own at a position, so the alternation is
+  // linear when each alternative is (and the checker times out on the whole).
+  ...PREFIXED_TOKEN_PARTS.map((part) => new RegExp(part, PREFIXED_TOKEN.flags)),
+  URL_PASSWORD,
+  AUTHORIZATION,
+  BEARER,
+  ASSIGNMENT,
+  PASSWORD_IN_PROSE,
+];
+
+/** `sk-` keys hold a digit; `sk-learn-style-words` do not. */
+function redactPrefixed(match: RegExpExecArray): string | undefined {
+  return match[0].startsWith('sk-') && !/\d/.test(match[0]) ? undefined : SECRET;
+}
+
 export const redactSecrets: RedactStep = (text) => {
-  let out = replaceMatches(text, PREFIXED_TOKEN, () => SECRET);
-  out = replaceMatches(out, URL_PASSWORD, (m) => `${m[1]}${SECRET}`);
+  let out = replaceMatches(text, PREFIXED_TOKEN, redactPrefixed);
+  if (out.includes('://')) out = replaceMatches(out, URL_PASSWORD, (m) => `${m[1]}${SECRET}`);
   out = replaceMatches(out, AUTHORIZATION, (m) =>
     PLACEHOLDERS.has(m[2] ?? '') ? undefined : `${m[1]}${SECRET}`,
   );
   out = replaceMatches(out, BEARER, (m) => (looksRandom(m[2] ?? '') ? `${m[1]}${SECRET}` : undefined));
-  out = replaceMatches(out, ASSIGNMENT, redactAssignedValue);
+  // A name=value or name: value needs `=` or `:`.
+  if (/[:=]/.test(out)) out = replaceMatches(out, ASSIGNMENT, redactAssignedValue);
   return replaceMatches(out, PASSWORD_IN_PROSE, (m) =>
     /[^A-Za-z]/.test(m[2] ?? '') ? `${m[1]}${SECRET}` : undefined,
   );

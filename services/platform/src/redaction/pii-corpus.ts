@@ -7,7 +7,7 @@
 
 export interface PiiSample {
   /** The kind of PII; its placeholder is `[${type.toUpperCase()}]`. */
-  readonly type: 'email' | 'phone' | 'card' | 'ip' | 'secret' | 'iban' | 'ssn';
+  readonly type: 'email' | 'phone' | 'card' | 'ip' | 'secret' | 'iban' | 'ssn' | 'dob' | 'address';
   readonly text: string;
   /** Substrings of `text` that must not survive redaction. */
   readonly raw: string[];
@@ -192,6 +192,36 @@ export const PII_CORPUS: readonly PiiSample[] = [
   { type: 'ssn', text: 'SSN: 078-05-1120', raw: ['078-05-1120'] },
   { type: 'ssn', text: 'my social is 219-09-9999, spouse 536 22 1234', raw: ['219-09-9999', '536 22 1234'] },
   { type: 'ssn', text: 'Form W-2 for Jane Roe (SSN 457-55-5462), born 1985-03-14.', raw: ['457-55-5462'] },
+  { type: 'ssn', text: 'my SSN is 078051120, please update it', raw: ['078051120'] },
+  { type: 'ssn', text: 'Social Security Number: 219099999.', raw: ['219099999'] },
+
+  // Card numbers written with dots, and full-width digits (IME input)
+  { type: 'card', text: 'card no. 4111.1111.1111.1111 exp 09/28', raw: ['4111.1111.1111.1111'] },
+  { type: 'card', text: 'Amex 3782.822463.10005 on file', raw: ['3782.822463.10005'] },
+  {
+    type: 'card',
+    text: 'カード番号は４１１１　１１１１　１１１１　１１１１です',
+    raw: ['４１１１　１１１１　１１１１　１１１１'],
+  },
+  { type: 'phone', text: '電話：＋１ ２０２-５５５-０１４３', raw: ['２０２-５５５-０１４３'] },
+
+  // Dates of birth: a date is PII only where the text says it is one
+  { type: 'dob', text: 'Patient DOB: 03/12/1984, allergies none.', raw: ['03/12/1984'] },
+  { type: 'dob', text: 'I was born on 12 March 1984 in Leeds.', raw: ['12 March 1984'] },
+  { type: 'dob', text: '{"name":"Jane","date_of_birth":"1990-07-04"}', raw: ['1990-07-04'] },
+  { type: 'dob', text: 'Geburtsdatum: 14.02.1979', raw: ['14.02.1979'] },
+  { type: 'dob', text: 'my birthday is March 5, 1992 so discount please', raw: ['March 5, 1992'] },
+
+  // Street addresses (house number + name + street type; European street names + number)
+  {
+    type: 'address',
+    text: 'Ship it to 1600 Pennsylvania Avenue NW, Washington, DC 20500.',
+    raw: ['1600 Pennsylvania Avenue'],
+  },
+  { type: 'address', text: 'I live at 221B Baker Street, London.', raw: ['221B Baker Street'] },
+  { type: 'address', text: 'new address: 42 Wallaby Way, Apt 3, Sydney', raw: ['42 Wallaby Way', 'Apt 3'] },
+  { type: 'address', text: 'Lieferung an Hauptstraße 12, 10115 Berlin', raw: ['Hauptstraße 12'] },
+  { type: 'address', text: 'Our office is at Keizersgracht 123 in Amsterdam.', raw: ['Keizersgracht 123'] },
 ];
 
 /**
@@ -217,4 +247,7 @@ export const NON_PII_SAMPLES: readonly string[] = [
   'Timestamps 1714567890123 and 1714567890; MAC 00:1A:2B:3C:4D:5E; error code E1234567.',
   'The @flywheel/curator package talks to user@localhost only in tests.',
   'In code: password: string; password = input(prompt); password: req.body.password, secret: process.env.SECRET.',
+  'Released 14 April 1999; the birthday party is on 2024-06-01; pi is 3.1415926535897932384.',
+  'We sold 250 Big Mac menus and 3 Large Orders on 5th Avenue.',
+  'Ticket 123456789 was merged; build 987654321 passed; the ssn field is required.',
 ];

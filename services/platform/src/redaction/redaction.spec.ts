@@ -8,7 +8,7 @@ describe('Redactor', () => {
   it('has a corpus of at least 30 samples covering every kind of PII', () => {
     expect(PII_CORPUS.length).toBeGreaterThanOrEqual(30);
     expect(new Set(PII_CORPUS.map((s) => s.type))).toEqual(
-      new Set(['email', 'phone', 'card', 'ip', 'secret', 'iban', 'ssn']),
+      new Set(['email', 'phone', 'card', 'ip', 'secret', 'iban', 'ssn', 'dob', 'address']),
     );
     for (const sample of PII_CORPUS) for (const raw of sample.raw) expect(sample.text).toContain(raw);
   });
@@ -103,7 +103,7 @@ describe('Redactor', () => {
     expect(off.redactValue(value)).toBe(value);
   });
 
-  it('redacts every string in nested objects and arrays without touching keys or the input', () => {
+  it('redacts every string and every key in nested objects and arrays without touching the input', () => {
     const input = Object.freeze({
       'jane.doe@example.com': 'key stays',
       messages: Object.freeze([
@@ -114,7 +114,7 @@ describe('Redactor', () => {
     });
     const out = redactor.redactValue(input);
     expect(out).toEqual({
-      'jane.doe@example.com': 'key stays',
+      '[EMAIL]': 'key stays',
       messages: [{ role: 'user', content: 'call [PHONE]' }, 'ip [IP]'],
       meta: { count: 3, ok: true, none: null, card: '[CARD]', at: new Date(0) },
     });
@@ -122,5 +122,92 @@ describe('Redactor', () => {
     expect(out.messages).not.toBe(input.messages);
     expect(input.messages[0]).toEqual({ role: 'user', content: 'call 212.555.0187' });
     expect(redactor.redactValue('+1 202-555-0143')).toBe('[PHONE]');
+  });
+
+  it('keeps keys that become the same placeholder apart, and a __proto__ key an own key', () => {
+    const input = JSON.parse(
+      '{"a@example.com": 1, "b@example.com": 2, "[EMAIL] #2": 3, "__proto__": {"x": "jane@example.com"}}',
+    ) as Record<string, unknown>;
+    const out = redactor.redactValue(input);
+    expect(Object.keys(out)).toEqual(['[EMAIL]', '[EMAIL] #2', '[EMAIL] #2 #2', '__proto__']);
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(out, '__proto__')?.value).toEqual({ x: '[EMAIL]' });
+    expect(redactor.redactValue(out)).toEqual(out);
+  });
+
+  it('walks 10,000 levels of nesting (arrays and objects) without overflowing the stack', () => {
+    const depth = 10_000;
+    let nested: unknown = 'mail jane@example.com';
+    for (let i = 0; i < depth; i++) nested = i % 2 === 0 ? [nested] : { [`k${i}`]: nested, n: i };
+    let out: unknown = redactor.redactValue(nested);
+    for (let i = depth - 1; i >= 0; i--) {
+      if (i % 2 === 0) {
+        expect(Array.isArray(out)).toBe(true);
+        out = (out as unknown[])[0];
+      } else {
+        expect((out as Record<string, unknown>).n).toBe(i);
+        out = (out as Record<string, unknown>)[`k${i}`];
+      }
+    }
+    expect(out).toBe('mail [EMAIL]');
+  });
+
+  it('reads a string up to max_field_chars, replaces the rest unread and counts it', () => {
+    const dropped: number[] = [];
+    const capped = new Redactor({
+      enabled: true,
+      extraPatterns: [],
+      maxFieldChars: 1024,
+      onOversize: (n) => dropped.push(n),
+    });
+    const head = `${'word '.repeat(200)}mail jane@example.com `; // 1,022 characters
+    const text = `${head}then john.smith@example.org${' more text'.repeat(100_000)}`;
+    const out = capped.redact(text);
+    expect(out).toBe(`${'word '.repeat(200)}mail [EMAIL] [OVERSIZE]`);
+    // The cut moved back to the last space, so no half of the second address is kept.
+    expect(out).not.toContain('john');
+    expect(dropped).toEqual([text.length - head.length]);
+    // Idempotent, and strings within the cap are not counted.
+    expect(capped.redact(out)).toBe(out);
+    expect(capped.redact('short jane@example.com')).toBe('short [EMAIL]');
+    expect(dropped).toHaveLength(1);
+  });
+
+  it('cuts a string with no whitespace at the cap, never inside a surrogate pair', () => {
+    const capped = new Redactor({ enabled: true, extraPatterns: [], maxFieldChars: 1025 });
+    const out = capped.redact('😀'.repeat(2000));
+    expect(out).toBe(`${'😀'.repeat(512)}[OVERSIZE]`);
+  });
+
+  it('folds full-width forms to ASCII, so full-width PII is found', () => {
+    expect(redactor.redact('ｍａｉｌ ｊａｎｅ＠ｅｘａｍｐｌｅ．ｃｏｍ　ｐｌｅａｓｅ')).toBe(
+      'mail [EMAIL] please',
+    );
+  });
+
+  it('tells separator-less SSNs, dates of birth and addresses by their context only', () => {
+    expect(redactor.redact('SSN 123456789; order 123456789')).toBe('SSN [SSN]; order 123456789');
+    expect(redactor.redact('ssn: 900051120')).toBe('ssn: 900051120'); // area 9xx is never issued
+    expect(redactor.redact('DOB 1984-03-12, visit 1984-03-12')).toBe('DOB [DOB], visit 1984-03-12');
+    expect(redactor.redact('meet at 10 Downing Street or at 10 Downing')).toBe(
+      'meet at [ADDRESS] or at 10 Downing',
+    );
+  });
+
+  it('redacts a 120 KB adversarial prompt to the same text a clean run gives', () => {
+    // The shapes that made the old patterns quadratic, each 20 KB, with real PII at the end.
+    const adversarial = [
+      'a-'.repeat(10_000),
+      'sk-'.repeat(7_000),
+      'eyJ-'.repeat(5_000),
+      'a.'.repeat(10_000),
+      `password is${' '.repeat(20_000)}!`,
+      `${'x'.repeat(20_000)}@`,
+    ].join('\n');
+    expect(adversarial.length).toBeGreaterThanOrEqual(120_000);
+    const out = redactor.redact(
+      `${adversarial}\nmail jane@example.com, key sk-proj-a1b2c3d4e5f6g7h8i9j0k1l2`,
+    );
+    expect(out).toBe(`${adversarial}\nmail [EMAIL], key [SECRET]`);
   });
 });

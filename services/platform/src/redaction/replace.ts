@@ -8,7 +8,11 @@ export const PLACEHOLDER = {
   ssn: '[SSN]',
   ip: '[IP]',
   phone: '[PHONE]',
+  dob: '[DOB]',
+  address: '[ADDRESS]',
   custom: '[REDACTED]',
+  /** What stood past a field's size cap (`max_field_chars`), replaced unread. */
+  oversize: '[OVERSIZE]',
 } as const;
 
 export type PiiType = keyof typeof PLACEHOLDER;
@@ -52,4 +56,16 @@ export function replaceSpans(
     last = end;
   }
   return out + text.slice(last);
+}
+
+/**
+ * Full-width forms (U+FF01–U+FF5E: `１２３`, `＠`, `ｓｋ－`) as their ASCII twins, and the
+ * ideographic space as a space: the same character count, so detectors written for ASCII
+ * see `４１１１ １１１１ …` as the card number it is. Other text is returned as it is.
+ */
+export function foldFullWidth(text: string): string {
+  if (!/[\uff01-\uff5e\u3000]/.test(text)) return text;
+  return text.replace(/[\uff01-\uff5e\u3000]/g, (ch) =>
+    ch === '\u3000' ? ' ' : String.fromCharCode(ch.charCodeAt(0) - 0xfee0),
+  );
 }

@@ -1,2 +1,0 @@
-export { Redactor } from './redactor';
-export { PII_CORPUS } from './pii-corpus';
