@@ -95,6 +95,11 @@ describe.each(backends)('flywheel start on %s', (name, backend) => {
     const comment = 'It ignored the team size <b>entirely</b>.';
     const context = await browser.newContext();
     const page = await context.newPage();
+    // the widget attaches a closed shadow root, which Playwright's locators cannot enter: open it
+    await page.addInitScript(`{
+      const attach = Element.prototype.attachShadow;
+      Element.prototype.attachShadow = function (init) { return attach.call(this, { ...init, mode: 'open' }); };
+    }`);
     const problems: string[] = [];
     page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
 

@@ -22,7 +22,7 @@ import {
 } from './curator-test-kit';
 
 /**
- * At-least-once for real: the curator (`tsx src/main.ts`, a child process) dies right after the
+ * At-least-once for real: the curator (`flywheel start --only curator`, a child process) dies right after the
  * database transaction of a dislike commits and before Kafka has its offset. Started again in
  * the same consumer group on the same database, it gets the event again and changes nothing:
  * still exactly one case, and the case event the crash interrupted is published after all.
@@ -70,22 +70,27 @@ interface Child {
 async function runCurator(extraEnv: Record<string, string> = {}): Promise<Child> {
   const spoolDir = mkdtempSync(join(tmpdir(), 'curator-crash-spool-'));
   spoolDirs.push(spoolDir);
-  const child = spawn(process.execPath, [require.resolve('tsx/cli'), 'services/curator/src/main.ts'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      KAFKA_BROKERS,
-      DATABASE_URL: db.url,
-      FLYWHEEL_ADMIN_TOKEN: ADMIN_TOKEN,
-      CURATOR_PORT: '0',
-      CURATOR_HOST: '127.0.0.1',
-      CURATOR_GROUP_ID: groupId,
-      CURATOR_SPOOL_DIR: spoolDir,
-      CURATOR_SWEEP_INTERVAL_MS: '200',
-      ...extraEnv,
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'services/cli/src/main.ts', 'start', '--only', 'curator'],
+    {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH,
+        LOG_LEVEL: 'info', // the "listening on" line is an info log
+        KAFKA_BROKERS,
+        DATABASE_URL: db.url,
+        FLYWHEEL_ADMIN_TOKEN: ADMIN_TOKEN,
+        CURATOR_PORT: '0',
+        CURATOR_HOST: '127.0.0.1',
+        CURATOR_GROUP_ID: groupId,
+        CURATOR_SPOOL_DIR: spoolDir,
+        CURATOR_SWEEP_INTERVAL_MS: '200',
+        ...extraEnv,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   children.push(child);
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
@@ -94,7 +99,7 @@ async function runCurator(extraEnv: Record<string, string> = {}): Promise<Child>
   const url = await expectEventually(
     () => {
       expect(child.exitCode).toBeNull();
-      const m = output.match(/curator listening on (http:\/\/\S+)/);
+      const m = output.match(/curator listening on (http:\/\/[^\s"]+)/);
       expect(m).not.toBeNull();
       return m![1]!;
     },

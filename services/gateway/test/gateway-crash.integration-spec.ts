@@ -10,7 +10,7 @@ import { API_KEY, post, SECRET, watchInteractions } from './gateway-test-kit';
 
 /**
  * "An answered request's event survives a SIGKILL of the gateway": the gateway
- * (`node --import tsx src/main.ts`, a child process) answers with Kafka unreachable, so every event can only be
+ * (`node --import tsx services/cli/src/main.ts start --only gateway`, a child process) answers with Kafka unreachable, so every event can only be
  * in its spool; it is SIGKILLed right after the last answer, started again on the same spool with
  * Kafka reachable, and every answered interaction's event arrives.
  */
@@ -67,22 +67,27 @@ async function deadPort(): Promise<number> {
 async function runGateway(brokers: string): Promise<{ process: ChildProcess; url: string }> {
   // node itself runs the gateway (tsx as a loader, not the tsx CLI, which would run it in a
   // grandchild that a SIGKILL of this child would leave running)
-  const child = spawn(process.execPath, ['--import', 'tsx', 'services/gateway/src/main.ts'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      GATEWAY_PORT: '0',
-      GATEWAY_HOST: '127.0.0.1',
-      FLYWHEEL_API_KEYS: API_KEY,
-      FLYWHEEL_FEEDBACK_SECRET: SECRET,
-      FLYWHEEL_CONFIG: join(dir, 'flywheel.yaml'),
-      FLAGS_FILE: join(dir, 'flags.json'),
-      KAFKA_BROKERS: brokers,
-      GATEWAY_SPOOL_DIR: join(dir, 'spool'),
-      SIM_API_KEY: 'sk-sim',
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'services/cli/src/main.ts', 'start', '--only', 'gateway'],
+    {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH,
+        LOG_LEVEL: 'info', // the "listening on" line is an info log
+        GATEWAY_PORT: '0',
+        GATEWAY_HOST: '127.0.0.1',
+        FLYWHEEL_API_KEYS: API_KEY,
+        FLYWHEEL_FEEDBACK_SECRET: SECRET,
+        FLYWHEEL_CONFIG: join(dir, 'flywheel.yaml'),
+        FLAGS_FILE: join(dir, 'flags.json'),
+        KAFKA_BROKERS: brokers,
+        GATEWAY_SPOOL_DIR: join(dir, 'spool'),
+        SIM_API_KEY: 'sk-sim',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   children.push(child);
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
@@ -90,7 +95,7 @@ async function runGateway(brokers: string): Promise<{ process: ChildProcess; url
   const url = await expectEventually(
     () => {
       expect(child.exitCode).toBeNull();
-      const m = output.match(/gateway listening on (http:\/\/\S+)/);
+      const m = output.match(/gateway listening on (http:\/\/[^\s"]+)/);
       expect(m).not.toBeNull();
       return m![1]!;
     },
