@@ -2,8 +2,8 @@
  * Feedback ingest benchmark: votes over HTTP into the feedback service on real Kafka and Redis.
  *   npm run bench:feedback
  * Uses KAFKA_BROKERS / REDIS_URL when both are set, else starts private servers with
- * startInfra() (infra/local). The service runs in its own process (tsx services/feedback/src/
- * main.ts), so the load generator does not share its event loop (it does share the machine).
+ * startInfra() (infra/local). The service runs in its own process (`flywheel start --only
+ * feedback`), so the load generator does not share its event loop (it does share the machine).
  *
  * Phase 1 (capacity probe): closed loop, BENCH_FEEDBACK_CONCURRENCY votes in flight for
  * BENCH_FEEDBACK_PROBE_SECONDS; the most the service accepts per second.
@@ -83,16 +83,21 @@ function vote(base: URL): Promise<number> {
 }
 
 async function startService(env: Record<string, string>): Promise<{ url: URL; child: ChildProcess }> {
-  const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), ['services/feedback/src/main.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'services/cli/src/main.ts', 'start', '--only', 'feedback'],
+    {
+      cwd: ROOT,
+      // the "listening on" line is an info log
+      env: { ...process.env, LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const url = await new Promise<URL>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      const m = out.match(/feedback listening on (http:\/\/\S+)/);
+      const m = out.match(/feedback listening on (http:\/\/[^\s"]+)/);
       if (m) resolve(new URL(m[1]!));
     });
     child.once('exit', (code) =>

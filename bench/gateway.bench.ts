@@ -4,7 +4,7 @@
  *
  * Three processes besides this one (the load generator): the upstream simulator
  * (services/upstream-sim, fixed latency BENCH_SIM_LATENCY_MS, default 20 ms), the gateway
- * (services/gateway/src/main.ts with bench/fixtures/gateway-bench.yaml: route `bench` → one model
+ * (`flywheel start --only gateway` with bench/fixtures/gateway-bench.yaml: route `bench` → one model
  * on the simulator; interaction events through its spool to Kafka), and the Kafka broker.
  *
  * For each rate in BENCH_GATEWAY_RATES (default 200,500,1000 req/s) and BENCH_GATEWAY_SECONDS
@@ -42,7 +42,7 @@
  * broker are stopped on exit, SIGINT and SIGTERM included.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Topics } from '@flywheel/contracts';
@@ -87,8 +87,8 @@ const CONNECTIONS = 256;
 /** The goal from the issue: added p99 ≤ 3 ms at 500 req/s on a 2-core machine. */
 const TARGET = { rate: 500, added_p99_ms: 3 };
 
-const GATEWAY_MAIN = join(ROOT, 'services/gateway/src/main.ts');
-const SIM_MAIN = join(ROOT, 'services/upstream-sim/src/main.ts');
+/** every service runs the way its container does: `flywheel start --only <service>` */
+const CLI_MAIN = join(ROOT, 'services/cli/src/main.ts');
 const CONFIG_FIXTURE = join(__dirname, 'fixtures/gateway-bench.yaml');
 const FLAGS_FIXTURE = join(__dirname, 'fixtures/gateway-bench-flags.json');
 const GATEWAY_KEY = `bench-${randomBytes(12).toString('hex')}`;
@@ -597,12 +597,6 @@ function table(stages: Stage[]): string {
 
 // ─── main ───────────────────────────────────────────────────────────────────────────────────────
 async function main(): Promise<void> {
-  if (!DRY && !existsSync(GATEWAY_MAIN)) {
-    throw new Error(
-      `${GATEWAY_MAIN} does not exist yet: the gateway cannot run alone. ` +
-        'BENCH_GATEWAY_DRY=1 runs the harness against the simulator only.',
-    );
-  }
   const startedAt = new Date();
   console.log('what else is running (CPU over 2 s, before starting anything):');
   const busyBefore = await busiestProcesses(2_000, 6);
@@ -631,7 +625,7 @@ async function main(): Promise<void> {
   const sim = await startChild({
     name: 'upstream-sim',
     command: process.execPath,
-    args: ['--import', 'tsx', SIM_MAIN],
+    args: ['--import', 'tsx', CLI_MAIN, 'start', '--only', 'sim'],
     env: {
       ...process.env,
       SIM_PORT: String(simPort),
@@ -663,7 +657,10 @@ async function main(): Promise<void> {
         ...GATEWAY_NODE_FLAGS,
         '--import',
         'tsx',
-        GATEWAY_MAIN,
+        CLI_MAIN,
+        'start',
+        '--only',
+        'gateway',
       ],
       env: {
         ...process.env,
@@ -847,7 +844,7 @@ async function main(): Promise<void> {
       request: 'POST /v1/chat/completions, non-streaming, 1 user message, max_tokens 64',
       gateway: DRY
         ? null
-        : 'node --import tsx services/gateway/src/main.ts, route:bench → bench-model → sim-ok',
+        : 'node --import tsx services/cli/src/main.ts start --only gateway, route:bench → bench-model → sim-ok',
       gateway_readyz_after_boot: readyz ?? null,
       config: 'bench/fixtures/gateway-bench.yaml, bench/fixtures/gateway-bench-flags.json',
       kafka: broker ? 'private 3.9.1 broker (infra/local)' : brokers,

@@ -5,7 +5,7 @@
  * Uses KAFKA_BROKERS / DATABASE_URL when both are set (a fresh database is created on that
  * server), else starts a private Kafka 3.9.1 and Postgres (infra/local).
  *
- * The curator runs alone in its own process (`node --import tsx services/curator/src/main.ts`,
+ * The curator runs alone in its own process (`node --import tsx services/cli/src/main.ts start --only curator`,
  * i.e. createCuratorApp, in a fresh database and consumer group), as deployed: it does not share
  * the load generator's event loop (it does share the machine). The benchmark publishes as the
  * gateway and the feedback service do: through the platform Kafka bus (spool → relay → Kafka),
@@ -140,7 +140,7 @@ const S = readSettings(process.argv.slice(2));
 const PROFILE = S.profile > 0;
 const VOTE_RATE = (S.rate * S.votes) / S.interactions;
 const ROOT = join(__dirname, '..');
-const CURATOR_MAIN = join(ROOT, 'services/curator/src/main.ts');
+const CLI_MAIN = join(ROOT, 'services/cli/src/main.ts');
 const RUN = randomUUID().slice(0, 8);
 const GROUP = `bench-loop-${RUN}`;
 const ADMIN_TOKEN = randomBytes(24).toString('hex');
@@ -578,7 +578,15 @@ async function startCurator(ctx: Ctx, label: string, inspectPort?: number): Prom
   const child = await startChild({
     name: 'curator',
     command: process.execPath,
-    args: [...(inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : []), '--import', 'tsx', CURATOR_MAIN],
+    args: [
+      ...(inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
+      '--import',
+      'tsx',
+      CLI_MAIN,
+      'start',
+      '--only',
+      'curator',
+    ],
     env: { ...process.env, ...ctx.curatorEnv },
     cwd: ROOT,
     logFile: join(ctx.work, `curator-${label}.log`),
@@ -1209,7 +1217,7 @@ async function main(): Promise<number> {
       kafka: broker ? 'private 3.9.1 broker (infra/local)' : brokers,
       postgres: postgres ? 'private server (infra/local), fsync off' : 'DATABASE_URL server, fresh database',
       curator:
-        'node --import tsx services/curator/src/main.ts (createCuratorApp) in its own process, fresh database, ' +
+        'node --import tsx services/cli/src/main.ts start --only curator (createCuratorApp) in its own process, fresh database, ' +
         'own consumer group, flywheel.yaml `curator: {}` (redaction on), default sweep interval',
       publishers:
         'two platform Kafka buses in the load generator (spool → relay → Kafka), as the gateway (interactions) and the ' +
