@@ -1,4 +1,5 @@
 export * from './clock';
+export * from './flat-string';
 export * from './bus';
 export * from './kv';
 export * from './sql';

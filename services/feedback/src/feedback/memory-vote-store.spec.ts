@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { ManualClock } from '@flywheel/platform';
+import { retainedHeapPer } from '@flywheel/platform/testing';
 import { MemoryVoteStore } from './memory-vote-store';
 import { describeVoteStoreContract } from './vote-store.contract';
 
@@ -29,6 +31,7 @@ describe('MemoryVoteStore bound', () => {
       if (n % 100 === 0) await store.claim(claim(0, clock.now()));
     }
     expect(store.size).toBe(1_000);
+    expect(store.evicted).toBe(49_000);
     expect((await store.claim(claim(0, clock.now()))).record.feedbackId).toBe('fb-0');
     // vote 1 was evicted long ago: a new vote there is a first vote again
     const again = await store.claim({ ...claim(1, clock.now()), feedbackId: 'fb-1-again' });
@@ -42,5 +45,29 @@ describe('MemoryVoteStore bound', () => {
     clock.advance(3_600_001);
     await store.claim(claim(-1, clock.now()));
     expect(store.size).toBe(1);
+    expect(store.evicted).toBe(0);
+  });
+
+  it('holds a vote in about 400 bytes of heap, its template-built ids flattened', async () => {
+    const clock = new ManualClock(Date.now());
+    const n = 20_000;
+    const hex = (i: number) => createHash('sha256').update(String(i)).digest('hex');
+    const perVote = await retainedHeapPer(n, async () => {
+      const store = new MemoryVoteStore(clock);
+      for (let i = 0; i < n; i++) {
+        const h = hex(i);
+        // built like FeedbackTokens.feedbackId and the service's claim: concatenated pieces
+        await store.claim({
+          ...claim(i, clock.now()),
+          interactionId: `soak-${h.slice(0, 8)}-${i}`,
+          subject: hex(-i),
+          feedbackId: `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`,
+          fingerprint: hex(i + n),
+        });
+      }
+      return store;
+    });
+    // ~900 bytes when the store kept the strings as built
+    expect(perVote).toBeLessThan(600);
   });
 });

@@ -1,4 +1,4 @@
-import type { Clock } from '@flywheel/platform';
+import { type Clock, flatString, getProcessLogger } from '@flywheel/platform';
 import {
   type ClaimOutcome,
   type VoteClaim,
@@ -22,8 +22,8 @@ export const MEMORY_VOTE_STORE_MAX_ENTRIES = 100_000;
  * runs to completion without awaiting, so it is atomic on Node's single thread.
  *
  * Bounded: a record lives until its TTL (the token's lifetime) and at most `maxEntries` records
- * are kept; past that the least recently used one is forgotten (about 300 bytes each, so ~30 MB
- * at the default 100,000). A vote on a forgotten record counts as a first vote again (a new
+ * are kept; past that the least recently used one is forgotten, counted in `evicted` and logged
+ * once (about 400 bytes of heap each, its strings flattened, so ~40 MB at the default 100,000). A vote on a forgotten record counts as a first vote again (a new
  * feedback id, revision 1) — the same as after a restart of the process.
  */
 export class MemoryVoteStore extends VoteStore {
@@ -41,6 +41,12 @@ export class MemoryVoteStore extends VoteStore {
     return this.entries.size;
   }
 
+  private evictedTotal = 0;
+  /** records forgotten because the store was full (not counting expired ones); logged once */
+  get evicted(): number {
+    return this.evictedTotal;
+  }
+
   async claim(c: VoteClaim): Promise<ClaimOutcome> {
     const key = voteStoreKey(c);
     const current = this.live(key);
@@ -54,19 +60,28 @@ export class MemoryVoteStore extends VoteStore {
       current.leaseUntil = c.nowMs + c.leaseMs;
       return { status: 'publish', record: recordOf(current) };
     }
+    // flat copies: the ids arrive template-built, ~3× their size until flattened (flatString)
     const next: Entry = {
-      feedbackId: current?.feedbackId ?? c.feedbackId,
+      feedbackId: current?.feedbackId ?? flatString(c.feedbackId),
       revision: (current?.revision ?? 0) + 1,
-      fingerprint: c.fingerprint,
-      createdAt: c.createdAt,
+      fingerprint: flatString(c.fingerprint),
+      createdAt: flatString(c.createdAt),
       leaseUntil: c.nowMs + c.leaseMs,
       published: false,
       expiresAt: this.clock.now() + c.ttlMs,
     };
     this.entries.delete(key);
-    this.entries.set(key, next);
+    this.entries.set(flatString(key), next);
     this.sweep();
-    while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    while (this.entries.size > this.maxEntries) {
+      this.entries.delete(this.entries.keys().next().value!);
+      this.evictedTotal++;
+      if (this.evictedTotal === 1)
+        getProcessLogger('flywheel').warn(
+          { max_entries: this.maxEntries },
+          'in-memory vote store full: forgetting the least recently used votes (a vote on one counts as a first vote again); set REDIS_URL to keep every vote until its token expires',
+        );
+    }
     return { status: 'publish', record: recordOf(next) };
   }
 

@@ -1,5 +1,6 @@
 import type { EventType } from '@flywheel/contracts';
 import { Counter, Registry } from 'prom-client';
+import { flatString } from '../flat-string';
 import { getProcessLogger } from '../telemetry/logger';
 import { encodeEvent } from './cloud-event';
 import { deliver, dlqHeaders, type RawMessage } from './delivery';
@@ -280,7 +281,14 @@ export class EmbeddedEventBus implements EventBus {
   private append(topic: string, key: string, headers: Record<string, string>, value: string | null): void {
     const partitions = this.partitions(topic);
     const log = partitions[partitionFor(topic, key, partitions.length)]!;
-    log.push({ key, headers, value });
+    // headers are template-built (ce_id, ce_time): flat, an event in the window is ~4× smaller
+    const flatHeaders: Record<string, string> = {};
+    for (const [name, v] of Object.entries(headers)) flatHeaders[name] = flatString(v);
+    log.push({
+      key: flatString(key),
+      headers: flatHeaders,
+      value: value === null ? null : flatString(value),
+    });
     if (log.cursors.size === 0) this.trim(topic, log);
     this.wake();
   }

@@ -1,4 +1,5 @@
 import { type Clock, systemClock } from '../clock';
+import { flatString } from '../flat-string';
 import {
   assertValidTtl,
   type KeyValueSetOptions,
@@ -90,7 +91,11 @@ export class MemoryKeyValueStore implements KeyValueStore {
 
   private write(key: string, value: string, ttlMs: number | undefined): void {
     const now = this.clock.now();
-    this.entries.set(key, ttlMs === undefined ? { value } : { value, expiresAt: now + ttlMs });
+    const flat = flatString(value);
+    this.entries.set(
+      flatString(key),
+      ttlMs === undefined ? { value: flat } : { value: flat, expiresAt: now + ttlMs },
+    );
     if (now - this.lastSweep >= SWEEP_INTERVAL_MS) this.sweep(now);
   }
 
