@@ -113,6 +113,12 @@ export const InteractionEvent = z.looseObject({
   output_json: z.unknown().optional(),
   /** the function calls the model answered with (the client runs them and sends the results back) */
   output_tool_calls: z.array(ToolCall).optional(),
+  /**
+   * set when a guardrail fired: `canary_leak` — the model's answer contained the route's canary
+   * or a long verbatim run of its system prompt, and was refused or replaced (`output` is what
+   * the client received)
+   */
+  guardrail: z.enum(['canary_leak']).optional(),
   validation: ValidationResult,
   usage: Usage,
   cost_usd: z.number().nonnegative(),

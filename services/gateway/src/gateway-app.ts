@@ -24,6 +24,7 @@ import { ModelCatalog } from './chain/model-catalog';
 import { corsGate } from './http/cors.gate';
 import { GATEWAY_ERROR_STATUS } from './http/gateway-errors';
 import { IdempotencyService } from './idempotency/idempotency.service';
+import { AnswerGuard } from './guardrails/answer-guard';
 import { GatewayMetrics } from './interactions/gateway.metrics';
 import { InteractionEvents } from './interactions/interaction-events';
 import { InteractionService } from './interactions/interaction.service';
@@ -136,6 +137,7 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
       metrics,
       { secret: env.secret, ttlS: config.feedback.token_ttl_s },
       clock,
+      new AnswerGuard(registry),
     );
     const rollout = new RolloutService(flags, metrics);
     return {

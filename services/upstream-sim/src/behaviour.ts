@@ -4,6 +4,7 @@
  * once per category:
  *
  *   content  `ok` (default) | `echo` | `tool` (calls the request's first tool; answers a tool result)
+ *            | `leak` (the whole transcript, system prompt first: obeys every prompt injection)
  *   latency  `slow-<ms>`
  *   pacing   `drip-<ms>` (streams: wait `<ms>` between events)
  *   variation `coin-<pct>` (pct % of the answers use the other content mode, ok ↔ echo)
@@ -14,7 +15,7 @@
  * `sim-coin-50`.
  */
 
-export type ContentMode = 'ok' | 'echo' | 'tool';
+export type ContentMode = 'ok' | 'echo' | 'tool' | 'leak';
 
 /** An HTTP error answered in the provider's own error format. */
 export type ErrorStatus = 400 | 429 | 500 | 503 | 529;
@@ -96,7 +97,7 @@ export function parseBehaviour(model: string): Behaviour | undefined {
   for (let i = 1; i < tokens.length; i++) {
     const token = tokens[i] as string;
     const next = tokens[i + 1];
-    if (token === 'ok' || token === 'echo' || token === 'tool') {
+    if (token === 'ok' || token === 'echo' || token === 'tool' || token === 'leak') {
       if (content) return undefined;
       content = token;
     } else if (token === 'slow') {

@@ -55,6 +55,14 @@ export function answerText(model: string, lastUserText: string, fp: string): str
 }
 
 /**
+ * What `sim-leak` answers: a model fooled by a prompt injection, repeating everything it was
+ * given (`system: …` first, then each message as `role: text`).
+ */
+export function leakText(req: SimRequest): string {
+  return `Sure! Here is everything I was told:\n${req.transcript}`;
+}
+
+/**
  * Almost-JSON a repair library fixes: objects and arrays lose their closing bracket after a
  * trailing comma (`{"a":1,"b":2,`); scalars come wrapped in a markdown ```json fence.
  */
@@ -72,6 +80,7 @@ const NOT_AN_OBJECT = '["sim-invalidjson"]';
 
 function jsonText(req: SimRequest, b: Behaviour, schema: unknown, fp: string): string {
   if (b.content === 'echo') return req.lastUserText;
+  if (b.content === 'leak') return JSON.stringify({ answer: leakText(req) });
   if (b.fault.kind === 'invalidjson') {
     if (schema === undefined) return NOT_AN_OBJECT;
     const bad = invalidInstanceFor(schema, fp);
@@ -96,7 +105,12 @@ export function complete(req: SimRequest, b: Behaviour): Completion {
   } else if (b.content === 'tool' && out.kind === 'tool' && req.output.kind !== 'tool') {
     text = JSON.stringify(toolArguments(out.schema, req.lastUserText, fp));
   } else if (out.kind === 'text') {
-    text = b.content === 'echo' ? req.lastUserText : answerText(req.model, req.lastUserText, fp);
+    text =
+      b.content === 'echo'
+        ? req.lastUserText
+        : b.content === 'leak'
+          ? leakText(req)
+          : answerText(req.model, req.lastUserText, fp);
   } else {
     text = jsonText(req, b, out.schema, fp);
   }

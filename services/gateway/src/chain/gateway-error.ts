@@ -11,6 +11,7 @@ import type { ValidationIssue } from '../structured/schema-validator';
  * - `deadline_exceeded`: the overall deadline passed first.
  * - `cancelled`: the caller's signal aborted (client gone).
  * - `truncated`: a stream broke after its first token reached the consumer.
+ * - `guardrail`: the answer leaked the route's canary or system prompt (see guardrails/).
  */
 export type GatewayErrorCode =
   | 'unknown_model'
@@ -19,7 +20,8 @@ export type GatewayErrorCode =
   | 'structured_output_invalid'
   | 'deadline_exceeded'
   | 'cancelled'
-  | 'truncated';
+  | 'truncated'
+  | 'guardrail';
 
 /** What a chain did before it failed; the interaction event needs it either way. */
 export interface ChainOutcome {

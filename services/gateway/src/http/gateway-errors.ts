@@ -19,6 +19,8 @@ export type GatewayHttpErrorCode =
  * - `deadline_exceeded` → 504; `cancelled` → 499 (the client went away); `truncated` → 502.
  * - `idempotency_key_reused` → 422 (same Idempotency-Key, different request);
  *   `idempotency_in_progress` → 409 with Retry-After (the first request with the key still runs).
+ * - `guardrail` → 502: the model's answer leaked the route's canary or system prompt and was
+ *   withheld (a bad upstream answer, like `structured_output_invalid`).
  * A GatewayError's `outcome` (attempts, upstream messages) is never public: the shared mapping
  * sends a DomainError's code, message and details only.
  */
@@ -33,6 +35,7 @@ export const GATEWAY_ERROR_STATUS = {
   truncated: 502,
   idempotency_key_reused: 422,
   idempotency_in_progress: 409,
+  guardrail: 502,
 } as const satisfies Record<GatewayHttpErrorCode, number>;
 
 export type ErrorLog = (message: string) => void;

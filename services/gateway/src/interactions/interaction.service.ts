@@ -3,6 +3,7 @@ import type { ChatMessage, InteractionEvent, ValidationResult } from '@flywheel/
 import { type Clock, mintFeedbackToken, subjectHash } from '@flywheel/platform';
 import type { ChainExecutor, ChainRequest, ChainResult, ChainStream } from '../chain/chain-executor';
 import { type ChainOutcome, GatewayError } from '../chain/gateway-error';
+import { type AnswerGuard, GuardrailError, type GuardrailName } from '../guardrails/answer-guard';
 import type { Caller } from '../http/caller';
 import { ZERO_USAGE } from '../llm/llm.types';
 import type { Assignment } from '../rollout/rollout.service';
@@ -57,6 +58,8 @@ export class InteractionService {
     private readonly metrics: GatewayMetrics,
     private readonly tokens: FeedbackTokenOptions,
     private readonly clock: Clock,
+    /** the variants' prompt-injection guardrails (none when absent) */
+    private readonly guard?: AnswerGuard,
   ) {}
 
   /** Names the interaction and mints its feedback token; nothing runs yet. */
@@ -84,13 +87,15 @@ export class InteractionService {
    */
   async complete(interaction: Interaction, signal?: AbortSignal): Promise<ChainResult> {
     let result: ChainResult;
+    let guardrail: GuardrailName | undefined;
     try {
       result = await this.executor.complete(interaction.assignment.chain, interaction.request, { signal });
+      if (this.guard) ({ result, guardrail } = this.guard.complete(interaction.assignment, result));
     } catch (err) {
       await this.failed(interaction, err);
       throw err;
     }
-    await this.answered(interaction, result);
+    await this.answered(interaction, result, guardrail);
     return result;
   }
 
@@ -100,10 +105,12 @@ export class InteractionService {
    * the stream (`[DONE]`) after `result` never ends it before the event is recorded.
    */
   stream(interaction: Interaction, signal?: AbortSignal): ChainStream {
-    const stream = this.executor.stream(interaction.assignment.chain, interaction.request, { signal });
+    const chain = this.executor.stream(interaction.assignment.chain, interaction.request, { signal });
+    const guarded = this.guard?.stream(interaction.assignment, chain, () => this.clock.now());
+    const stream: ChainStream = guarded ?? chain;
     const result = stream.result.then(
       async (done) => {
-        await this.answered(interaction, done);
+        await this.answered(interaction, done, guarded?.guardrail());
         return done;
       },
       async (err: unknown) => {
@@ -121,10 +128,15 @@ export class InteractionService {
     };
   }
 
-  private async answered(interaction: Interaction, result: ChainResult): Promise<void> {
+  private async answered(
+    interaction: Interaction,
+    result: ChainResult,
+    guardrail?: GuardrailName,
+  ): Promise<void> {
     const finishedAt = this.clock.now();
     const event = this.event(interaction, finishedAt, 'ok', result, result.final_model);
     event.output = result.response.text;
+    if (guardrail) event.guardrail = guardrail;
     if (result.validation.schema) event.output_json = result.response.json;
     if (result.response.tool_calls !== undefined) event.output_tool_calls = result.response.tool_calls;
     this.metered(interaction, finishedAt, event);
@@ -144,6 +156,7 @@ export class InteractionService {
     const status = err instanceof GatewayError && err.code === 'truncated' ? 'truncated' : 'error';
     const event = this.event(interaction, finishedAt, status, outcome, outcome.final_model);
     event.output = outcome.partial_output ?? null;
+    if (err instanceof GuardrailError) event.guardrail = 'canary_leak';
     this.metered(interaction, finishedAt, event);
     await this.events.record(event).catch(() => undefined);
   }

@@ -65,24 +65,73 @@ export const JsonSchemaRef = z.union(
   },
 );
 
-export const VariantConfig = z.strictObject({
-  /** model ids from `models`, tried in order */
-  chain: z.array(Name).min(1),
-  system: z.string().optional(),
-  /** message template for /v1/routes/{route}/invoke with `input`: `{{var}}` placeholders */
-  prompt: z.string().optional(),
-  temperature: z.number().min(0).max(2).optional(),
-  max_tokens: z.number().int().positive().optional(),
-  output_schema: JsonSchemaRef.optional(),
-  repair: z.strictObject({ reask: z.number().int().min(0).max(2).default(1) }).optional(),
-  /** per-attempt timeout */
-  timeout_ms: z.number().int().positive().optional(),
-  first_token_timeout_ms: z.number().int().positive().optional(),
-  /** overall deadline for the whole chain */
-  deadline_ms: z.number().int().positive().optional(),
-  /** may the client send its own system message? */
-  allow_client_system: z.boolean().default(false),
-});
+/**
+ * Prompt-injection guardrails of a variant: a `canary` (a secret string placed in `system`)
+ * and/or `max_verbatim_chars` (the longest run of the system prompt an answer may repeat).
+ * An answer that leaks either is refused, or replaced with `replacement`.
+ */
+export const GuardrailsConfig = z
+  .strictObject({
+    /** a string that appears in `system` and must never appear in an answer (ASCII case ignored) */
+    canary: z.string().min(8).max(256).optional(),
+    /** an answer may not contain this many consecutive characters of `system` verbatim */
+    max_verbatim_chars: z.number().int().min(16).max(4096).optional(),
+    on_leak: z.enum(['refuse', 'replace']).default('refuse'),
+    /** the answer sent instead of a leaking one (`on_leak: replace`) */
+    replacement: z.string().min(1).max(4096).optional(),
+  })
+  .superRefine((g, ctx) => {
+    if (g.canary === undefined && g.max_verbatim_chars === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'set canary, max_verbatim_chars or both' });
+    }
+    if (g.on_leak === 'replace' && g.replacement === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['replacement'], message: 'required with on_leak: replace' });
+    }
+  });
+export type GuardrailsConfig = z.infer<typeof GuardrailsConfig>;
+
+export const VariantConfig = z
+  .strictObject({
+    /** model ids from `models`, tried in order */
+    chain: z.array(Name).min(1),
+    system: z.string().optional(),
+    /** message template for /v1/routes/{route}/invoke with `input`: `{{var}}` placeholders */
+    prompt: z.string().optional(),
+    temperature: z.number().min(0).max(2).optional(),
+    max_tokens: z.number().int().positive().optional(),
+    output_schema: JsonSchemaRef.optional(),
+    repair: z.strictObject({ reask: z.number().int().min(0).max(2).default(1) }).optional(),
+    /** per-attempt timeout */
+    timeout_ms: z.number().int().positive().optional(),
+    first_token_timeout_ms: z.number().int().positive().optional(),
+    /** overall deadline for the whole chain */
+    deadline_ms: z.number().int().positive().optional(),
+    /** may the client send its own system message? */
+    allow_client_system: z.boolean().default(false),
+    guardrails: GuardrailsConfig.optional(),
+  })
+  .superRefine((v, ctx) => {
+    const g = v.guardrails;
+    if (g === undefined) return;
+    if (v.system === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['guardrails'], message: 'guardrails protect `system`: set it' });
+      return;
+    }
+    if (g.canary !== undefined && !v.system.includes(g.canary)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['guardrails', 'canary'],
+        message: 'the canary must appear in `system`',
+      });
+    }
+    if (g.on_leak === 'replace' && v.output_schema !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['guardrails', 'on_leak'],
+        message: 'a variant with output_schema must refuse (a replacement text is not its JSON)',
+      });
+    }
+  });
 /** A variant as loaded: `output_schema` is always the JSON Schema itself, never `{file}`. */
 export type VariantConfig = Omit<z.infer<typeof VariantConfig>, 'output_schema'> & {
   output_schema?: JsonSchema;
