@@ -22,6 +22,26 @@ describe('checkOutput', () => {
     });
   });
 
+  it('never accepts output cut at the token limit (finish_reason: length), even when repair could close it', async () => {
+    const cut = '{"city":"Lyon","population":522000,"notes":"the ci';
+    const whole = { city: 'Lyon', population: 522000 };
+    for (const response of [
+      { text: cut, usage, finish_reason: 'length' as const },
+      // valid and schema-conforming, but the model did not finish: more fields were coming
+      { text: JSON.stringify(whole), usage, finish_reason: 'length' as const },
+      { text: 'ignored', json: whole, usage, finish_reason: 'length' as const },
+    ]) {
+      const check = await checkOutput(response, schema);
+      expect(check).toEqual({
+        valid: false,
+        repaired: false,
+        errors: [{ path: '/', message: expect.stringContaining('finish_reason: length') }],
+      });
+    }
+    // the same cut text with finish_reason stop is what repair is for
+    expect(await checkOutput(answer(cut), schema)).toMatchObject({ valid: true, repaired: true });
+  });
+
   it('validates an already-parsed value (Anthropic tool input) without parsing the text', async () => {
     const value = { city: 'Lyon', population: 1 };
     const check = await checkOutput(answer('not even looked at', value), schema);

@@ -16,6 +16,9 @@ export type OutputCheck =
   | { valid: false; repaired: boolean; errors: ValidationIssue[] };
 
 const NOT_JSON: ValidationIssue[] = [{ path: '/', message: 'output is not JSON and could not be repaired' }];
+const CUT_OFF: ValidationIssue[] = [
+  { path: '/', message: 'output was cut off at the token limit (finish_reason: length); it is incomplete' },
+];
 
 /**
  * jsonrepair ships ESM-only types, which tsc refuses to `require` from CommonJS under node16;
@@ -26,8 +29,13 @@ async function repair(text: string): Promise<string> {
   return jsonrepair(text);
 }
 
-/** Checks an answer against `schema`. Output that fails is never reported valid. */
+/**
+ * Checks an answer against `schema`. Output that fails is never reported valid, nor is output
+ * the model stopped at its token limit: jsonrepair would close a truncated object into valid
+ * JSON that silently lacks the rest of the answer.
+ */
 export async function checkOutput(response: LlmResponse, schema: CompiledSchema): Promise<OutputCheck> {
+  if (response.finish_reason === 'length') return { valid: false, repaired: false, errors: CUT_OFF };
   if (response.json !== undefined) return judge(response.json, response.text, false, schema);
   let value: unknown;
   try {
