@@ -120,8 +120,9 @@ describe('on_leak: refuse (canary)', () => {
     for (const r of results) {
       expect(r.status).toBe(502);
       expect(r.text).not.toContain(CANARY);
-      expect((JSON.parse(r.text) as ErrorJson).error).toEqual({
+      expect((JSON.parse(r.text) as ErrorJson).error).toMatchObject({
         type: 'guardrail',
+        code: 'guardrail',
         message: expect.stringContaining('canary_leak'),
         error_id: expect.any(String),
       });
