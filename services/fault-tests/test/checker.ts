@@ -114,7 +114,7 @@ export async function checkLedger(ledger: Ledger, opts: CheckOptions): Promise<L
   const wire = await WireReader.open(opts.brokers);
   const pool = new Pool({ connectionString: opts.databaseUrl, max: 3 });
   pool.on('error', () => undefined);
-  const figures = async (): Promise<LedgerFigures & { missing: string[] }> => {
+  const figures = async (): Promise<LedgerFigures & { missing: string[]; deadLetters: string[] }> => {
     const sinks = await readSinks(pool, ledger);
     const missing: string[] = [];
     let deliveredOnWire = 0;
@@ -161,7 +161,10 @@ export async function checkLedger(ledger: Ledger, opts: CheckOptions): Promise<L
       ...ledger.interactions,
       ...[...wire.feedback.values()].flatMap((m) => [...m.keys()]),
     ]);
-    const deadLettered = [...wire.deadLetters.keys()].filter((id) => ours.has(id)).length;
+    const deadLetters = [...wire.deadLetters]
+      .filter(([id]) => ours.has(id))
+      .map(([id, why]) => `${id}: ${why}`);
+    const deadLettered = deadLetters.length;
     return {
       sent: ledger.sent,
       answered: ledger.answered,
@@ -172,6 +175,7 @@ export async function checkLedger(ledger: Ledger, opts: CheckOptions): Promise<L
       sinkDuplicates,
       cases,
       deadLettered,
+      deadLetters,
       missing,
     };
   };
@@ -183,8 +187,10 @@ export async function checkLedger(ledger: Ledger, opts: CheckOptions): Promise<L
       },
       { timeoutMs: opts.timeoutMs ?? 60_000, intervalMs: 500 },
     ).catch(() => undefined); // the final figures below say what is missing
-    const { missing, ...f } = await figures();
+    const { missing, deadLetters, ...f } = await figures();
     printFigures(ledger, f, opts.extra);
+    // which of our events went to the DLQ, and why (the id and the flywheel_error header)
+    expect(deadLetters).toEqual([]);
     expect(missing.slice(0, 20)).toEqual([]);
     expect(f.lost).toBe(0);
     expect(f.sinkDuplicates).toBe(0);
