@@ -3,10 +3,14 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export interface DevSecrets {
+  /** an unscoped gateway client key (FLYWHEEL_API_KEYS) */
   apiKey: string;
-  /** a second gateway key, handed to the /demo page in the browser */
+  /** the /demo page's key (FLYWHEEL_DEMO_API_KEY), scoped by `api_keys.demo` in flywheel.yaml */
   demoKey: string;
+  /** the curator's admin token (FLYWHEEL_ADMIN_TOKEN): triage API, console */
   adminToken: string;
+  /** the gateway's admin token (GATEWAY_ADMIN_TOKEN): may force variants (eval runner) */
+  gatewayAdminToken: string;
   feedbackSecret: string;
 }
 
@@ -24,6 +28,7 @@ export function devSecrets(env: NodeJS.ProcessEnv, file: string): DevSecrets {
     apiKey: stored.apiKey ?? gen('fw-dev-'),
     demoKey: stored.demoKey ?? gen('fw-demo-'),
     adminToken: stored.adminToken ?? gen('fw-admin-'),
+    gatewayAdminToken: stored.gatewayAdminToken ?? gen('fw-gw-admin-'),
     feedbackSecret: stored.feedbackSecret ?? randomBytes(48).toString('base64url'),
   };
   if (JSON.stringify(secrets) !== JSON.stringify(stored)) {
@@ -33,7 +38,9 @@ export function devSecrets(env: NodeJS.ProcessEnv, file: string): DevSecrets {
   return {
     ...secrets,
     apiKey: env.FLYWHEEL_API_KEYS?.split(',')[0]?.trim() || secrets.apiKey,
+    demoKey: env.FLYWHEEL_DEMO_API_KEY || secrets.demoKey,
     adminToken: env.FLYWHEEL_ADMIN_TOKEN || secrets.adminToken,
+    gatewayAdminToken: env.GATEWAY_ADMIN_TOKEN || secrets.gatewayAdminToken,
     feedbackSecret: env.FLYWHEEL_FEEDBACK_SECRET || secrets.feedbackSecret,
   };
 }

@@ -28,7 +28,7 @@ export interface StartOptions {
 export interface Started {
   /** one entry per component: name and URL */
   components: { name: string; url: string }[];
-  secrets: { apiKey: string; adminToken: string };
+  secrets: { apiKey: string; adminToken: string; gatewayAdminToken: string; demoKey: string };
   /**
    * Graceful stop: every HTTP service drains at once (/readyz 503, in-flight requests and
    * streams finish, then connections close), then the event bus flushes its spool, then the
@@ -36,6 +36,9 @@ export interface Started {
    */
   stop(): Promise<void>;
 }
+
+/** The variable `npm start` puts the demo page's key in; flywheel.yaml `api_keys` scopes it. */
+export const DEMO_KEY_ENV = 'FLYWHEEL_DEMO_API_KEY';
 
 /** Stops in three waves: services (in parallel), then the shared bus, then the simulator. */
 class Shutdown {
@@ -88,20 +91,21 @@ async function startAll(env: NodeJS.ProcessEnv, log: (line: string) => void): Pr
     const config = loadConfig(env.FLYWHEEL_CONFIG);
     if (sim) pointAtSimulator(config, sim.url);
     const feedbackPort = env.FEEDBACK_PORT ?? '8081';
+    const demoKeyName = Object.entries(config.api_keys).find(([, k]) => k.key_env === DEMO_KEY_ENV)?.[0];
     const gateway = await createGatewayApp({
       config,
       env: parseGatewayEnv({
         ...env,
         GATEWAY_HOST: host,
         GATEWAY_PORT: env.GATEWAY_PORT ?? '8080',
-        FLYWHEEL_API_KEYS: [secrets.apiKey, secrets.demoKey].join(','),
-        FLYWHEEL_ADMIN_TOKEN: secrets.adminToken,
+        FLYWHEEL_API_KEYS: secrets.apiKey,
+        GATEWAY_ADMIN_TOKEN: secrets.gatewayAdminToken,
         FLYWHEEL_FEEDBACK_SECRET: secrets.feedbackSecret,
         GATEWAY_CORS_ORIGINS:
           env.GATEWAY_CORS_ORIGINS ?? `http://${host}:${feedbackPort},http://localhost:${feedbackPort}`,
       }),
       bus,
-      providerEnv: { ...env, SIM_API_KEY: env.SIM_API_KEY ?? 'sim' },
+      providerEnv: { ...env, SIM_API_KEY: env.SIM_API_KEY ?? 'sim', [DEMO_KEY_ENV]: secrets.demoKey },
     });
     shutdown.services.push(() => gateway.close());
     const gatewayUrl = gateway.url;
@@ -114,7 +118,9 @@ async function startAll(env: NodeJS.ProcessEnv, log: (line: string) => void): Pr
         FEEDBACK_PORT: feedbackPort,
         FLYWHEEL_FEEDBACK_SECRET: secrets.feedbackSecret,
         FEEDBACK_DEMO_GATEWAY_URL: env.FEEDBACK_DEMO_GATEWAY_URL ?? gatewayUrl,
-        FEEDBACK_DEMO_GATEWAY_KEY: env.FEEDBACK_DEMO_GATEWAY_KEY ?? secrets.demoKey,
+        // never a full client key: only the scoped demo key (none when the config has no such key)
+        FEEDBACK_DEMO_GATEWAY_KEY:
+          env.FEEDBACK_DEMO_GATEWAY_KEY ?? (demoKeyName ? secrets.demoKey : undefined),
       }),
       config: config.feedback,
       bus,
@@ -143,19 +149,36 @@ async function startAll(env: NodeJS.ProcessEnv, log: (line: string) => void): Pr
     log('Flywheel started');
     for (const c of components) log(`  ${c.name.padEnd(48)} ${c.url}`);
     log('');
-    log(`  gateway API key (dev)    ${secrets.apiKey}`);
-    log(`  admin token (dev)        ${secrets.adminToken}   (console login, triage API, eval runner)`);
+    log(`  gateway API key (dev)    ${secrets.apiKey}   (FLYWHEEL_API_KEYS: every route and model)`);
     log(
-      `  kept in ${join(dataDir, 'dev-secrets.json')}; set FLYWHEEL_API_KEYS / FLYWHEEL_ADMIN_TOKEN to choose your own`,
+      `  gateway admin token      ${secrets.gatewayAdminToken}   (GATEWAY_ADMIN_TOKEN: eval runner, forces variants)`,
+    );
+    log(
+      `  curator admin token      ${secrets.adminToken}   (FLYWHEEL_ADMIN_TOKEN: console login, triage API)`,
+    );
+    log(
+      demoKeyName
+        ? `  demo page key            scoped by api_keys.${demoKeyName} (${DEMO_KEY_ENV})`
+        : `  demo page key            none: no api_keys entry has key_env ${DEMO_KEY_ENV}, so /demo cannot call the gateway`,
+    );
+    log(
+      `  kept in ${join(dataDir, 'dev-secrets.json')}; set FLYWHEEL_API_KEYS / GATEWAY_ADMIN_TOKEN / FLYWHEEL_ADMIN_TOKEN / ${DEMO_KEY_ENV} to choose your own`,
     );
     log(`  backends: ${backends(env, bus)}`);
     if (sim) log('  no OPENAI_API_KEY / ANTHROPIC_API_KEY set: the simulator stands in for the providers');
+    if (gateway.disabledApiKeys.length)
+      log(`  api_keys without their key_env variable (disabled): ${gateway.disabledApiKeys.join(', ')}`);
     if (gateway.missingProviderKeys.length)
       log(`  providers without an API key: ${gateway.missingProviderKeys.join(', ')}`);
     log('  Ctrl-C to stop');
     return {
       components,
-      secrets: { apiKey: secrets.apiKey, adminToken: secrets.adminToken },
+      secrets: {
+        apiKey: secrets.apiKey,
+        adminToken: secrets.adminToken,
+        gatewayAdminToken: secrets.gatewayAdminToken,
+        demoKey: secrets.demoKey,
+      },
       stop: () => shutdown.run(),
     };
   } catch (err) {
@@ -178,7 +201,12 @@ async function startOne(
   env: NodeJS.ProcessEnv,
   log: (line: string) => void,
 ): Promise<Started> {
-  for (const name of ['FLYWHEEL_API_KEYS', 'FLYWHEEL_ADMIN_TOKEN', 'FLYWHEEL_FEEDBACK_SECRET'] as const) {
+  for (const name of [
+    'FLYWHEEL_API_KEYS',
+    'FLYWHEEL_ADMIN_TOKEN',
+    'GATEWAY_ADMIN_TOKEN',
+    'FLYWHEEL_FEEDBACK_SECRET',
+  ] as const) {
     for (const s of (env[name] ?? '').split(',')) registerLogSecret(s.trim());
   }
   const shutdown = new Shutdown(log);
@@ -211,7 +239,8 @@ async function startOne(
       }
     }
     for (const c of components) log(`flywheel ${c.name} listening on ${c.url}`);
-    return { components, secrets: { apiKey: '', adminToken: '' }, stop: () => shutdown.run() };
+    const none = { apiKey: '', adminToken: '', gatewayAdminToken: '', demoKey: '' };
+    return { components, secrets: none, stop: () => shutdown.run() };
   } catch (err) {
     await shutdown.run();
     throw err;

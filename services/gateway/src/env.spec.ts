@@ -21,11 +21,12 @@ describe('parseGatewayEnv', () => {
       eventMaxBytes: 960 * 1024,
       redisUrl: undefined,
       idempotencyTtlS: 24 * 3600,
+      maxTokensLimit: 65_536,
     });
     expect(
       parseGatewayEnv({
         FLYWHEEL_FEEDBACK_SECRET: SECRET,
-        FLYWHEEL_ADMIN_TOKEN: 't',
+        FLYWHEEL_ADMIN_TOKEN: 'admin-token-0123456789',
         GATEWAY_CORS_ORIGINS: 'http://a:1, http://b:2',
       }).corsOrigins,
     ).toEqual(['http://a:1', 'http://b:2']);
@@ -53,11 +54,22 @@ describe('parseGatewayEnv', () => {
     }
   });
 
-  it('refuses to start with no API key and no admin token', () => {
-    expect(() => parseGatewayEnv({ FLYWHEEL_FEEDBACK_SECRET: SECRET })).toThrow(/FLYWHEEL_API_KEYS/);
-    expect(parseGatewayEnv({ FLYWHEEL_FEEDBACK_SECRET: SECRET, FLYWHEEL_ADMIN_TOKEN: 't' }).apiKeys).toEqual(
-      [],
-    );
+  it('takes GATEWAY_ADMIN_TOKEN over FLYWHEEL_ADMIN_TOKEN, each of at least 16 characters', () => {
+    const base = { FLYWHEEL_FEEDBACK_SECRET: SECRET };
+    const shared = 'shared-admin-token-0123';
+    expect(parseGatewayEnv({ ...base, FLYWHEEL_ADMIN_TOKEN: shared }).adminToken).toBe(shared);
+    expect(
+      parseGatewayEnv({
+        ...base,
+        FLYWHEEL_ADMIN_TOKEN: shared,
+        GATEWAY_ADMIN_TOKEN: 'gateway-admin-token-0123',
+      }).adminToken,
+    ).toBe('gateway-admin-token-0123');
+    for (const name of ['GATEWAY_ADMIN_TOKEN', 'FLYWHEEL_ADMIN_TOKEN']) {
+      expect(() => parseGatewayEnv({ ...base, [name]: 'short' })).toThrow(
+        new RegExp(`${name}.*16 characters`),
+      );
+    }
   });
 
   it('names a bad port or body limit', () => {

@@ -1,18 +1,29 @@
-import { commaList, kafkaConnectionFromEnv, KafkaEnvSchema, parseEnv } from '@flywheel/platform';
+import {
+  commaList,
+  kafkaConnectionFromEnv,
+  KafkaEnvSchema,
+  MAX_TOKENS_CEILING,
+  parseEnv,
+} from '@flywheel/platform';
 import { z } from 'zod';
 import { DEFAULT_EVENT_MAX_BYTES } from './interactions/event-size';
 
 const port = z.coerce.number().int().min(0).max(65_535);
+const adminToken = z.string().min(16, 'must be at least 16 characters long').optional();
 
 /** The gateway's environment, parsed once at boot (secrets only here, never in flywheel.yaml). */
 export const GatewayEnvSchema = z
   .object({
     GATEWAY_PORT: port.default(8080),
     GATEWAY_HOST: z.string().min(1).default('0.0.0.0'),
-    /** comma-separated API keys accepted as `Authorization: Bearer <key>` */
+    /** comma-separated unscoped client keys (`Authorization: Bearer <key>`); scoped keys: `api_keys` */
     FLYWHEEL_API_KEYS: commaList.default([]),
-    /** also accepted as an API key, and the only one that may force a variant (`x-flywheel-variant`) */
-    FLYWHEEL_ADMIN_TOKEN: z.string().optional(),
+    /** the gateway's admin token: an API key that may also force a variant (`x-flywheel-variant`) */
+    GATEWAY_ADMIN_TOKEN: adminToken,
+    /** the fallback for GATEWAY_ADMIN_TOKEN (one token for gateway and curator, as before) */
+    FLYWHEEL_ADMIN_TOKEN: adminToken,
+    /** no request may ask for more `max_tokens`, whatever its key */
+    GATEWAY_MAX_TOKENS_LIMIT: z.coerce.number().int().min(1).max(MAX_TOKENS_CEILING).default(65_536),
     /** HMAC key of feedback tokens and subject hashes, shared with the feedback service */
     FLYWHEEL_FEEDBACK_SECRET: z
       .string({ error: 'required (at least 32 bytes; generate one with: openssl rand -base64 48)' })
@@ -43,7 +54,7 @@ export const GatewayEnvSchema = z
       .min(16 * 1024)
       .max(64 * 1024 * 1024)
       .default(DEFAULT_EVENT_MAX_BYTES),
-    /** Redis for idempotency keys; unset = in-memory (one process, lost on restart) */
+    /** Redis for idempotency keys and per-key limits; unset = in-memory (one process, lost on restart) */
     REDIS_URL: z.string().optional(),
     /** how long an `Idempotency-Key` and its stored answer are kept */
     GATEWAY_IDEMPOTENCY_TTL_S: z.coerce
@@ -53,16 +64,12 @@ export const GatewayEnvSchema = z
       .max(7 * 24 * 3600)
       .default(24 * 3600),
   })
-  // a gateway nobody can call is a misconfiguration: at least one API key or the admin token
-  .refine((e) => e.FLYWHEEL_API_KEYS.length > 0 || e.FLYWHEEL_ADMIN_TOKEN, {
-    path: ['FLYWHEEL_API_KEYS'],
-    message: 'set at least one gateway API key (comma-separated), or FLYWHEEL_ADMIN_TOKEN',
-  })
   .transform((e) => ({
     port: e.GATEWAY_PORT,
     host: e.GATEWAY_HOST,
     apiKeys: e.FLYWHEEL_API_KEYS,
-    adminToken: e.FLYWHEEL_ADMIN_TOKEN,
+    adminToken: e.GATEWAY_ADMIN_TOKEN ?? e.FLYWHEEL_ADMIN_TOKEN,
+    maxTokensLimit: e.GATEWAY_MAX_TOKENS_LIMIT,
     secret: e.FLYWHEEL_FEEDBACK_SECRET,
     configPath: e.FLYWHEEL_CONFIG,
     flagsFile: e.FLAGS_FILE,

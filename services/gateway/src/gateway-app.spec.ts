@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, type FlywheelConfig } from '@flywheel/platform';
+import { ApiKeyConfig, ConfigError, type FlywheelConfig } from '@flywheel/platform';
 import { parseGatewayEnv } from './env';
 import { createGatewayApp } from './gateway-app';
 
@@ -22,7 +22,12 @@ const config = (chain: string[]): FlywheelConfig => ({
     },
   },
   feedback: { allowed_origins: [], token_ttl_s: 60, reasons: [] },
-  curator: { join_ttl_s: 60, retention_days: 1, redaction: { enabled: true, extra_patterns: [], max_field_chars: 262144 } },
+  curator: {
+    join_ttl_s: 60,
+    retention_days: 1,
+    redaction: { enabled: true, extra_patterns: [], max_field_chars: 262144 },
+  },
+  api_keys: {},
 });
 
 describe('createGatewayApp', () => {
@@ -49,6 +54,20 @@ describe('createGatewayApp', () => {
     });
     await expect(boot).rejects.toBeInstanceOf(ConfigError);
     await expect(boot).rejects.toThrow(/routes\.r\.variants\.v: unknown model "ghost"/);
+  });
+
+  it('refuses to boot with no usable API key, naming what to set', async () => {
+    const keyless = {
+      ...config(['m']),
+      api_keys: { demo: ApiKeyConfig.parse({ key_env: 'UNSET_DEMO_KEY' }) },
+    };
+    const boot = createGatewayApp({
+      env: { ...env(join(FIXTURES, 'flags.json')), apiKeys: [] },
+      config: keyless,
+      providerEnv: {},
+    });
+    await expect(boot).rejects.toBeInstanceOf(ConfigError);
+    await expect(boot).rejects.toThrow(/FLYWHEEL_API_KEYS: no gateway API key/);
   });
 
   it('boots on the embedded bus, reports ready, names providers without a key, and closes', async () => {

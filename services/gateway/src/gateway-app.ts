@@ -1,5 +1,6 @@
 import {
   bearerAuth,
+  ConfigError,
   busLocation,
   type Clock,
   createEventBus,
@@ -16,6 +17,8 @@ import {
 } from '@flywheel/platform';
 import type { Registry } from 'prom-client';
 import { gatewayKeys } from './auth/api-keys';
+import { KeyAccess } from './auth/key-access.service';
+import { KeyMetrics } from './auth/key.metrics';
 import { ChatController } from './chat/chat.controller';
 import { ChatService } from './chat/chat.service';
 import type { GatewayEnv } from './env';
@@ -57,7 +60,7 @@ export interface GatewayAppOptions {
   /** a metrics registry to share (all-in-one); else the host's own */
   registry?: Registry;
   clock?: Clock;
-  /** where providers' `api_key_env` variables are read (default process.env) */
+  /** where providers' `api_key_env` and api_keys' `key_env` variables are read (default process.env) */
   providerEnv?: NodeJS.ProcessEnv;
   /** provider implementations by `kind` (default PROVIDER_KINDS: the openai and anthropic SDKs) */
   providerKinds?: Readonly<Record<string, ProviderFactory>>;
@@ -74,6 +77,8 @@ export type GatewayApp = HostedService & {
   config: FlywheelConfig;
   /** providers whose API key variable is unset (their calls fail with `auth`) */
   missingProviderKeys: readonly string[];
+  /** `api_keys` whose `key_env` variable is unset (disabled) */
+  disabledApiKeys: readonly string[];
 };
 
 /**
@@ -95,6 +100,21 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
   const { env } = options;
   const config = options.config ?? loadConfig(env.configPath);
   const clock = options.clock ?? systemClock;
+  const keys = gatewayKeys({
+    apiKeys: env.apiKeys,
+    adminToken: env.adminToken,
+    scoped: config.api_keys,
+    env: options.providerEnv ?? process.env,
+  });
+  if (keys.count === 0) {
+    throw new ConfigError('environment', [
+      {
+        path: 'FLYWHEEL_API_KEYS',
+        message:
+          'no gateway API key: set FLYWHEEL_API_KEYS, GATEWAY_ADMIN_TOKEN, or the key_env variable of an api_keys entry',
+      },
+    ]);
+  }
   const host = { service: SERVICE, port: env.port, host: env.host, registry: options.registry };
   return hostService(host, async ({ registry, own }) => {
     const providers = own(
@@ -147,13 +167,14 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
         new InvokeService(routes, rollout, interactions),
         interactions,
         new IdempotencyService(kv, { ttlMs: env.idempotencyTtlS * 1000 }),
+        new KeyAccess(kv, clock, new KeyMetrics(registry), env.maxTokensLimit),
       ),
       openapi: gatewayOpenApi(),
       errorStatus: GATEWAY_ERROR_STATUS,
       bodyLimit: env.bodyLimitBytes,
       gates: [
         corsGate(env.corsOrigins),
-        bearerAuth(gatewayKeys(env.apiKeys, env.adminToken), {
+        bearerAuth(keys.secrets, {
           prefix: '/v1/',
           message: 'missing or unknown API key (Authorization: Bearer <key>)',
         }),
@@ -168,7 +189,7 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
         },
       ],
       onStopped: () => events.flush(),
-      expose: { bus, config, missingProviderKeys: providers.missingKeys },
+      expose: { bus, config, missingProviderKeys: providers.missingKeys, disabledApiKeys: keys.disabled },
     };
   });
 }

@@ -38,8 +38,8 @@ options:
   --store / --no-store   store the run in the curator (default: store when cases came from it)
   --timeout-ms N         per gateway or curator call (default 120000)
 
-environment: FLYWHEEL_ADMIN_TOKEN (required: the gateway admin key, which may force a variant;
-also the curator's token), FLYWHEEL_CONFIG (flywheel.yaml, for json-schema assertions without a schema).
+environment: FLYWHEEL_ADMIN_TOKEN (required: the curator's token, and the gateway admin key, which
+may force a variant, unless GATEWAY_ADMIN_TOKEN is set), GATEWAY_ADMIN_TOKEN, FLYWHEEL_CONFIG (flywheel.yaml, for json-schema assertions without a schema).
 
 exit: 0 gate passed; 1 gate failed (pass rate below the minimum, or a case that passed in the
 previous run of the route fails now) or the run could not finish; 2 usage error.
@@ -49,6 +49,8 @@ const Env = z.object({
   FLYWHEEL_ADMIN_TOKEN: z
     .string({ error: 'required: the gateway admin key (it may force a variant)' })
     .min(1),
+  /** the gateway's own admin token when it differs from the curator's */
+  GATEWAY_ADMIN_TOKEN: z.string().min(1).optional(),
   FLYWHEEL_GATEWAY_URL: z.string().default('http://127.0.0.1:8080'),
   FLYWHEEL_CURATOR_URL: z.string().default('http://127.0.0.1:8082'),
   FLYWHEEL_JUDGE_MODEL: z.string().optional(),
@@ -61,6 +63,8 @@ interface EvalRunOptions {
   curatorUrl: string;
   gatewayUrl: string;
   token: string;
+  /** the gateway admin token (GATEWAY_ADMIN_TOKEN, else FLYWHEEL_ADMIN_TOKEN) */
+  gatewayToken: string;
   judgeModel?: string;
   configPath?: string;
   baseline?: string;
@@ -114,6 +118,7 @@ function parseOptions(args: string[], env: NodeJS.ProcessEnv): EvalRunOptions | 
       v.gateway ? '--gateway' : 'FLYWHEEL_GATEWAY_URL',
     ),
     token: e.FLYWHEEL_ADMIN_TOKEN,
+    gatewayToken: e.GATEWAY_ADMIN_TOKEN ?? e.FLYWHEEL_ADMIN_TOKEN,
     judgeModel: v['judge-model'] ?? e.FLYWHEEL_JUDGE_MODEL,
     configPath: e.FLYWHEEL_CONFIG,
     baseline: v.baseline,
@@ -180,7 +185,7 @@ export async function evalRunCommand(args: string[], io: CommandIo): Promise<num
 
   const gateway = new GatewayClient({
     url: options.gatewayUrl,
-    token: options.token,
+    token: options.gatewayToken,
     timeoutMs: options.timeoutMs,
   });
   const judge = createJudge((model, messages) => gateway.chat(model, messages), options.judgeModel);

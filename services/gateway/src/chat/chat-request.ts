@@ -1,3 +1,4 @@
+import type { KeyAsk } from '../auth/key-scope';
 import { isDeepStrictEqual } from 'node:util';
 import type { ChatCompletionRequest } from '@flywheel/contracts';
 import { DomainError } from '@flywheel/platform';
@@ -141,4 +142,18 @@ export function checkRouteFormat(body: ChatCompletionRequest, route: string, var
       `does not match the output_schema of route ${route}; send that schema or leave response_format out`,
     );
   }
+}
+
+/** `model: "route:<name>"` names a route; anything else is a direct model id. */
+export const ROUTE_PREFIX = 'route:';
+
+/** What a chat request asks of its API key (see auth/key-scope). */
+export function chatKeyAsk(body: ChatCompletionRequest): KeyAsk {
+  const isRoute = body.model.startsWith(ROUTE_PREFIX);
+  return {
+    route: isRoute ? body.model.slice(ROUTE_PREFIX.length) : null,
+    model: isRoute ? null : body.model,
+    messages: body.messages,
+    maxTokens: body.max_completion_tokens ?? body.max_tokens,
+  };
 }

@@ -2,7 +2,9 @@ import { Controller, HttpCode, Inject, Logger, Post, Req, Res } from '@nestjs/co
 import { ChatCompletionRequest } from '@flywheel/contracts';
 import { callerLabel, DomainError, ZodBody } from '@flywheel/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { CallerRole } from '../auth/api-keys';
+import type { ApiKey } from '../auth/api-keys';
+import { KeyAccess } from '../auth/key-access.service';
+import { recordUsage, settleAfter } from '../auth/key-ticket';
 import { answerHeaders, routedHeaders } from '../http/answer-headers';
 import { callerFrom } from '../http/caller';
 import { clientGone } from '../http/client-abort';
@@ -11,6 +13,7 @@ import { IdempotencyService } from '../idempotency/idempotency.service';
 import { sendIdempotent } from '../idempotency/idempotent-reply';
 import { InteractionService } from '../interactions/interaction.service';
 import { chatCompletion } from './chat-format';
+import { chatKeyAsk } from './chat-request';
 import { writeChatStream } from './chat-stream.writer';
 import { ChatService } from './chat.service';
 
@@ -35,29 +38,36 @@ export class ChatController {
     @Inject(ChatService) private readonly chat: ChatService,
     @Inject(InteractionService) private readonly interactions: InteractionService,
     @Inject(IdempotencyService) private readonly idempotency: IdempotencyService,
+    @Inject(KeyAccess) private readonly keys: KeyAccess,
   ) {}
 
   @Post('completions')
   @HttpCode(200)
   async create(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const request = body.transform(req.body);
-    const caller = callerFrom(req.headers, request.user, callerLabel<CallerRole>(req));
-    if (request.stream === true) {
-      if (idempotencyKey(req.headers) !== undefined) throw STREAM_WITH_KEY;
-      const interaction = await this.chat.begin(request, caller);
-      const stream = this.interactions.stream(interaction, clientGone(reply.raw));
-      await writeChatStream(reply, interaction, stream, {
-        includeUsage: request.stream_options?.include_usage === true,
-        log: this.log,
+    const key = callerLabel<ApiKey>(req);
+    const caller = callerFrom(req.headers, request.user, key.role);
+    if (request.stream === true && idempotencyKey(req.headers) !== undefined) throw STREAM_WITH_KEY;
+    const ticket = await this.keys.admit(key, chatKeyAsk(request));
+    await settleAfter(ticket, async () => {
+      if (request.stream === true) {
+        const interaction = await this.chat.begin(request, caller);
+        const stream = this.interactions.stream(interaction, clientGone(reply.raw));
+        await writeChatStream(reply, interaction, stream, {
+          includeUsage: request.stream_options?.include_usage === true,
+          log: this.log,
+        });
+        await recordUsage(ticket, stream.result);
+        return;
+      }
+      await sendIdempotent(this.idempotency, req, reply, 'POST /v1/chat/completions', async () => {
+        const interaction = await this.chat.begin(request, caller);
+        void reply.headers(routedHeaders(interaction));
+        const result = await this.interactions.complete(interaction, clientGone(reply.raw));
+        ticket.used(result.usage);
+        const answer = chatCompletion(interaction, result);
+        return { status: 200, headers: answerHeaders(answer.flywheel), body: answer };
       });
-      return;
-    }
-    await sendIdempotent(this.idempotency, req, reply, 'POST /v1/chat/completions', async () => {
-      const interaction = await this.chat.begin(request, caller);
-      void reply.headers(routedHeaders(interaction));
-      const result = await this.interactions.complete(interaction, clientGone(reply.raw));
-      const answer = chatCompletion(interaction, result);
-      return { status: 200, headers: answerHeaders(answer.flywheel), body: answer };
     });
   }
 }

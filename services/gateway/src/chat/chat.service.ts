@@ -12,9 +12,8 @@ import {
   directOutputSchema,
   invalidField,
   refusableFields,
+  ROUTE_PREFIX,
 } from './chat-request';
-
-const ROUTE_PREFIX = 'route:';
 
 /**
  * `/v1/chat/completions` without the HTTP: `model: "route:<name>"` picks the route's variant

@@ -1,9 +1,14 @@
 import { mapError, type MappedError } from '@flywheel/platform';
+import type { KeyScopeError } from '../auth/key-scope';
 import type { GatewayErrorCode } from '../chain/gateway-error';
 
 /** The gateway's own error codes: the chain's, a route name nobody configured, and Idempotency-Key misuse. */
 export type GatewayHttpErrorCode =
-  GatewayErrorCode | 'unknown_route' | 'idempotency_key_reused' | 'idempotency_in_progress';
+  | GatewayErrorCode
+  | KeyScopeError['reason']
+  | 'unknown_route'
+  | 'idempotency_key_reused'
+  | 'idempotency_in_progress';
 
 /**
  * HTTP status of the gateway's error codes (the common ones come from the platform); a code
@@ -21,6 +26,9 @@ export type GatewayHttpErrorCode =
  *   `idempotency_in_progress` → 409 with Retry-After (the first request with the key still runs).
  * - `guardrail` → 502: the model's answer leaked the route's canary or system prompt and was
  *   withheld (a bad upstream answer, like `structured_output_invalid`).
+ * - `route_not_allowed`, `model_not_allowed`, `system_not_allowed` → 403: outside the API key's
+ *   scope; `max_tokens_exceeded` → 400 (param `max_tokens`). A key's rate and concurrency limits
+ *   answer the common `rate_limited` (429 with Retry-After).
  * A GatewayError's `outcome` (attempts, upstream messages) is never public: the shared mapping
  * sends a DomainError's code, message and details only.
  */
@@ -36,6 +44,10 @@ export const GATEWAY_ERROR_STATUS = {
   idempotency_key_reused: 422,
   idempotency_in_progress: 409,
   guardrail: 502,
+  route_not_allowed: 403,
+  model_not_allowed: 403,
+  system_not_allowed: 403,
+  max_tokens_exceeded: 400,
 } as const satisfies Record<GatewayHttpErrorCode, number>;
 
 export type ErrorLog = (message: string) => void;

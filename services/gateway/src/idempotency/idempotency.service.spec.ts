@@ -107,6 +107,8 @@ describe('IdempotencyService', () => {
       set: () => Promise.reject(new KeyValueUnavailableError('down')),
       del: () => Promise.reject(new KeyValueUnavailableError('down')),
       incr: () => Promise.reject(new KeyValueUnavailableError('down')),
+      acquireLease: () => Promise.reject(new KeyValueUnavailableError('down')),
+      releaseLease: () => Promise.reject(new KeyValueUnavailableError('down')),
       ping: () => Promise.reject(new KeyValueUnavailableError('down')),
       close: () => Promise.resolve(),
     };

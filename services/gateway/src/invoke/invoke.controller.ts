@@ -2,7 +2,9 @@ import { Controller, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/com
 import { InvokeRequest } from '@flywheel/contracts';
 import { callerLabel, ZodBody } from '@flywheel/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { CallerRole } from '../auth/api-keys';
+import type { ApiKey } from '../auth/api-keys';
+import { KeyAccess } from '../auth/key-access.service';
+import { settleAfter } from '../auth/key-ticket';
 import { answerHeaders, answerMeta, routedHeaders } from '../http/answer-headers';
 import { callerFrom } from '../http/caller';
 import { clientGone } from '../http/client-abort';
@@ -20,6 +22,7 @@ export class InvokeController {
     @Inject(InvokeService) private readonly invoke: InvokeService,
     @Inject(InteractionService) private readonly interactions: InteractionService,
     @Inject(IdempotencyService) private readonly idempotency: IdempotencyService,
+    @Inject(KeyAccess) private readonly keys: KeyAccess,
   ) {}
 
   @Post(':route/invoke')
@@ -30,16 +33,21 @@ export class InvokeController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     const request = body.transform(req.body);
-    const caller = callerFrom(req.headers, request.user, callerLabel<CallerRole>(req));
-    await sendIdempotent(this.idempotency, req, reply, `POST /v1/routes/${route}/invoke`, async () => {
-      const interaction = await this.invoke.begin(route, request, caller);
-      void reply.headers(routedHeaders(interaction));
-      const result = await this.interactions.complete(interaction, clientGone(reply.raw));
-      return {
-        status: 200,
-        headers: answerHeaders(answerMeta(interaction, result.final_model)),
-        body: invokeResponse(interaction, result),
-      };
-    });
+    const key = callerLabel<ApiKey>(req);
+    const caller = callerFrom(req.headers, request.user, key.role);
+    const ticket = await this.keys.admit(key, { route, model: null, messages: request.messages });
+    await settleAfter(ticket, () =>
+      sendIdempotent(this.idempotency, req, reply, `POST /v1/routes/${route}/invoke`, async () => {
+        const interaction = await this.invoke.begin(route, request, caller);
+        void reply.headers(routedHeaders(interaction));
+        const result = await this.interactions.complete(interaction, clientGone(reply.raw));
+        ticket.used(result.usage);
+        return {
+          status: 200,
+          headers: answerHeaders(answerMeta(interaction, result.final_model)),
+          body: invokeResponse(interaction, result),
+        };
+      }),
+    );
   }
 }

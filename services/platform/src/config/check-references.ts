@@ -7,7 +7,7 @@ function known(names: string[]): string {
 
 /**
  * Cross-section references that zod cannot see on its own: each model's provider, each chain
- * entry, each route's default variant. Works on the raw YAML data (anything of the wrong shape
+ * entry, each route's default variant, each API key's routes and models. Works on the raw YAML data (anything of the wrong shape
  * is skipped, zod reports it), so one boot reports broken references together with bad values.
  */
 export function checkReferences(raw: unknown): PathProblem[] {
@@ -43,6 +43,25 @@ export function checkReferences(raw: unknown): PathProblem[] {
           problems.push({
             path: ['routes', routeName, 'variants', variantName, 'chain', i],
             message: `unknown model "${modelId}" (models: ${known(Object.keys(models))})`,
+          });
+        }
+      });
+    }
+  }
+  const routes = mapping(config.routes);
+  for (const [keyName, keyValue] of Object.entries(mapping(config.api_keys))) {
+    const key = mapping(keyValue);
+    for (const [field, names] of [
+      ['routes', routes],
+      ['models', models],
+    ] as const) {
+      const list = key[field];
+      if (!Array.isArray(list)) continue;
+      list.forEach((name: unknown, i) => {
+        if (typeof name === 'string' && !Object.hasOwn(names, name)) {
+          problems.push({
+            path: ['api_keys', keyName, field, i],
+            message: `unknown ${field.slice(0, -1)} "${name}" (${field}: ${known(Object.keys(names))})`,
           });
         }
       });

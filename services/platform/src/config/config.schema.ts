@@ -184,6 +184,52 @@ export const CuratorConfig = z.strictObject({
 });
 export type CuratorConfig = z.infer<typeof CuratorConfig>;
 
+/** The most `max_tokens` any request may ask for, whatever its key (GATEWAY_MAX_TOKENS_LIMIT may lower it). */
+export const MAX_TOKENS_CEILING = 1_000_000;
+
+/**
+ * What one scoped gateway API key may do. The secret is in the environment variable
+ * `key_env`; the key's name labels metrics and logs (never the secret).
+ */
+export const ApiKeyConfig = z
+  .strictObject({
+    /** the environment variable holding the secret (at least 16 characters) */
+    key_env: EnvVarName,
+    /** `admin` may also force a variant (`x-flywheel-variant`) */
+    role: z.enum(['client', 'admin']).default('client'),
+    /** route names this key may call, or '*' for every route */
+    routes: z.union([z.literal('*'), z.array(Name)]).default([]),
+    /** model ids this key may call directly (`"model": "<id>"`), or '*'; [] = none */
+    models: z.union([z.literal('*'), z.array(Name)]).default([]),
+    /** may the key send `system` / `developer` messages (the route must allow them too) */
+    allow_system: z.boolean().default(false),
+    limits: z
+      .strictObject({
+        requests_per_min: z.number().int().positive().optional(),
+        /** prompt + completion tokens per minute (see the README for how they are counted) */
+        tokens_per_min: z.number().int().positive().optional(),
+        /** the largest `max_tokens` / `max_completion_tokens` a request may ask for */
+        max_tokens: z.number().int().positive().max(MAX_TOKENS_CEILING).optional(),
+        /** requests of this key in flight at once, across every gateway process */
+        concurrent: z.number().int().positive().optional(),
+      })
+      .prefault({}),
+  })
+  .superRefine((k, ctx) => {
+    const { max_tokens, tokens_per_min } = k.limits;
+    if (max_tokens !== undefined && tokens_per_min !== undefined && max_tokens > tokens_per_min) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['limits', 'max_tokens'],
+        message: `at most limits.tokens_per_min (${tokens_per_min}), or no request could pass`,
+      });
+    }
+  });
+export type ApiKeyConfig = z.infer<typeof ApiKeyConfig>;
+
+/** Key names starting `env:` are the gateway's own (FLYWHEEL_API_KEYS, the admin token). */
+const KeyName = Name.refine((n) => !n.startsWith('env:'), 'names starting with "env:" are reserved');
+
 /** The file as written; `loadConfig` returns a {@link FlywheelConfig} (schema files resolved). */
 export const FlywheelConfigSchema = z.strictObject({
   providers: z.record(Name, ProviderConfig).default({}),
@@ -191,6 +237,8 @@ export const FlywheelConfigSchema = z.strictObject({
   routes: z.record(Name, RouteConfig).default({}),
   feedback: FeedbackConfig.prefault({}),
   curator: CuratorConfig.prefault({}),
+  /** scoped gateway API keys: name → scope and limits (FLYWHEEL_API_KEYS stay unscoped) */
+  api_keys: z.record(KeyName, ApiKeyConfig).default({}),
 });
 /** The file after zod parsing, before the loader resolves `output_schema: {file}`. */
 export type ParsedFlywheelConfig = z.infer<typeof FlywheelConfigSchema>;

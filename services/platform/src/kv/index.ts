@@ -1,4 +1,10 @@
-export { type KeyValueStore, type KeyValueSetOptions, KeyValueUnavailableError } from './key-value-store';
+export {
+  type KeyValueStore,
+  type KeyValueSetOptions,
+  type KeyValueIncrOptions,
+  type KeyValueLeaseOptions,
+  KeyValueUnavailableError,
+} from './key-value-store';
 export { MemoryKeyValueStore } from './memory-key-value-store';
 export {
   RedisKeyValueStore,

@@ -1,5 +1,5 @@
 /**
- * The key-value port: a deliberately small surface (get/set/del/incr with TTLs) that both
+ * The key-value port: a deliberately small surface (get/set/del/incr with TTLs, leases) that both
  * Redis and the in-memory store implement identically. Used for vote revisions,
  * idempotency keys and rate limiting. Behaviour is pinned by `describeKeyValueContract`.
  */
@@ -11,6 +11,20 @@ export interface KeyValueSetOptions {
   ifAbsent?: boolean;
 }
 
+export interface KeyValueIncrOptions {
+  /** applied only when this call creates the key, so repeated calls make a fixed window */
+  ttlMs?: number;
+  /** the amount to add, a safe integer, negative to subtract (default 1) */
+  by?: number;
+}
+
+export interface KeyValueLeaseOptions {
+  /** at most this many unexpired holders at once */
+  limit: number;
+  /** the lease ends by itself this long after it was taken (a crashed holder frees its slot) */
+  ttlMs: number;
+}
+
 export interface KeyValueStore {
   readonly kind: 'redis' | 'memory';
   /** the value, or null when the key is missing or expired */
@@ -18,9 +32,18 @@ export interface KeyValueStore {
   /** returns false only when `ifAbsent` was set and the key already existed */
   set(key: string, value: string, opts?: KeyValueSetOptions): Promise<boolean>;
   del(key: string): Promise<void>;
-  /** atomically adds 1 (a missing key counts as 0) and returns the new value; `ttlMs` is
-   * applied only when this call creates the key, so repeated calls make a fixed window */
-  incr(key: string, opts?: { ttlMs?: number }): Promise<number>;
+  /** atomically adds `by` (default 1; a missing key counts as 0) and returns the new value;
+   * `ttlMs` is applied only when this call creates the key, so repeated calls make a fixed window */
+  incr(key: string, opts?: KeyValueIncrOptions): Promise<number>;
+  /**
+   * A counting semaphore across processes: atomically drops the expired leases under `key`
+   * and, when fewer than `limit` remain, adds `holder`'s lease (expiring `ttlMs` from now) and
+   * returns true; else returns false and changes nothing. Taking a lease the holder already
+   * has renews it. Lease keys are a separate kind: use get/set/incr on other keys only.
+   */
+  acquireLease(key: string, holder: string, opts: KeyValueLeaseOptions): Promise<boolean>;
+  /** ends `holder`'s lease under `key`; releasing a missing or expired lease is not an error */
+  releaseLease(key: string, holder: string): Promise<void>;
   /** resolves when the backend answers, throws `KeyValueUnavailableError` otherwise */
   ping(): Promise<void>;
   /** idempotent; every later call throws `KeyValueUnavailableError` */
@@ -35,6 +58,20 @@ export class KeyValueUnavailableError extends Error {
     super(message, options);
     this.name = 'KeyValueUnavailableError';
   }
+}
+
+/** Both adapters reject the same bad arguments the same way, before touching the backend. */
+export function assertValidIncrement(by: number | undefined): void {
+  if (by !== undefined && !Number.isSafeInteger(by)) {
+    throw new RangeError(`by must be a safe integer, got ${by}`);
+  }
+}
+
+export function assertValidLease(opts: KeyValueLeaseOptions): void {
+  if (!Number.isSafeInteger(opts.limit) || opts.limit < 1) {
+    throw new RangeError(`limit must be a positive integer, got ${opts.limit}`);
+  }
+  assertValidTtl(opts.ttlMs);
 }
 
 /** Both adapters reject the same bad TTLs the same way, before touching the backend. */

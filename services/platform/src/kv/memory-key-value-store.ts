@@ -1,7 +1,11 @@
 import { type Clock, systemClock } from '../clock';
 import { flatString } from '../flat-string';
 import {
+  assertValidIncrement,
+  assertValidLease,
   assertValidTtl,
+  type KeyValueIncrOptions,
+  type KeyValueLeaseOptions,
   type KeyValueSetOptions,
   type KeyValueStore,
   KeyValueUnavailableError,
@@ -27,6 +31,8 @@ const SWEEP_INTERVAL_MS = 60_000;
 export class MemoryKeyValueStore implements KeyValueStore {
   readonly kind = 'memory';
   private readonly entries = new Map<string, Entry>();
+  /** lease key → holder → epoch ms the lease ends */
+  private readonly leases = new Map<string, Map<string, number>>();
   private lastSweep: number;
   private closed = false;
 
@@ -55,20 +61,43 @@ export class MemoryKeyValueStore implements KeyValueStore {
   async del(key: string): Promise<void> {
     this.assertOpen();
     this.entries.delete(key);
+    this.leases.delete(key);
   }
 
-  async incr(key: string, opts: { ttlMs?: number } = {}): Promise<number> {
+  async incr(key: string, opts: KeyValueIncrOptions = {}): Promise<number> {
     this.assertOpen();
     assertValidTtl(opts.ttlMs);
+    assertValidIncrement(opts.by);
+    const by = opts.by ?? 1;
     const existing = this.live(key);
     if (!existing) {
-      this.write(key, '1', opts.ttlMs);
-      return 1;
+      this.write(key, String(by), opts.ttlMs);
+      return by;
     }
-    const next = parseInteger(existing.value) + 1;
+    const next = parseInteger(existing.value) + by;
     if (!Number.isSafeInteger(next)) throw new Error(NOT_AN_INTEGER_MESSAGE);
     existing.value = String(next); // keeps its expiry, as Redis INCR does
     return next;
+  }
+
+  async acquireLease(key: string, holder: string, opts: KeyValueLeaseOptions): Promise<boolean> {
+    this.assertOpen();
+    assertValidLease(opts);
+    const now = this.clock.now();
+    const holders = this.leases.get(key) ?? new Map<string, number>();
+    for (const [h, end] of holders) if (now >= end) holders.delete(h);
+    const admitted = holders.has(holder) || holders.size < opts.limit;
+    if (admitted) holders.set(flatString(holder), now + opts.ttlMs);
+    if (holders.size > 0) this.leases.set(flatString(key), holders);
+    else this.leases.delete(key);
+    return admitted;
+  }
+
+  async releaseLease(key: string, holder: string): Promise<void> {
+    this.assertOpen();
+    const holders = this.leases.get(key);
+    holders?.delete(holder);
+    if (holders?.size === 0) this.leases.delete(key);
   }
 
   async ping(): Promise<void> {
@@ -78,6 +107,7 @@ export class MemoryKeyValueStore implements KeyValueStore {
   async close(): Promise<void> {
     this.closed = true;
     this.entries.clear();
+    this.leases.clear();
   }
 
   private live(key: string): Entry | undefined {

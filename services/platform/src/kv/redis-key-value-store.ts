@@ -9,7 +9,11 @@ import {
   SocketClosedUnexpectedlyError,
 } from 'redis';
 import {
+  assertValidIncrement,
+  assertValidLease,
   assertValidTtl,
+  type KeyValueIncrOptions,
+  type KeyValueLeaseOptions,
   type KeyValueSetOptions,
   type KeyValueStore,
   KeyValueUnavailableError,
@@ -26,6 +30,24 @@ export interface RedisKeyValueStoreOptions {
   /** where connection loss and recovery are reported (default: console) */
   logger?: Pick<Console, 'warn' | 'info'>;
 }
+
+/**
+ * The lease semaphore as one atomic script on a sorted set (member = holder, score = the
+ * epoch ms its lease ends), timed by the Redis server's clock so gateways with skewed clocks
+ * agree. The key expires with its newest lease, so an idle semaphore leaves nothing behind.
+ */
+const ACQUIRE_LEASE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) or redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
+  redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], ttl)
+  return 1
+end
+return 0
+`;
 
 /** Reconnect backoff: 50 ms doubling up to 1 s, so recovery is noticed within a second. */
 const reconnectDelay = (retries: number): number => Math.min(50 * 2 ** retries, 1000);
@@ -118,10 +140,11 @@ export class RedisKeyValueStore implements KeyValueStore {
     await this.run(() => this.client.del(key));
   }
 
-  async incr(key: string, opts: { ttlMs?: number } = {}): Promise<number> {
+  async incr(key: string, opts: KeyValueIncrOptions = {}): Promise<number> {
     assertValidTtl(opts.ttlMs);
-    const { ttlMs } = opts;
-    if (ttlMs === undefined) return this.run(() => this.client.incr(key));
+    assertValidIncrement(opts.by);
+    const { ttlMs, by = 1 } = opts;
+    if (ttlMs === undefined) return this.run(() => this.client.incrBy(key, by));
     // SET NX PX creates the key with its TTL only if it is missing; INCR keeps the TTL.
     // MULTI makes the pair atomic (no window where the key exists without a TTL). node-redis
     // queues a MULTI even while offline, hence the explicit readiness check.
@@ -130,10 +153,25 @@ export class RedisKeyValueStore implements KeyValueStore {
       return this.client
         .multi()
         .set(key, '0', { condition: 'NX', expiration: { type: 'PX', value: Math.ceil(ttlMs) } })
-        .incr(key)
+        .incrBy(key, by)
         .exec();
     });
     return Number(replies[1]);
+  }
+
+  async acquireLease(key: string, holder: string, opts: KeyValueLeaseOptions): Promise<boolean> {
+    assertValidLease(opts);
+    const reply = await this.run(() =>
+      this.client.eval(ACQUIRE_LEASE, {
+        keys: [key],
+        arguments: [holder, String(opts.limit), String(Math.ceil(opts.ttlMs))],
+      }),
+    );
+    return reply === 1;
+  }
+
+  async releaseLease(key: string, holder: string): Promise<void> {
+    await this.run(() => this.client.zRem(key, holder));
   }
 
   async ping(): Promise<void> {

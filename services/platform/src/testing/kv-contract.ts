@@ -164,6 +164,45 @@ export function describeKeyValueContract(name: string, factory: () => Promise<Ke
       expect(Math.max(...results)).toBe(100);
     });
 
+    it('increments by any safe integer, negative included, keeping the window', async () => {
+      expect(await store.incr(key('tokens'), { by: 400, ttlMs: TTL_MS })).toBe(400);
+      expect(await store.incr(key('tokens'), { by: -150, ttlMs: 60_000 })).toBe(250);
+      expect(await store.incr(key('tokens'), { by: 0 })).toBe(250);
+      await expect(store.incr(key('tokens'), { by: 1.5 })).rejects.toThrow(RangeError);
+      await afterTtl(async () => expect(await store.get(key('tokens'))).toBeNull());
+    });
+
+    it('admits exactly `limit` of many concurrent lease holders, and a release frees a slot', async () => {
+      const lease = { limit: 7, ttlMs: 60_000 };
+      const taken = await Promise.all(
+        Array.from({ length: 60 }, (_, i) => store.acquireLease(key('sem'), `h${i}`, lease)),
+      );
+      expect(taken.filter(Boolean)).toHaveLength(7);
+      const holder = `h${taken.indexOf(true)}`;
+      expect(await store.acquireLease(key('sem'), holder, lease)).toBe(true); // a renewal, not a new slot
+      expect(await store.acquireLease(key('sem'), 'late', lease)).toBe(false);
+      await store.releaseLease(key('sem'), holder);
+      await store.releaseLease(key('sem'), 'never-held');
+      expect(await store.acquireLease(key('sem'), 'late', lease)).toBe(true);
+      expect(await store.acquireLease(key('sem'), 'later', lease)).toBe(false);
+    });
+
+    it('frees the slot of a lease that expired (a crashed holder)', async () => {
+      expect(await store.acquireLease(key('sem'), 'crashed', { limit: 1, ttlMs: TTL_MS })).toBe(true);
+      expect(await store.acquireLease(key('sem'), 'next', { limit: 1, ttlMs: TTL_MS })).toBe(false);
+      await afterTtl(async () =>
+        expect(await store.acquireLease(key('sem'), 'next', { limit: 1, ttlMs: 60_000 })).toBe(true),
+      );
+    });
+
+    it.each([
+      [0, 1000],
+      [1.5, 1000],
+      [2, 0],
+    ])('rejects a lease with limit %p and ttlMs %p', async (limit, ttlMs) => {
+      await expect(store.acquireLease(key('sem'), 'h', { limit, ttlMs })).rejects.toThrow(RangeError);
+    });
+
     it.each([0, -5, Number.NaN, Number.POSITIVE_INFINITY])('rejects ttlMs %p', async (ttlMs) => {
       await expect(store.set(key('bad'), 'v', { ttlMs })).rejects.toThrow(RangeError);
       await expect(store.incr(key('bad'), { ttlMs })).rejects.toThrow(RangeError);
@@ -177,6 +216,9 @@ export function describeKeyValueContract(name: string, factory: () => Promise<Ke
       await expect(store.ping()).rejects.toBeInstanceOf(KeyValueUnavailableError);
       await expect(store.get(key('a'))).rejects.toBeInstanceOf(KeyValueUnavailableError);
       await expect(store.incr(key('a'), { ttlMs: 1000 })).rejects.toBeInstanceOf(KeyValueUnavailableError);
+      await expect(store.acquireLease(key('s'), 'h', { limit: 1, ttlMs: 1000 })).rejects.toBeInstanceOf(
+        KeyValueUnavailableError,
+      );
     });
   });
 }
