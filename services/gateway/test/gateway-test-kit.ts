@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InteractionEvent, Topics } from '@flywheel/contracts';
-import { ensureTopics, parseConfig } from '@flywheel/platform';
+import { ensureTopics, type FlywheelConfig, parseConfig } from '@flywheel/platform';
 import { expectEventually } from '@flywheel/platform/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import OpenAI from 'openai';
@@ -37,10 +37,14 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-/** `env` adds to (or replaces) the test environment, e.g. a bigger body limit or REDIS_URL. */
+/**
+ * `env` adds to (or replaces) the test environment, e.g. a bigger body limit or REDIS_URL;
+ * `configure` edits the loaded fixture configuration (e.g. adds `api_keys`).
+ */
 export async function startGateway(
   options: Partial<GatewayAppOptions> = {},
   env: Record<string, string> = {},
+  configure?: (config: FlywheelConfig) => void,
 ): Promise<TestGateway> {
   const brokers = process.env.KAFKA_BROKERS;
   if (!brokers)
@@ -53,6 +57,7 @@ export async function startGateway(
   const sim = await createSimServer();
   const configFile = join(FIXTURES, 'gateway.yaml');
   const config = parseConfig(readFileSync(configFile, 'utf8').replaceAll('{{SIM_URL}}', sim.url), configFile);
+  configure?.(config);
   const gatewayEnv = parseGatewayEnv({
     GATEWAY_PORT: '0',
     GATEWAY_HOST: '127.0.0.1',
