@@ -192,6 +192,48 @@ routes:
     expect(err.problems).toHaveLength(4);
   });
 
+  it('checks api_keys: scope references, limits, reserved names and the env variable name, by YAML path', () => {
+    const err = errorFor(`${VALID}
+api_keys:
+  demo:
+    key_env: DEMO_KEY
+    routes: [demo-chat, ticket-triage]
+    models: [sim-fast, gpt-9]
+    limits: { max_tokens: 500, tokens_per_min: 400, concurrent: 0 }
+  env:sneaky: { key_env: SNEAKY }
+  wide: { key_env: WIDE_KEY, role: root, routes: '*', models: '*' }
+  bad: { key_env: lower-case }
+`);
+    expect(err.message.split('\n').slice(1).sort()).toEqual(
+      [
+        'api_keys.demo.limits.concurrent: Too small: expected number to be >0 (line 23)',
+        'api_keys.demo.limits.max_tokens: at most limits.tokens_per_min (400), or no request could pass (line 23)',
+        'api_keys.demo.routes[1]: unknown route "ticket-triage" (routes: demo-chat) (line 21)',
+        'api_keys.demo.models[1]: unknown model "gpt-9" (models: sim-fast, sim-backup) (line 22)',
+        'api_keys["env:sneaky"]: invalid name: names starting with "env:" are reserved (line 24)',
+        'api_keys.wide.role: Invalid option: expected one of "client"|"admin" (line 25)',
+        'api_keys.bad.key_env: an environment variable name (A-Z, 0-9, _) (line 26)',
+      ].sort(),
+    );
+  });
+
+  it('defaults an api_keys entry to a client key with no routes, no models, no system message, no limits', () => {
+    const config = loadConfig(write('flywheel.yaml', `${VALID}\napi_keys:\n  k: { key_env: K }\n`));
+    expect(config.api_keys.k).toEqual({
+      key_env: 'K',
+      role: 'client',
+      routes: [],
+      models: [],
+      allow_system: false,
+      limits: {},
+    });
+    expect(loadConfig(SHIPPED).api_keys.demo).toMatchObject({
+      routes: ['demo-chat'],
+      models: [],
+      allow_system: false,
+    });
+  });
+
   it('says a missing key is required instead of "received undefined"', () => {
     const err = errorFor('models:\n  m: { model: x }\n');
 
