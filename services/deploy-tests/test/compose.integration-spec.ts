@@ -167,7 +167,8 @@ describe('docker-compose config', () => {
       KAFKA_AUTO_CREATE_TOPICS_ENABLE: 'false',
     });
     expect(ports(kafka)).toEqual([{ hostIp: '127.0.0.1', published: 9092, target: 9094 }]);
-    for (const name of ['redis', 'postgres']) {
+    // the Flywheel services too: with the demo on by default, a public gateway is an open LLM proxy
+    for (const name of ['redis', 'postgres', 'gateway', 'feedback', 'curator']) {
       for (const p of ports(service(base, name))) expect([name, p.hostIp]).toEqual([name, '127.0.0.1']);
     }
   });
@@ -215,7 +216,10 @@ describe('docker-compose config', () => {
   });
 
   it('starts each service after what it needs, and only waits on services with a healthcheck', () => {
-    expect(dependsOn(service(base, 'gateway'))).toEqual({ 'topic-init': 'service_completed_successfully' });
+    expect(dependsOn(service(base, 'gateway'))).toEqual({
+      redis: 'service_healthy',
+      'topic-init': 'service_completed_successfully',
+    });
     expect(dependsOn(service(base, 'feedback'))).toEqual({
       redis: 'service_healthy',
       'topic-init': 'service_completed_successfully',
@@ -242,6 +246,10 @@ describe('docker-compose config', () => {
       });
     }
     expect(env('feedback').REDIS_URL).toBe('redis://redis:6379');
+    // per-key limits are shared by every gateway replica through Redis
+    expect(env('gateway').REDIS_URL).toBe('redis://redis:6379');
+    // the demo page's key is the gateway's scoped api_keys.demo key, not one of FLYWHEEL_API_KEYS
+    expect(env('gateway').FLYWHEEL_DEMO_API_KEY).toBe(env('feedback').FEEDBACK_DEMO_GATEWAY_KEY);
     expect(env('curator').DATABASE_URL).toBe('postgres://flywheel:flywheel@postgres:5432/flywheel');
     expect(service(base, 'postgres').environment).toMatchObject({
       POSTGRES_USER: 'flywheel',
