@@ -239,7 +239,8 @@ describe('Deployments', () => {
     for (const name of ['FLYWHEEL_API_KEYS', 'FLYWHEEL_ADMIN_TOKEN', 'FLYWHEEL_FEEDBACK_SECRET']) {
       expect(secretRef(gateway, name)).toEqual({ name: 'flywheel', key: name });
     }
-    for (const name of ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY']) {
+    // the gateway's own admin token is optional (it falls back to FLYWHEEL_ADMIN_TOKEN)
+    for (const name of ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'GATEWAY_ADMIN_TOKEN']) {
       expect(secretRef(gateway, name)).toEqual({ name: 'flywheel', key: name, optional: true });
     }
     expect(secretRef(container(defaults, 'feedback').c, 'FLYWHEEL_FEEDBACK_SECRET')).toEqual({
@@ -266,10 +267,10 @@ describe('Deployments', () => {
         'my-cluster-kafka-bootstrap.kafka:9092',
       );
     }
-    expect(envOf(feedback, 'REDIS_URL')?.valueFrom?.secretKeyRef).toEqual({
-      name: 'flywheel-redis',
-      key: 'url',
-    });
+    // the gateway too: idempotency keys and per-API-key limits shared by every replica
+    for (const c of [feedback, container(everything, 'gateway').c]) {
+      expect(envOf(c, 'REDIS_URL')?.valueFrom?.secretKeyRef).toEqual({ name: 'flywheel-redis', key: 'url' });
+    }
     expect(envOf(curator, 'DATABASE_URL')?.valueFrom?.secretKeyRef).toEqual({
       name: 'flywheel-db',
       key: 'url',
