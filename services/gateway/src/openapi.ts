@@ -8,9 +8,16 @@ import {
 import { buildOpenApi } from '@flywheel/platform';
 
 const errors = {
-  400: { description: 'invalid request (field paths in details.issues)', schema: ErrorBody },
+  400: {
+    description: 'invalid request (field paths in details.issues), or max_tokens_exceeded (the API key cap)',
+    schema: ErrorBody,
+  },
   401: { description: 'missing or unknown API key', schema: ErrorBody },
-  403: { description: 'x-flywheel-variant without the admin token', schema: ErrorBody },
+  403: {
+    description:
+      'x-flywheel-variant without an admin key, or outside the API key scope: route_not_allowed, model_not_allowed, system_not_allowed',
+    schema: ErrorBody,
+  },
   404: { description: 'unknown route or model', schema: ErrorBody },
   409: {
     description: 'idempotency_in_progress: a request with this Idempotency-Key still runs (Retry-After)',
@@ -21,6 +28,11 @@ const errors = {
     description: 'idempotency_key_reused: this Idempotency-Key was used for another request',
     schema: ErrorBody,
   },
+  429: {
+    description:
+      'rate_limited: the API key requests_per_min, tokens_per_min or concurrent limit (Retry-After)',
+    schema: ErrorBody,
+  },
   499: { description: 'the client went away (cancelled)', schema: ErrorBody },
   502: {
     description: 'upstream_unavailable, or structured_output_invalid (details.errors)',
@@ -28,7 +40,7 @@ const errors = {
   },
   503: {
     description:
-      'unavailable: the event spool is full, or Redis is down for an Idempotency-Key (Retry-After)',
+      'unavailable: the event spool is full, or Redis is down for an Idempotency-Key or an API key with limits (Retry-After)',
     schema: ErrorBody,
   },
   504: { description: 'deadline_exceeded', schema: ErrorBody },
