@@ -85,7 +85,16 @@ export async function createCuratorApp(options: CuratorAppOptions): Promise<Cura
   const { env } = options;
   const config = options.config ?? loadConfig(env.configPath);
   const clock = options.clock ?? systemClock;
-  const host = { service: SERVICE, port: env.port, host: env.host, registry: options.registry };
+  const admin = new SecretSet([{ secret: env.adminToken, label: 'admin' }]);
+  const host = {
+    service: SERVICE,
+    port: env.port,
+    host: env.host,
+    registry: options.registry,
+    limits: env.limits,
+    trustedProxies: env.trustedProxies,
+    readinessAdmin: admin,
+  };
   return hostService(host, async ({ registry, own }) => {
     const sql =
       options.sql ?? own(await createSqlDatabase({ url: env.databaseUrl, dataDir: pgliteDataDir(env) }));
@@ -150,7 +159,7 @@ export async function createCuratorApp(options: CuratorAppOptions): Promise<Cura
       openapi: curatorOpenApi(),
       bodyLimit: BODY_LIMIT_BYTES,
       gates: [
-        bearerAuth(new SecretSet([{ secret: env.adminToken, label: 'admin' }]), {
+        bearerAuth(admin, {
           prefix: '/v1/',
           message: 'a valid admin token is required: Authorization: Bearer <FLYWHEEL_ADMIN_TOKEN>',
         }),

@@ -1,4 +1,12 @@
-import { commaList, kafkaConnectionFromEnv, KafkaEnvSchema, parseEnv } from '@flywheel/platform';
+import {
+  commaList,
+  httpLimitsEnv,
+  httpLimitsFrom,
+  kafkaConnectionFromEnv,
+  KafkaEnvSchema,
+  parseEnv,
+  TrustedProxiesEnv,
+} from '@flywheel/platform';
 import { z } from 'zod';
 import { DEFAULT_EVENT_MAX_BYTES } from './interactions/event-size';
 
@@ -52,6 +60,13 @@ export const GatewayEnvSchema = z
       .min(1)
       .max(7 * 24 * 3600)
       .default(24 * 3600),
+    /**
+     * GATEWAY_MAX_IN_FLIGHT, GATEWAY_REQUEST_TIMEOUT_MS…: see the README "Overload and timeouts".
+     * Its requests mostly wait on an upstream, so more of them fit in flight; a connection may
+     * stay silent as long as the longest model timeout allowed (10 min) while a call runs.
+     */
+    ...httpLimitsEnv('GATEWAY', { maxInFlight: 1_024, connectionTimeoutMs: 600_000 }),
+    ...TrustedProxiesEnv,
   })
   // a gateway nobody can call is a misconfiguration: at least one API key or the admin token
   .refine((e) => e.FLYWHEEL_API_KEYS.length > 0 || e.FLYWHEEL_ADMIN_TOKEN, {
@@ -74,6 +89,8 @@ export const GatewayEnvSchema = z
     eventMaxBytes: e.GATEWAY_EVENT_MAX_BYTES,
     redisUrl: e.REDIS_URL,
     idempotencyTtlS: e.GATEWAY_IDEMPOTENCY_TTL_S,
+    limits: httpLimitsFrom('GATEWAY', e),
+    trustedProxies: e.TRUSTED_PROXIES,
   }));
 
 export type GatewayEnv = z.output<typeof GatewayEnvSchema>;

@@ -12,6 +12,7 @@ import {
   type KeyValueStore,
   loadConfig,
   provideValues,
+  SecretSet,
   systemClock,
 } from '@flywheel/platform';
 import type { Registry } from 'prom-client';
@@ -95,7 +96,15 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
   const { env } = options;
   const config = options.config ?? loadConfig(env.configPath);
   const clock = options.clock ?? systemClock;
-  const host = { service: SERVICE, port: env.port, host: env.host, registry: options.registry };
+  const host = {
+    service: SERVICE,
+    port: env.port,
+    host: env.host,
+    registry: options.registry,
+    limits: env.limits,
+    trustedProxies: env.trustedProxies,
+    readinessAdmin: env.adminToken ? new SecretSet([{ secret: env.adminToken, label: 'admin' }]) : undefined,
+  };
   return hostService(host, async ({ registry, own }) => {
     const providers = own(
       new ProviderRegistry(config.providers, {
