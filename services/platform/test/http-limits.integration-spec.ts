@@ -101,6 +101,12 @@ function untilClosed(socket: Socket): Promise<string> {
   return new Promise((resolve) => socket.once('close', () => resolve(text)));
 }
 
+/** Keeps the event loop busy (this process runs the service too). */
+function busyFor(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+}
+
 interface ErrorJson {
   error: { code: string; message: string };
 }
@@ -211,24 +217,38 @@ describe('the host on a saturated event loop', () => {
       maxEventLoopDelayMs: 0,
       maxEventLoopUtilization: 0.5,
       saturationWindowMs: 500,
+      loopGuardMinInFlight: 3,
     });
   });
   afterAll(() => service.close());
 
   it('sheds a request that arrives while the loop has been busy for the whole window, with Retry-After', async () => {
-    service.gate.open();
+    // below the in-flight floor a busy loop sheds nothing
+    const alone = await open(service.url);
+    const aloneAnswer = untilClosed(alone);
+    alone.write('GET /v1/held HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
+    await expectEventually(() => expect(service.gate.entered).toBe(1), { timeoutMs: 30_000 });
+    busyFor(2_000);
+    const second = await fetch(`${service.url}/v1/ip`);
+    expect(second.status).toBe(200);
+
+    // three held in flight: the floor is reached
+    const held = [fetch(`${service.url}/v1/held`), fetch(`${service.url}/v1/held`)];
+    await expectEventually(() => expect(service.gate.entered).toBe(3), { timeoutMs: 30_000 });
     const socket = await open(service.url);
     const answer = untilClosed(socket);
     socket.write('GET /v1/held HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
     // the request waits in the socket while the loop is blocked for 2 s (4× the window)
-    const until = performance.now() + 2_000;
-    while (performance.now() < until);
+    busyFor(2_000);
     const text = await answer;
     expect(text).toMatch(/^HTTP\/1\.1 503 /);
     expect(text).toMatch(/\r\nretry-after: 2\r\n/i);
     expect(text).toContain('"code":"overloaded"');
     const metrics = await (await fetch(`${service.url}/metrics`)).text();
     expect(metrics).toContain('flywheel_http_shed_total{service="limits",reason="event_loop_utilization"} 1');
+    service.gate.open();
+    for (const res of await Promise.all(held)) expect(res.status).toBe(200);
+    expect(await aloneAnswer).toMatch(/^HTTP\/1\.1 200 /);
   });
 });
 

@@ -13,6 +13,11 @@ export interface HttpLimits {
   maxEventLoopUtilization: number;
   /** how long the loop must stay saturated before shedding starts (one busy moment is not overload) */
   saturationWindowMs: number;
+  /**
+   * the loop guard sheds only with at least this many requests in flight: with fewer, a busy loop
+   * is not request load (a GC, a background job, a CPU-starved host) and refusing them frees nothing
+   */
+  loopGuardMinInFlight: number;
   /** time to receive a whole request, headers and body (slow-body clients get 408 and are cut) */
   requestTimeoutMs: number;
   /** socket inactivity, no byte either way, after which the connection is cut */
@@ -30,8 +35,10 @@ export interface HttpLimits {
  * - 256 requests in flight: each may hold a body of up to the body limit (1 MiB) plus its
  *   parsed form, so a full house stays in the hundreds of MiB; the gateway, whose requests mostly
  *   wait on an upstream, raises it (see its env.ts).
- * - loop delay p99 1 s or utilization 0.98, held for 2 s: a process this busy only queues, and
- *   2 s keeps a single slow moment (a GC, a module loaded on first use) from shedding anything.
+ * - loop delay p99 1 s or utilization 0.98, held for 2 s, with at least 16 requests in flight: a
+ *   process this busy only queues; 2 s keeps a single slow moment (a GC, a module loaded on first
+ *   use) from shedding anything, and the in-flight floor keeps a loop busy with something else
+ *   (or a host short of CPU, where utilization reads high at any load) from refusing the odd request.
  * - 30 s to receive a request: a 1 MiB body at 50 KiB/s; a client slower than that holds a
  *   connection for nothing.
  * - 5 min of silence on a connection: above the default model timeout (30 s) times the attempts of
@@ -45,6 +52,7 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   maxEventLoopDelayMs: 1_000,
   maxEventLoopUtilization: 0.98,
   saturationWindowMs: 2_000,
+  loopGuardMinInFlight: 16,
   requestTimeoutMs: 30_000,
   connectionTimeoutMs: 300_000,
   keepAliveTimeoutMs: 72_000,
@@ -58,6 +66,7 @@ const VARS = {
   MAX_EVENT_LOOP_DELAY_MS: ['maxEventLoopDelayMs', ms],
   MAX_EVENT_LOOP_UTILIZATION: ['maxEventLoopUtilization', z.coerce.number().min(0).max(1)],
   SATURATION_WINDOW_MS: ['saturationWindowMs', z.coerce.number().int().min(500).max(60_000)],
+  LOOP_GUARD_MIN_IN_FLIGHT: ['loopGuardMinInFlight', z.coerce.number().int().min(0).max(1_000_000)],
   REQUEST_TIMEOUT_MS: ['requestTimeoutMs', ms],
   CONNECTION_TIMEOUT_MS: ['connectionTimeoutMs', ms],
   KEEP_ALIVE_TIMEOUT_MS: ['keepAliveTimeoutMs', z.coerce.number().int().min(1).max(3_600_000)],

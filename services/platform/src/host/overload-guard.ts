@@ -20,7 +20,8 @@ const RETRY_AFTER_S: Record<ShedReason, number> = {
 /**
  * Sheds overload instead of queueing it, in an `onRequest` hook (before auth and before the body
  * is read, so a shed request costs next to nothing): a request over the in-flight cap, or while
- * the event loop has been saturated for the whole saturation window, gets 503 `overloaded` with
+ * the event loop has been saturated for the whole saturation window while at least
+ * `loopGuardMinInFlight` requests are in flight, gets 503 `overloaded` with
  * `Retry-After` at once. A request with more headers than allowed gets 431. Ops routes
  * (/healthz, /readyz, /metrics) are neither counted nor shed. The loop guard is armed by
  * {@link OverloadGuard.arm} once the service listens, and disarmed when it closes.
@@ -62,7 +63,7 @@ export class OverloadGuard {
   }
 
   install(fastify: FastifyInstance, errorStatus: Readonly<Record<string, number>>): void {
-    const { maxInFlight, maxHeaders } = this.limits;
+    const { maxInFlight, maxHeaders, loopGuardMinInFlight } = this.limits;
     fastify.addHook('onRequest', (request, reply, done) => {
       if (OPS_ROUTES.has(request.routeOptions.url ?? '')) return done();
       if (request.raw.rawHeaders.length / 2 > maxHeaders) {
@@ -70,7 +71,11 @@ export class OverloadGuard {
         return sendMapped(reply, err, errorStatus, () => undefined);
       }
       const reason: ShedReason | null =
-        maxInFlight > 0 && this.inFlight >= maxInFlight ? 'in_flight' : this.saturation.saturated;
+        maxInFlight > 0 && this.inFlight >= maxInFlight
+          ? 'in_flight'
+          : this.inFlight >= loopGuardMinInFlight
+            ? this.saturation.saturated
+            : null;
       if (reason !== null) {
         this.shed.inc({ service: this.service, reason });
         const retryAfter = String(RETRY_AFTER_S[reason]);
