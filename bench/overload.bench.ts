@@ -3,13 +3,13 @@
  *   npm run bench:overload
  *
  * Processes besides this one (the load generator): the upstream simulator (fixed latency
- * BENCH_OVERLOAD_SIM_LATENCY_MS, default 250 ms) and, one after the other, two gateways
+ * BENCH_OVERLOAD_SIM_LATENCY_MS, default 500 ms) and, one after the other, two gateways
  * (`flywheel start --only gateway`, embedded bus, bench/fixtures/gateway-bench.yaml):
- * - "shedding": GATEWAY_MAX_IN_FLIGHT = BENCH_OVERLOAD_MAX_IN_FLIGHT (default 32), the event-loop
+ * - "shedding": GATEWAY_MAX_IN_FLIGHT = BENCH_OVERLOAD_MAX_IN_FLIGHT (default 16), the event-loop
  *   guard at its defaults;
  * - "unshed": the cap and the loop guard off (GATEWAY_MAX_IN_FLIGHT=0, …_MAX_EVENT_LOOP_*=0), as
  *   before shedding existed.
- * The capacity the cap admits is MAX_IN_FLIGHT / upstream latency (32 / 0.25 s = 128 req/s). Each
+ * The capacity the cap admits is MAX_IN_FLIGHT / upstream latency (16 / 0.5 s = 32 req/s; small, so that the load generator and both gateways fit on a shared 2-core machine). Each
  * gateway gets a floor stage at half that (BENCH_OVERLOAD_FLOOR_SECONDS, default 10 s: p99 with
  * no overload, the yardstick of this machine at this moment) and then the overload stage: an
  * open-loop generator at BENCH_OVERLOAD_FACTOR (default 10) × capacity for BENCH_OVERLOAD_SECONDS
@@ -41,8 +41,8 @@ const CLI_MAIN = join(ROOT, 'services/cli/src/main.ts');
 const CONFIG_FIXTURE = join(__dirname, 'fixtures/gateway-bench.yaml');
 const FLAGS_FIXTURE = join(__dirname, 'fixtures/gateway-bench-flags.json');
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-const SIM_LATENCY_MS = num('BENCH_OVERLOAD_SIM_LATENCY_MS', 250);
-const MAX_IN_FLIGHT = num('BENCH_OVERLOAD_MAX_IN_FLIGHT', 32);
+const SIM_LATENCY_MS = num('BENCH_OVERLOAD_SIM_LATENCY_MS', 500);
+const MAX_IN_FLIGHT = num('BENCH_OVERLOAD_MAX_IN_FLIGHT', 16);
 const FACTOR = num('BENCH_OVERLOAD_FACTOR', 10);
 const SECONDS = num('BENCH_OVERLOAD_SECONDS', 60);
 const FLOOR_SECONDS = num('BENCH_OVERLOAD_FLOOR_SECONDS', 10);
