@@ -31,6 +31,7 @@ import { join } from 'node:path';
 import { Pool } from 'undici';
 import { freePorts } from '../infra/local/ports';
 import { type BenchChild, startChild, waitForHttp } from './lib/child';
+import { exitCleanups } from './lib/cleanup';
 import { runOpenLoop } from './lib/open-loop';
 import { memoryOf } from './lib/procfs';
 import { machineInfo, writeResults } from './lib/results';
@@ -73,25 +74,7 @@ type Mode = keyof typeof MODES;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-// ─── cleanup on every exit path ─────────────────────────────────────────────────────────────────
-const cleanups: (() => Promise<unknown>)[] = [];
-let cleaning: Promise<void> | undefined;
-function cleanUp(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const fn of cleanups.reverse()) await fn().catch((err: unknown) => console.error('cleanup:', err));
-  })();
-  return cleaning;
-}
-process.on('unhandledRejection', (err) => {
-  console.error('unhandled rejection:', err);
-  void cleanUp().finally(() => process.exit(1));
-});
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
-    process.once(sig, () => process.exit(130));
-    void cleanUp().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
-  });
-}
+const { push: cleanupStep, cleanUp } = exitCleanups('the gateways and the simulator');
 
 // ─── one stage ──────────────────────────────────────────────────────────────────────────────────
 class StageStats {
@@ -268,14 +251,14 @@ async function startGateway(mode: Mode, work: string, simUrl: string, port: numb
     cwd: ROOT,
     logFile: join(work, `gateway-${mode}.log`),
   });
-  cleanups.push(() => gateway.stop());
+  cleanupStep(() => gateway.stop());
   await waitForHttp(gateway, `http://127.0.0.1:${port}/healthz`, 120_000);
   return gateway;
 }
 
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'bench-overload-'));
-  cleanups.push(async () => rmSync(work, { recursive: true, force: true }));
+  cleanupStep(async () => rmSync(work, { recursive: true, force: true }));
   const [simPort, gwPort] = (await freePorts(2)) as [number, number];
   const sim = await startChild({
     name: 'upstream-sim',
@@ -290,7 +273,7 @@ async function main(): Promise<void> {
     cwd: ROOT,
     logFile: join(work, 'sim.log'),
   });
-  cleanups.push(() => sim.stop());
+  cleanupStep(() => sim.stop());
   const simUrl = `http://127.0.0.1:${simPort}`;
   await waitForHttp(sim, `${simUrl}/healthz`, 60_000);
   const overloadRate = Math.round(CAPACITY * FACTOR);

@@ -8,6 +8,7 @@ import {
   type EventBus,
   type FlywheelConfig,
   type HostedService,
+  hostOptionsFrom,
   hostService,
   loadConfig,
   migrate,
@@ -86,15 +87,7 @@ export async function createCuratorApp(options: CuratorAppOptions): Promise<Cura
   const config = options.config ?? loadConfig(env.configPath);
   const clock = options.clock ?? systemClock;
   const admin = new SecretSet([{ secret: env.adminToken, label: 'admin' }]);
-  const host = {
-    service: SERVICE,
-    port: env.port,
-    host: env.host,
-    registry: options.registry,
-    limits: env.limits,
-    trustedProxies: env.trustedProxies,
-    readinessAdmin: admin,
-  };
+  const host = hostOptionsFrom(SERVICE, env, { registry: options.registry, readinessAdmin: admin });
   return hostService(host, async ({ registry, own }) => {
     const sql =
       options.sql ?? own(await createSqlDatabase({ url: env.databaseUrl, dataDir: pgliteDataDir(env) }));

@@ -6,6 +6,7 @@ import {
   type EventBus,
   type FeedbackConfig,
   type HostedService,
+  hostOptionsFrom,
   hostService,
   type KeyValueStore,
   loadConfig,
@@ -85,14 +86,7 @@ export async function createFeedbackApp(options: FeedbackAppOptions): Promise<Fe
   const widget = WidgetBundle.load(env.widgetFile);
   const config = options.config ?? loadConfig(env.configPath).feedback;
   const clock = options.clock ?? systemClock;
-  const host = {
-    service: SERVICE,
-    port: env.port,
-    host: env.host,
-    registry: options.registry,
-    limits: env.limits,
-    trustedProxies: env.trustedProxies,
-  };
+  const host = hostOptionsFrom(SERVICE, env, { registry: options.registry });
   return hostService(host, async ({ registry, own }) => {
     const kv = options.kv ?? own(await createKeyValueStore({ url: env.redisUrl }));
     const bus = options.bus ?? own(await createEventBus({ source: SERVICE, registry, ...busLocation(env) }));

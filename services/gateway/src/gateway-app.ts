@@ -8,6 +8,7 @@ import {
   FlagService,
   type FlywheelConfig,
   type HostedService,
+  hostOptionsFrom,
   hostService,
   type KeyValueStore,
   loadConfig,
@@ -96,15 +97,10 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
   const { env } = options;
   const config = options.config ?? loadConfig(env.configPath);
   const clock = options.clock ?? systemClock;
-  const host = {
-    service: SERVICE,
-    port: env.port,
-    host: env.host,
+  const host = hostOptionsFrom(SERVICE, env, {
     registry: options.registry,
-    limits: env.limits,
-    trustedProxies: env.trustedProxies,
     readinessAdmin: env.adminToken ? new SecretSet([{ secret: env.adminToken, label: 'admin' }]) : undefined,
-  };
+  });
   return hostService(host, async ({ registry, own }) => {
     const providers = own(
       new ProviderRegistry(config.providers, {

@@ -78,6 +78,16 @@ export interface HostedService {
   close(options?: { graceMs?: number }): Promise<void>;
 }
 
+/** The host options a service's parsed env carries (`port`, `host`, `limits`, `trustedProxies`), plus `extra`. */
+export function hostOptionsFrom(
+  service: string,
+  env: Pick<HostOptions, 'port' | 'host' | 'limits' | 'trustedProxies'>,
+  extra: Partial<Pick<HostOptions, 'registry' | 'readinessAdmin'>> = {},
+): HostOptions {
+  const { port, host, limits, trustedProxies } = env;
+  return { service, port, host, limits, trustedProxies, ...extra };
+}
+
 /** One provider per instance, keyed by its class: `provideValues(chatService, interactions)`. */
 export function provideValues(...instances: object[]): Provider[] {
   return instances.map((value) => ({ provide: value.constructor, useValue: value }));
