@@ -3,17 +3,19 @@
  *   npm run bench:overload
  *
  * Processes besides this one (the load generator): the upstream simulator (fixed latency
- * BENCH_OVERLOAD_SIM_LATENCY_MS, default 500 ms) and, one after the other, two gateways
- * (`flywheel start --only gateway`, embedded bus, bench/fixtures/gateway-bench.yaml):
- * - "shedding": GATEWAY_MAX_IN_FLIGHT = BENCH_OVERLOAD_MAX_IN_FLIGHT (default 16), the event-loop
+ * BENCH_OVERLOAD_SIM_LATENCY_MS, default 1,000 ms: an LLM-like call) and, one after the other,
+ * two gateways (`flywheel start --only gateway`, embedded bus, bench/fixtures/gateway-bench.yaml):
+ * - "shedding": GATEWAY_MAX_IN_FLIGHT = BENCH_OVERLOAD_MAX_IN_FLIGHT (default 4), the event-loop
  *   guard at its defaults;
  * - "unshed": the cap and the loop guard off (GATEWAY_MAX_IN_FLIGHT=0, …_MAX_EVENT_LOOP_*=0), as
  *   before shedding existed.
- * The capacity the cap admits is MAX_IN_FLIGHT / upstream latency (16 / 0.5 s = 32 req/s; small, so that the load generator and both gateways fit on a shared 2-core machine). Each
- * gateway gets a floor stage at half that (BENCH_OVERLOAD_FLOOR_SECONDS, default 10 s: p99 with
- * no overload, the yardstick of this machine at this moment) and then the overload stage: an
- * open-loop generator at BENCH_OVERLOAD_FACTOR (default 10) × capacity for BENCH_OVERLOAD_SECONDS
- * (default 60), non-streaming chat completions with 20 KB prompts (the issue's reproduction).
+ * The capacity the cap admits is MAX_IN_FLIGHT / upstream latency (4 / 1 s = 4 req/s, so 10× is
+ * 40 req/s: small enough for the load generator to keep its schedule on a shared 2-core machine;
+ * at 320 req/s it fell seconds behind and measured itself). Each gateway gets a floor stage at
+ * half that (BENCH_OVERLOAD_FLOOR_SECONDS, default 10 s: p99 with no overload, the yardstick of
+ * this machine at this moment) and then the overload stage: an open-loop generator at
+ * BENCH_OVERLOAD_FACTOR (default 10) × capacity for BENCH_OVERLOAD_SECONDS (default 60),
+ * non-streaming chat completions with 20 KB prompts (the issue's reproduction).
  * Latency is measured from each request's scheduled send time (no coordinated omission); a request
  * not answered within BENCH_OVERLOAD_TIMEOUT_MS (default 10 s) counts as a timeout.
  *
@@ -42,8 +44,8 @@ const CLI_MAIN = join(ROOT, 'services/cli/src/main.ts');
 const CONFIG_FIXTURE = join(__dirname, 'fixtures/gateway-bench.yaml');
 const FLAGS_FIXTURE = join(__dirname, 'fixtures/gateway-bench-flags.json');
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-const SIM_LATENCY_MS = num('BENCH_OVERLOAD_SIM_LATENCY_MS', 500);
-const MAX_IN_FLIGHT = num('BENCH_OVERLOAD_MAX_IN_FLIGHT', 16);
+const SIM_LATENCY_MS = num('BENCH_OVERLOAD_SIM_LATENCY_MS', 1_000);
+const MAX_IN_FLIGHT = num('BENCH_OVERLOAD_MAX_IN_FLIGHT', 4);
 const FACTOR = num('BENCH_OVERLOAD_FACTOR', 10);
 const SECONDS = num('BENCH_OVERLOAD_SECONDS', 60);
 const FLOOR_SECONDS = num('BENCH_OVERLOAD_FLOOR_SECONDS', 10);
