@@ -51,6 +51,7 @@ import { Pool } from 'undici';
 import { type KafkaBroker, startKafka } from '../infra/local';
 import { freePorts } from '../infra/local/ports';
 import { type BenchChild, startChild, waitForHttp } from './lib/child';
+import { exitCleanups } from './lib/cleanup';
 import { type Buckets, type ProfileSummary, summarizeCpuProfile } from './lib/cpuprofile';
 import { InspectorSession } from './lib/inspector';
 import { runOpenLoop } from './lib/open-loop';
@@ -120,25 +121,7 @@ const COST_BUCKETS: Buckets = [
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ─── cleanup on every exit path ─────────────────────────────────────────────────────────────────
-const cleanups: (() => Promise<unknown>)[] = [];
-let cleaning: Promise<void> | undefined;
-function cleanUp(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const fn of cleanups.reverse()) await fn().catch((err: unknown) => console.error('cleanup:', err));
-  })();
-  return cleaning;
-}
-process.on('unhandledRejection', (err) => {
-  console.error('unhandled rejection:', err);
-  void cleanUp().finally(() => process.exit(1));
-});
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
-    console.error(`\n${sig}: stopping the gateway, the simulator and Kafka…`);
-    process.once(sig, () => process.exit(130)); // a second signal: the safety net kills the rest
-    void cleanUp().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
-  });
-}
+const { push: cleanupStep, cleanUp } = exitCleanups('the gateway, the simulator and Kafka');
 
 // ─── the two legs ───────────────────────────────────────────────────────────────────────────────
 type LegName = 'direct' | 'gateway';
@@ -604,13 +587,13 @@ async function main(): Promise<void> {
   const loadStart = loadAverage();
 
   const work = mkdtempSync(join(tmpdir(), 'bench-gateway-'));
-  cleanups.push(async () => rmSync(work, { recursive: true, force: true }));
+  cleanupStep(async () => rmSync(work, { recursive: true, force: true }));
 
   let broker: KafkaBroker | null = null;
   if (!process.env.KAFKA_BROKERS) {
     console.log('starting a private Kafka 3.9.1 broker (infra/local)…');
     broker = await startKafka();
-    cleanups.push(() => broker!.stop());
+    cleanupStep(() => broker!.stop());
   }
   const brokers = process.env.KAFKA_BROKERS ?? broker!.brokers;
   const admin = new Kafka({
@@ -619,7 +602,7 @@ async function main(): Promise<void> {
     logLevel: logLevel.NOTHING,
   }).admin();
   await admin.connect();
-  cleanups.push(() => admin.disconnect());
+  cleanupStep(() => admin.disconnect());
 
   const [simPort, gwPort, inspectPort] = (await freePorts(3)) as [number, number, number];
   const sim = await startChild({
@@ -635,7 +618,7 @@ async function main(): Promise<void> {
     cwd: ROOT,
     logFile: join(work, 'sim.log'),
   });
-  cleanups.push(() => sim.stop());
+  cleanupStep(() => sim.stop());
   const simUrl = `http://127.0.0.1:${simPort}`;
   await waitForHttp(sim, `${simUrl}/healthz`, 60_000);
   console.log(`simulator at ${simUrl} (own process ${sim.pid}), ${SIM_LATENCY_MS} ms upstream latency`);
@@ -678,7 +661,7 @@ async function main(): Promise<void> {
       cwd: ROOT,
       logFile: join(work, 'gateway.log'),
     });
-    cleanups.push(() => gateway!.stop());
+    cleanupStep(() => gateway!.stop());
     gatewayUrl = `http://127.0.0.1:${gwPort}`;
     await waitForHttp(gateway, `${gatewayUrl}/healthz`, 120_000);
     readyz = await probeReadyz(gatewayUrl);
@@ -692,7 +675,7 @@ async function main(): Promise<void> {
     new Pool(url, { connections: CONNECTIONS, pipelining: 1, keepAliveTimeout: 30_000 });
   const simPool = pool(simUrl);
   const gwPool = gatewayUrl ? pool(gatewayUrl) : pool(simUrl);
-  cleanups.push(() => Promise.all([simPool.close(), gwPool.close()]));
+  cleanupStep(() => Promise.all([simPool.close(), gwPool.close()]));
   const json = { 'content-type': 'application/json' };
   // 1,000 users; bodies built once so the load generator spends its CPU on sending.
   const bodies = (model: string) =>

@@ -32,6 +32,7 @@ import { Pool } from 'undici';
 import { type KafkaBroker, startKafka } from '../infra/local';
 import { freePorts } from '../infra/local/ports';
 import { type BenchChild, startChild, waitForHttp } from './lib/child';
+import { exitCleanups } from './lib/cleanup';
 import { memoryOf } from './lib/procfs';
 import { machineInfo, RESULTS_DIR, writeResults } from './lib/results';
 import { round } from './lib/stats';
@@ -53,21 +54,7 @@ const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? 32);
 const TIMEOUT_MS = 10_000;
 const FLAT_WITHIN = 0.2;
 
-const cleanups: (() => Promise<unknown>)[] = [];
-let cleaning: Promise<void> | undefined;
-function cleanUp(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const fn of cleanups.reverse()) await fn().catch((err: unknown) => console.error('cleanup:', err));
-  })();
-  return cleaning;
-}
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
-    console.error(`\n${sig}: stopping the services and Kafka…`);
-    process.once(sig, () => process.exit(130));
-    void cleanUp().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
-  });
-}
+const { push: cleanupStep, cleanUp } = exitCleanups('the services and Kafka');
 
 interface Sample {
   t_s: number;
@@ -119,7 +106,7 @@ async function startCli(
     cwd: ROOT,
     logFile: join(work, `${name}.log`),
   });
-  cleanups.push(() => child.stop());
+  cleanupStep(() => child.stop());
   return child;
 }
 
@@ -167,7 +154,7 @@ async function startTarget(
     const url = `http://127.0.0.1:${port}`;
     await waitForHttp(child, `${url}/healthz`, 120_000);
     const pool = new Pool(url, { connections: 128 });
-    cleanups.push(() => pool.close());
+    cleanupStep(() => pool.close());
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${key}` };
     return {
       child,
@@ -206,7 +193,7 @@ async function startTarget(
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(child, `${url}/healthz`, 120_000);
   const pool = new Pool(url, { connections: 128 });
-  cleanups.push(() => pool.close());
+  cleanupStep(() => pool.close());
   const run = randomUUID().slice(0, 8);
   return {
     child,
@@ -330,7 +317,7 @@ async function main(): Promise<void> {
     if (!TARGETS.includes(t)) throw new Error(`unknown target ${t} (one of ${TARGETS.join(', ')})`);
   const work = mkdtempSync(join(tmpdir(), 'bench-soak-'));
   let keepLogs = false;
-  cleanups.push(async () => {
+  cleanupStep(async () => {
     if (keepLogs) console.log(`service logs kept in ${work}`);
     else rmSync(work, { recursive: true, force: true });
   });
@@ -341,7 +328,7 @@ async function main(): Promise<void> {
     if (target.endsWith('kafka')) {
       if (!process.env.KAFKA_BROKERS && !broker) {
         broker = await startKafka();
-        cleanups.push(() => broker!.stop());
+        cleanupStep(() => broker!.stop());
       }
       brokers = process.env.KAFKA_BROKERS ?? broker!.brokers;
     }

@@ -8,6 +8,7 @@ import {
   type EventBus,
   type FlywheelConfig,
   type HostedService,
+  hostOptionsFrom,
   hostService,
   loadConfig,
   migrate,
@@ -85,7 +86,8 @@ export async function createCuratorApp(options: CuratorAppOptions): Promise<Cura
   const { env } = options;
   const config = options.config ?? loadConfig(env.configPath);
   const clock = options.clock ?? systemClock;
-  const host = { service: SERVICE, port: env.port, host: env.host, registry: options.registry };
+  const admin = new SecretSet([{ secret: env.adminToken, label: 'admin' }]);
+  const host = hostOptionsFrom(SERVICE, env, { registry: options.registry, readinessAdmin: admin });
   return hostService(host, async ({ registry, own }) => {
     const sql =
       options.sql ?? own(await createSqlDatabase({ url: env.databaseUrl, dataDir: pgliteDataDir(env) }));
@@ -150,7 +152,7 @@ export async function createCuratorApp(options: CuratorAppOptions): Promise<Cura
       openapi: curatorOpenApi(),
       bodyLimit: BODY_LIMIT_BYTES,
       gates: [
-        bearerAuth(new SecretSet([{ secret: env.adminToken, label: 'admin' }]), {
+        bearerAuth(admin, {
           prefix: '/v1/',
           message: 'a valid admin token is required: Authorization: Bearer <FLYWHEEL_ADMIN_TOKEN>',
         }),

@@ -1,4 +1,4 @@
-import { ConfigError } from '@flywheel/platform';
+import { ConfigError, DEFAULT_HTTP_LIMITS } from '@flywheel/platform';
 import { DEFAULT_CONSOLE_DIR, parseCuratorEnv, pgliteDataDir } from './env';
 
 const TOKEN = 'an-admin-token-of-some-length';
@@ -20,6 +20,8 @@ describe('parseCuratorEnv', () => {
       sweepIntervalMs: 5000,
       retentionIntervalMs: 3_600_000,
       faultExitAfterFeedback: undefined,
+      limits: DEFAULT_HTTP_LIMITS,
+      trustedProxies: undefined,
     });
     expect(DEFAULT_CONSOLE_DIR.endsWith('services/console/dist')).toBe(true);
     expect(pgliteDataDir(env)).toBe('.flywheel/curator/pgdata');

@@ -1,5 +1,12 @@
 import { isAbsolute, join, resolve } from 'node:path';
-import { kafkaConnectionFromEnv, KafkaEnvSchema, parseEnv } from '@flywheel/platform';
+import {
+  httpLimitsEnv,
+  httpLimitsFrom,
+  kafkaConnectionFromEnv,
+  KafkaEnvSchema,
+  parseEnv,
+  TrustedProxiesEnv,
+} from '@flywheel/platform';
 import { z } from 'zod';
 
 /** The console bundle built by `npm run build -w services/console`, relative to this file. */
@@ -38,11 +45,16 @@ export const CuratorEnvSchema = z
      * offset is committed. Never set it in production.
      */
     CURATOR_FAULT_EXIT_AFTER_FEEDBACK: z.string().optional(),
+    /** CURATOR_MAX_IN_FLIGHT, CURATOR_REQUEST_TIMEOUT_MS…: see the README "Overload and timeouts" */
+    ...httpLimitsEnv('CURATOR'),
+    ...TrustedProxiesEnv,
   })
   .transform((e) => ({
     port: e.CURATOR_PORT,
     host: e.CURATOR_HOST,
     adminToken: e.FLYWHEEL_ADMIN_TOKEN,
+    limits: httpLimitsFrom('CURATOR', e),
+    trustedProxies: e.TRUSTED_PROXIES,
     databaseUrl: e.DATABASE_URL,
     kafka: kafkaConnectionFromEnv(e),
     configPath: e.FLYWHEEL_CONFIG,

@@ -11,7 +11,8 @@ describe('parseFeedbackEnv', () => {
       host: '0.0.0.0',
       secret: SECRET,
       rateLimits: { ip: { points: 120, windowS: 60 }, subject: { points: 30, windowS: 60 } },
-      trustedProxyHops: 0,
+      trustedProxies: undefined,
+      limits: { maxInFlight: 256, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 72_000 },
       widgetFile: DEFAULT_WIDGET_FILE,
       demo: { mode: 'canned' },
     });
@@ -53,5 +54,15 @@ describe('parseFeedbackEnv', () => {
     expect(() => parseFeedbackEnv({ FLYWHEEL_FEEDBACK_SECRET: SECRET, FEEDBACK_DEMO: 'gateway' })).toThrow(
       /FEEDBACK_DEMO_GATEWAY_URL/,
     );
+  });
+
+  it('takes the client address from TRUSTED_PROXIES, the deprecated FEEDBACK_TRUSTED_PROXY_HOPS only without it', () => {
+    const base = { FLYWHEEL_FEEDBACK_SECRET: SECRET };
+    expect(parseFeedbackEnv({ ...base, FEEDBACK_TRUSTED_PROXY_HOPS: '1' }).trustedProxies).toBe(1);
+    expect(
+      parseFeedbackEnv({ ...base, FEEDBACK_TRUSTED_PROXY_HOPS: '1', TRUSTED_PROXIES: '10.1.0.0/16' })
+        .trustedProxies,
+    ).toEqual(['10.1.0.0/16']);
+    expect(parseFeedbackEnv({ ...base, FEEDBACK_MAX_IN_FLIGHT: '64' }).limits.maxInFlight).toBe(64);
   });
 });

@@ -1,5 +1,12 @@
 import { isAbsolute, resolve } from 'node:path';
-import { kafkaConnectionFromEnv, KafkaEnvSchema, parseEnv } from '@flywheel/platform';
+import {
+  httpLimitsEnv,
+  httpLimitsFrom,
+  kafkaConnectionFromEnv,
+  KafkaEnvSchema,
+  parseEnv,
+  TrustedProxiesEnv,
+} from '@flywheel/platform';
 import { z } from 'zod';
 
 /** The widget bundle built by `npm run build -w web-widget`, relative to this file. */
@@ -30,8 +37,11 @@ export const FeedbackEnvSchema = z
     /** votes per subject (the token's hashed user) per window */
     FEEDBACK_RATE_SUBJECT_POINTS: positiveInt.default(30),
     FEEDBACK_RATE_SUBJECT_WINDOW_S: positiveInt.default(60),
-    /** proxies in front of the service that append to X-Forwarded-For; 0 = use the socket address */
-    FEEDBACK_TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+    /** deprecated, TRUSTED_PROXIES wins: proxies in front that append to X-Forwarded-For */
+    FEEDBACK_TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).optional(),
+    /** FEEDBACK_MAX_IN_FLIGHT, FEEDBACK_REQUEST_TIMEOUT_MS…: see the README "Overload and timeouts" */
+    ...httpLimitsEnv('FEEDBACK'),
+    ...TrustedProxiesEnv,
     FEEDBACK_WIDGET_FILE: z.string().default(DEFAULT_WIDGET_FILE),
     /** `auto`: `gateway` when FEEDBACK_DEMO_GATEWAY_URL is set, else `canned`; `off` removes /demo */
     FEEDBACK_DEMO: z.enum(['auto', 'gateway', 'canned', 'off']).default('auto'),
@@ -59,7 +69,8 @@ export const FeedbackEnvSchema = z
         ip: { points: e.FEEDBACK_RATE_IP_POINTS, windowS: e.FEEDBACK_RATE_IP_WINDOW_S },
         subject: { points: e.FEEDBACK_RATE_SUBJECT_POINTS, windowS: e.FEEDBACK_RATE_SUBJECT_WINDOW_S },
       },
-      trustedProxyHops: e.FEEDBACK_TRUSTED_PROXY_HOPS,
+      limits: httpLimitsFrom('FEEDBACK', e),
+      trustedProxies: e.TRUSTED_PROXIES ?? e.FEEDBACK_TRUSTED_PROXY_HOPS,
       widgetFile: isAbsolute(e.FEEDBACK_WIDGET_FILE)
         ? e.FEEDBACK_WIDGET_FILE
         : resolve(e.FEEDBACK_WIDGET_FILE),

@@ -6,6 +6,7 @@ import {
   type EventBus,
   type FeedbackConfig,
   type HostedService,
+  hostOptionsFrom,
   hostService,
   type KeyValueStore,
   loadConfig,
@@ -85,7 +86,7 @@ export async function createFeedbackApp(options: FeedbackAppOptions): Promise<Fe
   const widget = WidgetBundle.load(env.widgetFile);
   const config = options.config ?? loadConfig(env.configPath).feedback;
   const clock = options.clock ?? systemClock;
-  const host = { service: SERVICE, port: env.port, host: env.host, registry: options.registry };
+  const host = hostOptionsFrom(SERVICE, env, { registry: options.registry });
   return hostService(host, async ({ registry, own }) => {
     const kv = options.kv ?? own(await createKeyValueStore({ url: env.redisUrl }));
     const bus = options.bus ?? own(await createEventBus({ source: SERVICE, registry, ...busLocation(env) }));
@@ -101,7 +102,6 @@ export async function createFeedbackApp(options: FeedbackAppOptions): Promise<Fe
     });
     const http: FeedbackHttpOptions = {
       body: new ZodBody(feedbackRequestSchema(config.reasons)),
-      trustedProxyHops: env.trustedProxyHops,
     };
 
     const mode = env.demo.mode === 'off' ? null : env.demo.mode;
@@ -115,7 +115,6 @@ export async function createFeedbackApp(options: FeedbackAppOptions): Promise<Fe
         reasons: config.reasons,
       }),
       csp: demoCsp(mode === 'gateway' ? env.demo.gatewayUrl : undefined),
-      trustedProxyHops: env.trustedProxyHops,
     };
     return {
       controllers: [FeedbackController, WidgetController, ...(demo ? [DemoController] : [])],

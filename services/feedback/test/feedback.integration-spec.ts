@@ -296,7 +296,8 @@ describe('rate limits (Redis, shared by every instance)', () => {
       FEEDBACK_RATE_SUBJECT_POINTS: '3',
       FEEDBACK_RATE_IP_WINDOW_S: '60',
       FEEDBACK_RATE_SUBJECT_WINDOW_S: '60',
-      FEEDBACK_TRUSTED_PROXY_HOPS: '1',
+      // the test talks to the service over loopback: that peer is the trusted proxy
+      TRUSTED_PROXIES: 'loopback',
     };
     [a, b] = await Promise.all([startFeedback({ env }), startFeedback({ env })]);
   }, 60_000);
@@ -404,9 +405,10 @@ describe('one vote per subject per interaction across instances (Redis)', () => 
 describe('ops endpoints', () => {
   it('serves /healthz, /readyz with bus and kv checks, /metrics with vote and reject counters, /docs', async () => {
     expect((await fetch(`${feedback.url}/healthz`)).status).toBe(200);
+    // feedback has no admin token: /readyz says ready or not to everyone, and names no backend
     const ready = await fetch(`${feedback.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ ready: true, checks: { bus: 'ok', kv: 'ok' } });
+    expect(await ready.json()).toEqual({ status: 'ready' });
     const metrics = await (await fetch(`${feedback.url}/metrics`)).text();
     expect(metrics).toMatch(
       /flywheel_feedback_votes_total\{route="demo-chat",variant="candidate",rating="down"\} [1-9]/,

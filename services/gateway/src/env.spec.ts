@@ -1,4 +1,4 @@
-import { ConfigError } from '@flywheel/platform';
+import { ConfigError, DEFAULT_HTTP_LIMITS } from '@flywheel/platform';
 import { parseGatewayEnv } from './env';
 
 const SECRET = 's'.repeat(32);
@@ -22,6 +22,8 @@ describe('parseGatewayEnv', () => {
       redisUrl: undefined,
       idempotencyTtlS: 24 * 3600,
       maxTokensLimit: 65_536,
+      limits: { ...DEFAULT_HTTP_LIMITS, maxInFlight: 1_024, connectionTimeoutMs: 600_000 },
+      trustedProxies: undefined,
     });
     expect(
       parseGatewayEnv({
@@ -78,5 +80,37 @@ describe('parseGatewayEnv', () => {
     expect(() => parseGatewayEnv({ ...base, GATEWAY_BODY_LIMIT_BYTES: '10' })).toThrow(
       /GATEWAY_BODY_LIMIT_BYTES/,
     );
+  });
+});
+
+describe('parseGatewayEnv: HTTP limits and trusted proxies', () => {
+  const env = { FLYWHEEL_FEEDBACK_SECRET: SECRET, FLYWHEEL_API_KEYS: 'k' };
+
+  it('reads GATEWAY_* limits, 0 turning one off, and refuses a bad value naming it', () => {
+    const parsed = parseGatewayEnv({
+      ...env,
+      GATEWAY_MAX_IN_FLIGHT: '0',
+      GATEWAY_REQUEST_TIMEOUT_MS: '5000',
+      GATEWAY_MAX_EVENT_LOOP_UTILIZATION: '0.9',
+    });
+    expect(parsed.limits).toMatchObject({
+      maxInFlight: 0,
+      requestTimeoutMs: 5_000,
+      maxEventLoopUtilization: 0.9,
+    });
+    expect(() => parseGatewayEnv({ ...env, GATEWAY_MAX_EVENT_LOOP_UTILIZATION: '2' })).toThrow(
+      /GATEWAY_MAX_EVENT_LOOP_UTILIZATION/,
+    );
+    expect(() => parseGatewayEnv({ ...env, GATEWAY_MAX_HEADERS: 'many' })).toThrow(/GATEWAY_MAX_HEADERS/);
+  });
+
+  it('reads TRUSTED_PROXIES as a hop count or addresses and CIDRs, and names a bad entry', () => {
+    expect(parseGatewayEnv({ ...env, TRUSTED_PROXIES: '2' }).trustedProxies).toBe(2);
+    expect(
+      parseGatewayEnv({ ...env, TRUSTED_PROXIES: '10.0.0.0/8, 192.168.1.7 ,fd00::/8,loopback' })
+        .trustedProxies,
+    ).toEqual(['10.0.0.0/8', '192.168.1.7', 'fd00::/8', 'loopback']);
+    for (const bad of ['10.0.0.0/33', 'proxy.internal', '10.0.0.1/8/2', '99'])
+      expect(() => parseGatewayEnv({ ...env, TRUSTED_PROXIES: bad })).toThrow(/TRUSTED_PROXIES/);
   });
 });

@@ -1,9 +1,12 @@
 import {
   commaList,
+  httpLimitsEnv,
+  httpLimitsFrom,
   kafkaConnectionFromEnv,
   KafkaEnvSchema,
   MAX_TOKENS_CEILING,
   parseEnv,
+  TrustedProxiesEnv,
 } from '@flywheel/platform';
 import { z } from 'zod';
 import { DEFAULT_EVENT_MAX_BYTES } from './interactions/event-size';
@@ -63,6 +66,13 @@ export const GatewayEnvSchema = z
       .min(1)
       .max(7 * 24 * 3600)
       .default(24 * 3600),
+    /**
+     * GATEWAY_MAX_IN_FLIGHT, GATEWAY_REQUEST_TIMEOUT_MS…: see the README "Overload and timeouts".
+     * Its requests mostly wait on an upstream, so more of them fit in flight; a connection may
+     * stay silent as long as the longest model timeout allowed (10 min) while a call runs.
+     */
+    ...httpLimitsEnv('GATEWAY', { maxInFlight: 1_024, connectionTimeoutMs: 600_000 }),
+    ...TrustedProxiesEnv,
   })
   .transform((e) => ({
     port: e.GATEWAY_PORT,
@@ -81,6 +91,8 @@ export const GatewayEnvSchema = z
     eventMaxBytes: e.GATEWAY_EVENT_MAX_BYTES,
     redisUrl: e.REDIS_URL,
     idempotencyTtlS: e.GATEWAY_IDEMPOTENCY_TTL_S,
+    limits: httpLimitsFrom('GATEWAY', e),
+    trustedProxies: e.TRUSTED_PROXIES,
   }));
 
 export type GatewayEnv = z.output<typeof GatewayEnvSchema>;

@@ -42,6 +42,7 @@ describe('createGatewayApp', () => {
       GATEWAY_PORT: '0',
       GATEWAY_HOST: '127.0.0.1',
       FLYWHEEL_API_KEYS: 'k',
+      FLYWHEEL_ADMIN_TOKEN: 'gateway-admin-token-0123',
       FLYWHEEL_FEEDBACK_SECRET: 's'.repeat(32),
       FLAGS_FILE: flagsFile,
       FLYWHEEL_DATA_DIR: dir,
@@ -79,7 +80,13 @@ describe('createGatewayApp', () => {
     try {
       expect(gateway.bus.kind).toBe('embedded');
       expect(gateway.missingProviderKeys).toEqual(['p']);
-      const ready = await gateway.app.inject({ method: 'GET', url: '/readyz' });
+      const anonymous = await gateway.app.inject({ method: 'GET', url: '/readyz' });
+      expect([anonymous.statusCode, anonymous.json()]).toEqual([200, { status: 'ready' }]);
+      const ready = await gateway.app.inject({
+        method: 'GET',
+        url: '/readyz',
+        headers: { authorization: 'Bearer gateway-admin-token-0123' },
+      });
       expect(ready.statusCode).toBe(200);
       expect(ready.json()).toMatchObject({ checks: { bus: 'ok', flags: 'ok' } });
       const unauthorized = await gateway.app.inject({

@@ -9,10 +9,12 @@ import {
   FlagService,
   type FlywheelConfig,
   type HostedService,
+  hostOptionsFrom,
   hostService,
   type KeyValueStore,
   loadConfig,
   provideValues,
+  SecretSet,
   systemClock,
 } from '@flywheel/platform';
 import type { Registry } from 'prom-client';
@@ -115,7 +117,10 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
       },
     ]);
   }
-  const host = { service: SERVICE, port: env.port, host: env.host, registry: options.registry };
+  const host = hostOptionsFrom(SERVICE, env, {
+    registry: options.registry,
+    readinessAdmin: env.adminToken ? new SecretSet([{ secret: env.adminToken, label: 'admin' }]) : undefined,
+  });
   return hostService(host, async ({ registry, own }) => {
     const providers = own(
       new ProviderRegistry(config.providers, {

@@ -4,7 +4,6 @@ import { Body, Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
 import { DomainError, ZodBody } from '@flywheel/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { clientIp } from '../feedback/client-ip';
 import { VoteLimits } from '../feedback/vote-limits';
 import { type CannedInteraction, DemoService } from './demo.service';
 
@@ -14,7 +13,6 @@ export interface DemoOptions {
   mode: 'gateway' | 'canned';
   page: string;
   csp: string;
-  trustedProxyHops: number;
 }
 
 export const CannedInteractionRequest = z.strictObject({
@@ -68,10 +66,7 @@ export class DemoController {
       throw new DomainError('not_found', 'canned interactions are off: the demo talks to the gateway');
     }
     const { message, visitor } = this.body.transform(raw);
-    await this.limits.consume(
-      'ip',
-      clientIp(req.ip, req.headers['x-forwarded-for'], this.options.trustedProxyHops),
-    );
+    await this.limits.consume('ip', req.ip);
     return this.demo.cannedInteraction(message, visitor);
   }
 }

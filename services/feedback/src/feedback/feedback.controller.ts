@@ -2,7 +2,6 @@ import { Body, Controller, HttpCode, Inject, Logger, Post, Req } from '@nestjs/c
 import type { FeedbackAccepted, FeedbackRequest } from '@flywheel/contracts';
 import { DomainError, KeyValueUnavailableError } from '@flywheel/platform';
 import type { FastifyRequest } from 'fastify';
-import { clientIp } from './client-ip';
 import { FeedbackMetrics } from './feedback.metrics';
 import { FeedbackService } from './feedback.service';
 import { unavailable } from './unavailable';
@@ -12,7 +11,6 @@ export const FEEDBACK_HTTP_OPTIONS = Symbol('FEEDBACK_HTTP_OPTIONS');
 export interface FeedbackHttpOptions {
   /** parses the body: FeedbackRequest with the configured reasons (a ZodBody pipe) */
   body: { transform(value: unknown): FeedbackRequest };
-  trustedProxyHops: number;
 }
 
 /** `POST /v1/feedback`: parse, find the client, delegate; count what is refused. */
@@ -31,8 +29,8 @@ export class FeedbackController {
   async submit(@Body() raw: unknown, @Req() req: FastifyRequest): Promise<FeedbackAccepted> {
     try {
       const body = this.options.body.transform(raw);
-      const ip = clientIp(req.ip, req.headers['x-forwarded-for'], this.options.trustedProxyHops);
-      const { feedbackId } = await this.feedback.submit(body, { ip });
+      // request.ip: X-Forwarded-For only from a trusted proxy (TRUSTED_PROXIES, set by the host)
+      const { feedbackId } = await this.feedback.submit(body, { ip: req.ip });
       return { feedback_id: feedbackId };
     } catch (err) {
       if (err instanceof KeyValueUnavailableError) {

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { SecretSet } from '../http/auth';
 import { DomainError } from '../http/domain-error';
 import { buildOpenApi } from '../http/openapi';
+import { expectEventually } from '../testing/expect-eventually';
 import { ZodBody } from '../http/zod-body.pipe';
 import { bearerAuth, callerLabel, normalizePath } from './request-gate';
 import { type HostedService, hostService, provideValues } from './service-host';
@@ -68,16 +69,28 @@ class FakeController {
 
 const KEY = 'fake-service-key-0123';
 
+const ADMIN = 'fake-admin-token-0123';
+
 interface Fake {
   service: HostedService & { latch: Latch };
   backendUp: { value: boolean };
+  /** how often the backend check ran */
+  checks: { count: number };
   log: string[];
 }
 
-async function startFake(): Promise<Fake> {
+async function startFake(readinessCacheMs = 1_000): Promise<Fake> {
   const backendUp = { value: true };
+  const checks = { count: 0 };
   const log: string[] = [];
-  const service = await hostService({ service: 'fake', port: 0, host: '127.0.0.1' }, ({ own }) => {
+  const host = {
+    service: 'fake',
+    port: 0,
+    host: '127.0.0.1',
+    readinessAdmin: new SecretSet([{ secret: ADMIN, label: 'admin' }]),
+    readiness: { cacheMs: readinessCacheMs },
+  };
+  const service = await hostService(host, ({ own }) => {
     own({ close: async () => void log.push('owned closed') });
     const latch = new Latch();
     return {
@@ -100,7 +113,10 @@ async function startFake(): Promise<Fake> {
       readiness: [
         {
           name: 'backend',
-          check: async () => void (backendUp.value || (await Promise.reject(new Error('down')))),
+          check: async () => {
+            checks.count += 1;
+            if (!backendUp.value) throw new Error('down: kafka-1.internal:9092 refused');
+          },
         },
       ],
       onDrain: async () => void log.push('drained'),
@@ -108,7 +124,7 @@ async function startFake(): Promise<Fake> {
       expose: { latch },
     };
   });
-  return { service, backendUp, log };
+  return { service, backendUp, checks, log };
 }
 
 interface ErrorJson {
@@ -254,11 +270,27 @@ describe('the service host', () => {
 
   it('serves healthz, readyz (503 when a check fails), metrics with per-route HTTP counters, and docs', async () => {
     expect(await (await get('/healthz', null)).json()).toEqual({ status: 'ok', service: 'fake' });
-    expect((await get('/readyz', null)).status).toBe(200);
+    const ready = await get('/readyz', null);
+    expect([ready.status, await ready.json()]).toEqual([200, { status: 'ready' }]);
     fake.backendUp.value = false;
-    const down = await get('/readyz', null);
-    expect(down.status).toBe(503);
-    expect(((await down.json()) as { checks: Record<string, string> }).checks.backend).toBe('down');
+    // the last round of checks is reused for up to a second
+    await expectEventually(async () => expect((await get('/readyz', null)).status).toBe(503), {
+      timeoutMs: 10_000,
+    });
+    // anonymous: not ready, and nothing about which backend or why
+    const anonymous = await (await get('/readyz', null)).text();
+    expect(JSON.parse(anonymous)).toEqual({ status: 'not_ready' });
+    expect(anonymous).not.toMatch(/backend|kafka|refused/);
+    // the admin token sees the checks
+    const admin = await get('/readyz', ADMIN);
+    expect(admin.status).toBe(503);
+    expect(await admin.json()).toEqual({
+      status: 'not_ready',
+      ready: false,
+      draining: false,
+      checks: { backend: 'down: kafka-1.internal:9092 refused' },
+    });
+    expect((await (await get('/readyz', KEY)).json()) as object).toEqual({ status: 'not_ready' });
     fake.backendUp.value = true;
     const metrics = await (await get('/metrics', null)).text();
     expect(metrics).toMatch(
@@ -271,6 +303,19 @@ describe('the service host', () => {
     };
     expect(docs.openapi).toBe('3.1.0');
     expect(docs.paths['/v1/echo']).toHaveProperty('post.requestBody');
+  });
+});
+
+describe('/readyz under a flood', () => {
+  it('runs the backend checks once per cache period, however many callers ask', async () => {
+    const { service, checks } = await startFake(60_000);
+    try {
+      const answers = await Promise.all(Array.from({ length: 100 }, () => fetch(`${service.url}/readyz`)));
+      expect(answers.map((a) => a.status)).toEqual(Array(100).fill(200));
+      expect(checks.count).toBe(1);
+    } finally {
+      await service.close();
+    }
   });
 });
 

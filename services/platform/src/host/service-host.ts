@@ -4,14 +4,18 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import type { SecretSet } from '../http/auth';
 import { DomainError } from '../http/domain-error';
 import { HttpErrorFilter, sendMapped } from '../http/http-error.filter';
 import { OPS_OPTIONS, OpsController } from '../http/ops.controller';
-import { Readiness, type ReadinessCheck } from '../http/readiness';
+import { DEFAULT_READINESS, Readiness, type ReadinessCheck, type ReadinessOptions } from '../http/readiness';
 import { type Closable, OwnedResources } from '../owned-resources';
 import { getProcessLogger, NestPinoLogger } from '../telemetry/logger';
 import { trackConnections } from './connections';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './http-limits';
+import { OverloadGuard } from './overload-guard';
 import { type RequestGate, requestPath } from './request-gate';
+import type { TrustedProxies } from './trusted-proxies';
 
 export interface HostOptions {
   /** the service's name: metrics label, logger name, /healthz */
@@ -20,6 +24,14 @@ export interface HostOptions {
   host: string;
   /** a registry to share (all-in-one); else a new one with the default process metrics */
   registry?: Registry;
+  /** timeouts, header limits and overload shedding (env `<SERVICE>_…`); default DEFAULT_HTTP_LIMITS */
+  limits?: Partial<HttpLimits>;
+  /** whose X-Forwarded-For sets `request.ip` (env TRUSTED_PROXIES); default nobody's */
+  trustedProxies?: TrustedProxies;
+  /** who may read /readyz's details (the service's admin token); anonymous callers get ready/not_ready */
+  readinessAdmin?: SecretSet<unknown>;
+  /** how /readyz caches and times out its backend checks; default DEFAULT_READINESS */
+  readiness?: Partial<ReadinessOptions>;
 }
 
 /** What the host hands a service while it is being built. */
@@ -66,6 +78,16 @@ export interface HostedService {
   close(options?: { graceMs?: number }): Promise<void>;
 }
 
+/** The host options a service's parsed env carries (`port`, `host`, `limits`, `trustedProxies`), plus `extra`. */
+export function hostOptionsFrom(
+  service: string,
+  env: Pick<HostOptions, 'port' | 'host' | 'limits' | 'trustedProxies'>,
+  extra: Partial<Pick<HostOptions, 'registry' | 'readinessAdmin'>> = {},
+): HostOptions {
+  const { port, host, limits, trustedProxies } = env;
+  return { service, port, host, limits, trustedProxies, ...extra };
+}
+
 /** One provider per instance, keyed by its class: `provideValues(chatService, interactions)`. */
 export function provideValues(...instances: object[]): Provider[] {
   return instances.map((value) => ({ provide: value.constructor, useValue: value }));
@@ -89,7 +111,7 @@ export async function hostService<X extends object = object>(
   let definition: ServiceDefinition<X> | undefined;
   try {
     definition = await define({ registry, own: (resource) => owned.own(resource) });
-    const readiness = new Readiness();
+    const readiness = new Readiness({ ...DEFAULT_READINESS, ...options.readiness });
     for (const check of definition.readiness ?? []) readiness.add(check);
 
     @Module({
@@ -97,7 +119,12 @@ export async function hostService<X extends object = object>(
       providers: [
         {
           provide: OPS_OPTIONS,
-          useValue: { service: options.service, registry, openapi: definition.openapi },
+          useValue: {
+            service: options.service,
+            registry,
+            openapi: definition.openapi,
+            readinessAdmin: options.readinessAdmin,
+          },
         },
         { provide: Readiness, useValue: readiness },
         ...(definition.providers ?? []),
@@ -106,18 +133,23 @@ export async function hostService<X extends object = object>(
     class ServiceModule {}
 
     const errorStatus = definition.errorStatus ?? {};
+    const limits = { ...DEFAULT_HTTP_LIMITS, ...options.limits };
     app = await NestFactory.create<NestFastifyApplication>(
       ServiceModule,
-      new FastifyAdapter({ bodyLimit: definition.bodyLimit ?? 1_048_576 }),
+      new FastifyAdapter(fastifyOptions(limits, definition.bodyLimit, options.trustedProxies)),
       { logger: new NestPinoLogger(getProcessLogger(options.service)), abortOnError: false },
     );
     app.useGlobalFilters(new HttpErrorFilter(errorStatus));
     const fastify = app.getHttpAdapter().getInstance();
     instrument(fastify, options.service, registry);
+    const guard = new OverloadGuard(limits, options.service, registry);
+    guard.install(fastify, errorStatus);
     installGates(fastify, definition.gates ?? [], errorStatus);
     const connections = trackConnections(app.getHttpServer());
 
     await app.listen(options.port, options.host);
+    guard.arm();
+    owned.own({ close: async () => guard.disarm() });
     const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     const [running, service] = [app, definition];
     let closing: Promise<void> | undefined;
@@ -143,6 +175,32 @@ export async function hostService<X extends object = object>(
     await owned.closeAll();
     throw err;
   }
+}
+
+/**
+ * Fastify's server options from the limits. Node's requestTimeout bounds receiving the request
+ * only (it stops counting once the body is in), so a long response or an SSE stream is never cut
+ * by it; connectionTimeout is socket inactivity in either direction. Node checks the request
+ * timeouts every `connectionsCheckingInterval` (30 s by default): here at most every second.
+ */
+function fastifyOptions(limits: HttpLimits, bodyLimit = 1_048_576, trustedProxies?: TrustedProxies) {
+  const { requestTimeoutMs } = limits;
+  return {
+    bodyLimit,
+    trustProxy: trustedProxies === 0 || trustedProxies === undefined ? false : trustedProxies,
+    requestTimeout: requestTimeoutMs,
+    connectionTimeout: limits.connectionTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    http: {
+      maxHeaderSize: limits.maxHeaderBytes,
+      requestTimeout: requestTimeoutMs,
+      headersTimeout: requestTimeoutMs > 0 ? Math.min(60_000, requestTimeoutMs) : 60_000,
+      connectionsCheckingInterval: Math.min(
+        1_000,
+        Math.max(100, Math.floor((requestTimeoutMs || 4_000) / 4)),
+      ),
+    },
+  };
 }
 
 /** Runs the gates on the normalized path in an onRequest hook: before the body is read. */

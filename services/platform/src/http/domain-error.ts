@@ -30,6 +30,8 @@ export type CommonErrorCode =
   | 'unsupported_media_type'
   | 'rate_limited'
   | 'unavailable'
+  | 'overloaded'
+  | 'headers_too_large'
   | 'internal_error';
 
 /** The HTTP status of each common code. */
@@ -46,5 +48,7 @@ export const COMMON_ERROR_STATUS = {
   unsupported_media_type: 415,
   rate_limited: 429,
   unavailable: 503,
+  overloaded: 503,
+  headers_too_large: 431,
   internal_error: 500,
 } as const satisfies Record<CommonErrorCode, number>;

@@ -1,6 +1,7 @@
-import { Controller, Get, Inject, Res } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
+import { bearerToken, type SecretSet } from './auth';
 import { Readiness } from './readiness';
 
 export const OPS_OPTIONS = Symbol('OPS_OPTIONS');
@@ -10,6 +11,8 @@ export interface OpsOptions {
   registry: Registry;
   /** the OpenAPI document served at /docs (see buildOpenApi) */
   openapi: object;
+  /** who may read /readyz's details (`Authorization: Bearer <admin token>`); none when absent */
+  readinessAdmin?: SecretSet<unknown>;
 }
 
 /** /healthz, /readyz, /metrics and /docs: the same four on every service. */
@@ -26,12 +29,19 @@ export class OpsController {
     return { status: 'ok', service: this.options.service };
   }
 
+  /**
+   * Ready or not for anyone (load balancers, probes); which checks failed and why — backend
+   * names, error text — only for the service's admin token.
+   */
   @Get('readyz')
-  async readyz(@Res() reply: FastifyReply) {
+  async readyz(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const report = await this.readiness.report();
+    const status = report.ready ? 'ready' : 'not_ready';
+    const admin = this.options.readinessAdmin?.match(bearerToken(request.headers.authorization)) ?? null;
     void reply
       .status(report.ready ? 200 : 503)
-      .send({ status: report.ready ? 'ready' : 'not_ready', ...report });
+      .header('cache-control', 'no-store')
+      .send(admin === null ? { status } : { status, ...report });
   }
 
   @Get('metrics')
