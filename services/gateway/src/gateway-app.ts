@@ -31,6 +31,11 @@ import { InteractionService } from './interactions/interaction.service';
 import { atSourceRedaction } from './redaction/at-source-redaction';
 import { InvokeController } from './invoke/invoke.controller';
 import { InvokeService } from './invoke/invoke.service';
+import { messagesErrorBody } from './messages/messages-format';
+import { MessagesController } from './messages/messages.controller';
+import { xApiKeyAsBearer } from './messages/x-api-key.gate';
+import { ModelsController } from './models/models.controller';
+import { ModelsService } from './models/models.service';
 import { gatewayOpenApi } from './openapi';
 import type { ProviderFactory } from './providers/llm-provider';
 import { ProviderRegistry } from './providers/provider-registry';
@@ -82,6 +87,9 @@ export type GatewayApp = HostedService & {
  * next one, which batches by itself under load. The relay gathers 20 ms of events per Kafka
  * request.
  */
+/** The Anthropic Messages endpoint: its own error shape, and `x-api-key` accepted as the key. */
+const MESSAGES_PATH = '/v1/messages';
+
 const EVENT_BATCHING = { spoolCommitDelayMs: 0, lingerMs: 20 };
 
 /**
@@ -141,18 +149,21 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
     );
     const rollout = new RolloutService(flags, metrics);
     return {
-      controllers: [ChatController, InvokeController],
+      controllers: [ChatController, MessagesController, ModelsController, InvokeController],
       providers: provideValues(
         new ChatService(routes, rollout, interactions, executor),
         new InvokeService(routes, rollout, interactions),
+        new ModelsService(config, clock.now()),
         interactions,
         new IdempotencyService(kv, { ttlMs: env.idempotencyTtlS * 1000 }),
       ),
       openapi: gatewayOpenApi(),
       errorStatus: GATEWAY_ERROR_STATUS,
+      errorDialects: [{ prefix: MESSAGES_PATH, body: messagesErrorBody }],
       bodyLimit: env.bodyLimitBytes,
       gates: [
         corsGate(env.corsOrigins),
+        xApiKeyAsBearer(MESSAGES_PATH),
         bearerAuth(gatewayKeys(env.apiKeys, env.adminToken), {
           prefix: '/v1/',
           message: 'missing or unknown API key (Authorization: Bearer <key>)',

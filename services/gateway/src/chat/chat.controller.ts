@@ -10,8 +10,8 @@ import { idempotencyKey } from '../idempotency/idempotency-key';
 import { IdempotencyService } from '../idempotency/idempotency.service';
 import { sendIdempotent } from '../idempotency/idempotent-reply';
 import { InteractionService } from '../interactions/interaction.service';
-import { chatCompletion } from './chat-format';
-import { writeChatStream } from './chat-stream.writer';
+import { writeSseStream } from '../http/sse-stream.writer';
+import { chatCompletion, chatSseFormat } from './chat-format';
 import { ChatService } from './chat.service';
 
 const body = new ZodBody(ChatCompletionRequest);
@@ -46,8 +46,8 @@ export class ChatController {
       if (idempotencyKey(req.headers) !== undefined) throw STREAM_WITH_KEY;
       const interaction = await this.chat.begin(request, caller);
       const stream = this.interactions.stream(interaction, clientGone(reply.raw));
-      await writeChatStream(reply, interaction, stream, {
-        includeUsage: request.stream_options?.include_usage === true,
+      await writeSseStream(reply, interaction, stream, {
+        format: chatSseFormat(interaction, request.stream_options?.include_usage === true),
         log: this.log,
       });
       return;

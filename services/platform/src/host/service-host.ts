@@ -5,7 +5,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import { DomainError } from '../http/domain-error';
-import { HttpErrorFilter, sendMapped } from '../http/http-error.filter';
+import { type ErrorDialect, HttpErrorFilter, sendMapped } from '../http/http-error.filter';
 import { OPS_OPTIONS, OpsController } from '../http/ops.controller';
 import { Readiness, type ReadinessCheck } from '../http/readiness';
 import { type Closable, OwnedResources } from '../owned-resources';
@@ -38,6 +38,8 @@ export interface ServiceDefinition<X extends object = object> {
   openapi: object;
   /** the service's DomainError codes → HTTP status (the common ones are built in) */
   errorStatus?: Readonly<Record<string, number>>;
+  /** other APIs' error shapes by path prefix (gates' refusals included) */
+  errorDialects?: ErrorDialect[];
   /** request body limit in bytes (default 1 MiB); larger bodies get 413 */
   bodyLimit?: number;
   /** backend checks /readyz runs besides draining */
@@ -106,15 +108,16 @@ export async function hostService<X extends object = object>(
     class ServiceModule {}
 
     const errorStatus = definition.errorStatus ?? {};
+    const dialects = definition.errorDialects ?? [];
     app = await NestFactory.create<NestFastifyApplication>(
       ServiceModule,
       new FastifyAdapter({ bodyLimit: definition.bodyLimit ?? 1_048_576 }),
       { logger: new NestPinoLogger(getProcessLogger(options.service)), abortOnError: false },
     );
-    app.useGlobalFilters(new HttpErrorFilter(errorStatus));
+    app.useGlobalFilters(new HttpErrorFilter(errorStatus, dialects));
     const fastify = app.getHttpAdapter().getInstance();
     instrument(fastify, options.service, registry);
-    installGates(fastify, definition.gates ?? [], errorStatus);
+    installGates(fastify, definition.gates ?? [], errorStatus, dialects);
     const connections = trackConnections(app.getHttpServer());
 
     await app.listen(options.port, options.host);
@@ -150,6 +153,7 @@ function installGates(
   fastify: FastifyInstance,
   gates: RequestGate[],
   errorStatus: Readonly<Record<string, number>>,
+  dialects: readonly ErrorDialect[],
 ) {
   if (gates.length === 0) return;
   fastify.addHook('onRequest', (request, reply, done) => {
@@ -159,7 +163,7 @@ function installGates(
         ? new DomainError('invalid_request', 'the request target is not a valid path')
         : gates.reduce<ReturnType<RequestGate>>((v, gate) => v ?? gate(request, reply, path), undefined);
     if (verdict === undefined) return done();
-    if (verdict instanceof DomainError) sendMapped(reply, verdict, errorStatus, () => undefined);
+    if (verdict instanceof DomainError) sendMapped(reply, verdict, errorStatus, () => undefined, dialects);
   });
 }
 
