@@ -6,3 +6,4 @@ export * from './json-schema';
 export * from './gateway';
 export * from './curator';
 export * from './messages';
+export * from './embeddings';

@@ -50,7 +50,9 @@ export const MessagesMessage = z.object({
   role: z.enum(['user', 'assistant']),
   content: z.union([z.string(), z.array(MessagesContentBlock).min(1)], {
     error: (issue) =>
-      Array.isArray(issue.input) ? 'expected an array of content blocks' : 'expected a string or content blocks',
+      Array.isArray(issue.input)
+        ? 'expected an array of content blocks'
+        : 'expected a string or content blocks',
   }),
 });
 export type MessagesMessage = z.infer<typeof MessagesMessage>;

@@ -23,6 +23,8 @@ import { ChainExecutor, type ChainExecutorOptions } from './chain/chain-executor
 import { ModelCatalog } from './chain/model-catalog';
 import { corsGate } from './http/cors.gate';
 import { GATEWAY_ERROR_STATUS } from './http/gateway-errors';
+import { EmbeddingsController } from './embeddings/embeddings.controller';
+import { EmbeddingsService } from './embeddings/embeddings.service';
 import { IdempotencyService } from './idempotency/idempotency.service';
 import { AnswerGuard } from './guardrails/answer-guard';
 import { GatewayMetrics } from './interactions/gateway.metrics';
@@ -149,11 +151,12 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
     );
     const rollout = new RolloutService(flags, metrics);
     return {
-      controllers: [ChatController, MessagesController, ModelsController, InvokeController],
+      controllers: [ChatController, MessagesController, EmbeddingsController, ModelsController, InvokeController],
       providers: provideValues(
         new ChatService(routes, rollout, interactions, executor),
         new InvokeService(routes, rollout, interactions),
         new ModelsService(config, clock.now()),
+        new EmbeddingsService(routes, rollout, interactions, executor),
         interactions,
         new IdempotencyService(kv, { ttlMs: env.idempotencyTtlS * 1000 }),
       ),

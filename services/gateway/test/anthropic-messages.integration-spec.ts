@@ -47,7 +47,14 @@ function checkHeaders(headers: Headers, route: string | null, user: string) {
   expect(id).toMatch(/^[0-9a-f-]{36}$/);
   expect(verifyFeedbackToken(token, SECRET, Date.now())).toEqual({
     ok: true,
-    payload: { v: 1, interaction_id: id, route, variant, sub: subjectHash(user, SECRET), exp: expect.any(Number) },
+    payload: {
+      v: 1,
+      interaction_id: id,
+      route,
+      variant,
+      sub: subjectHash(user, SECRET),
+      exp: expect.any(Number),
+    },
   });
   return { id, variant, model: headers.get('x-flywheel-model') as string };
 }
@@ -63,7 +70,13 @@ describe('a whole answer', () => {
         max_tokens: 300,
         system: 'Answer briefly.',
         messages: [
-          { role: 'user', content: [{ type: 'text', text: 'part one' }, { type: 'text', text: 'part two' }] },
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'part one' },
+              { type: 'text', text: 'part two' },
+            ],
+          },
           { role: 'assistant', content: 'noted' },
           { role: 'user', content: 'How was the movie?' },
         ],
@@ -102,7 +115,10 @@ describe('a whole answer', () => {
         user: 'user-msg-1',
         max_completion_tokens: 300,
       });
-      expect((upstream?.body.messages as unknown[])[0]).toEqual({ role: 'system', content: 'Answer briefly.' });
+      expect((upstream?.body.messages as unknown[])[0]).toEqual({
+        role: 'system',
+        content: 'Answer briefly.',
+      });
     }
 
     const event = await t.kafka.event(id);
@@ -139,36 +155,48 @@ describe('a whole answer', () => {
 });
 
 describe('a streamed answer', () => {
-  it.each(['claude-ok', 'ok'])('from %s: message_start … message_stop, the same text as a whole answer', async (model) => {
-    const messages: MessageParam[] = [{ role: 'user', content: 'Tell me about streams.' }];
-    const whole = await anthropic.messages.create({ model, max_tokens: 300, messages });
-    const { data: stream, response } = await anthropic.messages
-      .create({ model, max_tokens: 300, messages, stream: true, metadata: { user_id: 'user-msg-2' } })
-      .withResponse();
-    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
-    const { id } = checkHeaders(response.headers, null, 'user-msg-2');
-    const events: RawMessageStreamEvent[] = [];
-    for await (const event of stream) events.push(event);
+  it.each(['claude-ok', 'ok'])(
+    'from %s: message_start … message_stop, the same text as a whole answer',
+    async (model) => {
+      const messages: MessageParam[] = [{ role: 'user', content: 'Tell me about streams.' }];
+      const whole = await anthropic.messages.create({ model, max_tokens: 300, messages });
+      const { data: stream, response } = await anthropic.messages
+        .create({ model, max_tokens: 300, messages, stream: true, metadata: { user_id: 'user-msg-2' } })
+        .withResponse();
+      expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      const { id } = checkHeaders(response.headers, null, 'user-msg-2');
+      const events: RawMessageStreamEvent[] = [];
+      for await (const event of stream) events.push(event);
 
-    const types = events.map((e) => e.type);
-    expect(types[0]).toBe('message_start');
-    expect(types.slice(1, 2)).toEqual(['content_block_start']);
-    expect(types.slice(-4)).toEqual(['content_block_delta', 'content_block_stop', 'message_delta', 'message_stop']);
-    expect(new Set(types.slice(2, -3))).toEqual(new Set(['content_block_delta']));
-    expect(types.filter((e) => e === 'content_block_delta').length).toBeGreaterThan(1);
-    const start = events[0] as Anthropic.RawMessageStartEvent;
-    expect(start.message).toMatchObject({ id: `msg_${id}`, model, flywheel: { interaction_id: id, model } });
-    const text = events
-      .map((e) => (e.type === 'content_block_delta' && e.delta.type === 'text_delta' ? e.delta.text : ''))
-      .join('');
-    expect(text).toBe(textOf(whole));
-    const delta = events.at(-2) as Anthropic.RawMessageDeltaEvent;
-    expect(delta.delta.stop_reason).toBe('end_turn');
-    expect(delta.usage.output_tokens).toBe(whole.usage.output_tokens);
+      const types = events.map((e) => e.type);
+      expect(types[0]).toBe('message_start');
+      expect(types.slice(1, 2)).toEqual(['content_block_start']);
+      expect(types.slice(-4)).toEqual([
+        'content_block_delta',
+        'content_block_stop',
+        'message_delta',
+        'message_stop',
+      ]);
+      expect(new Set(types.slice(2, -3))).toEqual(new Set(['content_block_delta']));
+      expect(types.filter((e) => e === 'content_block_delta').length).toBeGreaterThan(1);
+      const start = events[0] as Anthropic.RawMessageStartEvent;
+      expect(start.message).toMatchObject({
+        id: `msg_${id}`,
+        model,
+        flywheel: { interaction_id: id, model },
+      });
+      const text = events
+        .map((e) => (e.type === 'content_block_delta' && e.delta.type === 'text_delta' ? e.delta.text : ''))
+        .join('');
+      expect(text).toBe(textOf(whole));
+      const delta = events.at(-2) as Anthropic.RawMessageDeltaEvent;
+      expect(delta.delta.stop_reason).toBe('end_turn');
+      expect(delta.usage.output_tokens).toBe(whole.usage.output_tokens);
 
-    const event = await t.kafka.event(id);
-    expect(event).toMatchObject({ status: 'ok', output: text, request: { stream: true } });
-  });
+      const event = await t.kafka.event(id);
+      expect(event).toMatchObject({ status: 'ok', output: text, request: { stream: true } });
+    },
+  );
 
   it('gives the SDK’s stream helper the final message', async () => {
     const stream = anthropic.messages.stream({
@@ -235,7 +263,11 @@ describe.each([
     expect(final.stop_reason).toBe('tool_use');
     const call = final.content.find((b): b is Anthropic.ToolUseBlock => b.type === 'tool_use');
     // a forced call: the simulator fills in an instance of the tool's schema
-    expect(call).toMatchObject({ type: 'tool_use', name: 'get_weather', input: { city: expect.any(String) } });
+    expect(call).toMatchObject({
+      type: 'tool_use',
+      name: 'get_weather',
+      input: { city: expect.any(String) },
+    });
     expect(['c', 'f']).toContain((call?.input as { unit?: string }).unit);
     expect(types[0]).toBe('message_start');
     expect(types.at(-1)).toBe('message_stop');
@@ -279,7 +311,11 @@ describe('routes', () => {
 
   it('falls back along the chain', async () => {
     const { data, response } = await anthropic.messages
-      .create({ model: 'route:fallback-500', max_tokens: 100, messages: [{ role: 'user', content: 'hello' }] })
+      .create({
+        model: 'route:fallback-500',
+        max_tokens: 100,
+        messages: [{ role: 'user', content: 'hello' }],
+      })
       .withResponse();
     expect(response.headers.get('x-flywheel-model')).toBe('ok');
     expect(data.model).toBe('ok');
@@ -326,7 +362,11 @@ describe('errors in Anthropic’s shape', () => {
   it.each([
     ['an unknown field', { model: 'ok', ...base, frobnicate: 1 }, 'frobnicate'],
     ['top_k', { model: 'claude-ok', ...base, top_k: 5 }, 'top_k'],
-    ['thinking', { model: 'claude-ok', ...base, thinking: { type: 'enabled', budget_tokens: 1024 } }, 'thinking'],
+    [
+      'thinking',
+      { model: 'claude-ok', ...base, thinking: { type: 'enabled', budget_tokens: 1024 } },
+      'thinking',
+    ],
     ['a missing max_tokens', { model: 'ok', messages: base.messages }, 'max_tokens'],
     [
       'an image block',
@@ -342,11 +382,7 @@ describe('errors in Anthropic’s shape', () => {
       },
       'messages.0.content.0',
     ],
-    [
-      'tool_choice without tools',
-      { model: 'ok', ...base, tool_choice: { type: 'any' } },
-      'tool_choice',
-    ],
+    ['tool_choice without tools', { model: 'ok', ...base, tool_choice: { type: 'any' } }, 'tool_choice'],
   ])('400 naming the field for %s', async (_what, body, field) => {
     const res = await post(`${t.gw.url}/v1/messages`, body);
     expect(res.status).toBe(400);

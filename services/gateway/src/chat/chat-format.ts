@@ -133,12 +133,18 @@ export function sseError(code: string, message: string): string {
 /** The Chat Completions stream of one interaction: chunks, the finish chunk, the usage chunk if asked, `[DONE]`. */
 export function chatSseFormat(interaction: Interaction, includeUsage: boolean): (model: string) => SseFormat {
   return (model) => {
-    const chunks = new ChunkFormat(completionId(interaction), Math.floor(interaction.startedAt / 1000), model);
+    const chunks = new ChunkFormat(
+      completionId(interaction),
+      Math.floor(interaction.startedAt / 1000),
+      model,
+    );
     return {
       first: (delta, meta) => chunks.first(delta ?? '', meta),
       delta: (delta) => chunks.delta(delta),
       end: (result) =>
-        chunks.finish(result.response.finish_reason) + (includeUsage ? chunks.usage(result.usage) : '') + SSE_DONE,
+        chunks.finish(result.response.finish_reason) +
+        (includeUsage ? chunks.usage(result.usage) : '') +
+        SSE_DONE,
       error: sseError,
     };
   };

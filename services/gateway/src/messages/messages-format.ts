@@ -34,7 +34,8 @@ function toolInput(args: string): Record<string, unknown> {
 function content(text: string, calls: readonly ToolCall[] | undefined): ContentBlock[] {
   const blocks: ContentBlock[] = [];
   if (text !== '' || calls === undefined) blocks.push({ type: 'text', text });
-  for (const c of calls ?? []) blocks.push({ type: 'tool_use', id: c.id, name: c.name, input: toolInput(c.arguments) });
+  for (const c of calls ?? [])
+    blocks.push({ type: 'tool_use', id: c.id, name: c.name, input: toolInput(c.arguments) });
   return blocks;
 }
 
@@ -127,12 +128,20 @@ export class MessagesStreamFormat implements SseFormat {
   delta(delta: LlmDelta): string {
     if (delta.type === 'delta') {
       const open = this.open === 'text' ? '' : this.startBlock('text', { type: 'text', text: '' });
-      return open + event('content_block_delta', { index: this.index, delta: { type: 'text_delta', text: delta.text } });
+      return (
+        open +
+        event('content_block_delta', { index: this.index, delta: { type: 'text_delta', text: delta.text } })
+      );
     }
     const open =
       this.open === delta.index
         ? ''
-        : this.startBlock(delta.index, { type: 'tool_use', id: delta.id ?? '', name: delta.name ?? '', input: {} });
+        : this.startBlock(delta.index, {
+            type: 'tool_use',
+            id: delta.id ?? '',
+            name: delta.name ?? '',
+            input: {},
+          });
     if (delta.arguments === '') return open;
     return (
       open +

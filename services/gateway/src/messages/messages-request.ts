@@ -29,9 +29,7 @@ function toolResult(block: Extract<MessagesContentBlock, { type: 'tool_result' }
   let content = textContent(block.content ?? '');
   if (block.is_error === true) {
     content =
-      typeof content === 'string'
-        ? `Error: ${content}`
-        : [{ type: 'text', text: 'Error:' }, ...content];
+      typeof content === 'string' ? `Error: ${content}` : [{ type: 'text', text: 'Error:' }, ...content];
   }
   return { role: 'tool', tool_call_id: block.tool_use_id, content };
 }
@@ -74,7 +72,9 @@ function assistantMessage(m: MessagesMessage, i: number): ChatRequestMessage {
   return { role: 'assistant', content: text.length > 0 ? text : null, tool_calls: calls };
 }
 
-function toolChoice(body: MessagesRequest): Pick<ChatCompletionRequest, 'tool_choice' | 'parallel_tool_calls'> {
+function toolChoice(
+  body: MessagesRequest,
+): Pick<ChatCompletionRequest, 'tool_choice' | 'parallel_tool_calls'> {
   const choice = body.tool_choice;
   if (choice === undefined) return {};
   const parallel =
@@ -106,17 +106,15 @@ export function toChatRequest(body: MessagesRequest): ChatCompletionRequest {
     ...toolChoice(body),
   };
   if (body.tools !== undefined && body.tools.length > 0) {
-    request.tools = body.tools.map(
-      (t): ChatTool => ({
-        type: 'function',
-        function: {
-          name: t.name,
-          parameters: t.input_schema,
-          ...(t.description === undefined ? {} : { description: t.description }),
-          ...(t.strict === undefined ? {} : { strict: t.strict }),
-        },
-      }),
-    );
+    request.tools = body.tools.map((t): ChatTool => ({
+      type: 'function',
+      function: {
+        name: t.name,
+        parameters: t.input_schema,
+        ...(t.description === undefined ? {} : { description: t.description }),
+        ...(t.strict === undefined ? {} : { strict: t.strict }),
+      },
+    }));
   }
   if (body.temperature !== undefined) request.temperature = body.temperature;
   if (body.top_p !== undefined) request.top_p = body.top_p;

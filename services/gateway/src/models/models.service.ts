@@ -31,7 +31,10 @@ export class ModelsService {
   get(id: string): ModelEntry {
     const entry = this.entries.get(id);
     if (entry === undefined)
-      throw new DomainError('unknown_model', `no model "${id}": GET /v1/models lists the model ids and routes`);
+      throw new DomainError(
+        'unknown_model',
+        `no model "${id}": GET /v1/models lists the model ids and routes`,
+      );
     return entry;
   }
 }

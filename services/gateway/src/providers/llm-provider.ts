@@ -1,6 +1,13 @@
 import type { Clock } from '@flywheel/platform';
 import type { ProviderConfig } from '../config.types';
-import type { LlmRequest, LlmResponse, LlmStreamEvent, SamplingParams } from '../llm/llm.types';
+import type {
+  EmbeddingRequest,
+  EmbeddingResponse,
+  LlmRequest,
+  LlmResponse,
+  LlmStreamEvent,
+  SamplingParams,
+} from '../llm/llm.types';
 import type { UpstreamFetch } from './upstream-fetch';
 
 export interface ProviderCallOptions {
@@ -28,6 +35,8 @@ export interface LlmProvider {
    * silently ended by an abort) throws instead of returning.
    */
   stream(request: LlmRequest, options: ProviderCallOptions): AsyncIterable<LlmStreamEvent>;
+  /** Vectors for the inputs; absent when the API has no embeddings (models marked `embedding` need it). */
+  embed?(request: EmbeddingRequest, options: ProviderCallOptions): Promise<EmbeddingResponse>;
 }
 
 export interface ProviderContext {

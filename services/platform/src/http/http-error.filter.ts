@@ -160,7 +160,9 @@ export class HttpErrorFilter implements ExceptionFilter {
       this.statusByCode,
       (msg, err) =>
         this.logger.error(
-          err === undefined ? msg : `${msg} ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+          err === undefined
+            ? msg
+            : `${msg} ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
         ),
       this.dialects,
     );

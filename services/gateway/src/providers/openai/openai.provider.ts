@@ -1,5 +1,12 @@
 import OpenAI from 'openai';
-import type { LlmRequest, LlmResponse, LlmStreamEvent, Usage } from '../../llm/llm.types';
+import type {
+  EmbeddingRequest,
+  EmbeddingResponse,
+  LlmRequest,
+  LlmResponse,
+  LlmStreamEvent,
+  Usage,
+} from '../../llm/llm.types';
 import type { LlmProvider, ProviderCallOptions, ProviderContext, ProviderFactory } from '../llm-provider';
 import { ProviderError, toProviderError } from '../provider-error';
 import {
@@ -7,10 +14,12 @@ import {
   chunkToolCalls,
   chunkText,
   fromChatCompletion,
+  fromEmbeddings,
   fromFinishReason,
   fromUsage,
   toChatCompletionParams,
   toChatCompletionStreamParams,
+  toEmbeddingParams,
 } from './openai.mapping';
 
 /** `kind: openai` — OpenAI and OpenAI-compatible servers through the `openai` SDK. */
@@ -51,6 +60,15 @@ export class OpenAiProvider implements LlmProvider {
     // the SDK ends iteration silently when the signal aborts mid-stream
     if (!finish) throw new ProviderError('network', 'stream ended before its finish_reason');
     yield { type: 'done', finish_reason: fromFinishReason(finish), usage };
+  }
+
+  async embed(request: EmbeddingRequest, { signal }: ProviderCallOptions): Promise<EmbeddingResponse> {
+    try {
+      const answer = await this.client.embeddings.create(toEmbeddingParams(request), { signal });
+      return fromEmbeddings(answer, request.input.length);
+    } catch (err) {
+      throw toProviderError(err, this.context.clock.now());
+    }
   }
 }
 
