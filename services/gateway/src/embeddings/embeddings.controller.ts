@@ -3,11 +3,9 @@ import { EmbeddingsRequest } from '@flywheel/contracts';
 import { callerLabel, ZodBody } from '@flywheel/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CallerRole } from '../auth/api-keys';
-import { answerHeaders, routedHeaders } from '../http/answer-headers';
+import { sendAnswer } from '../http/answer-reply';
 import { callerFrom } from '../http/caller';
-import { clientGone } from '../http/client-abort';
 import { IdempotencyService } from '../idempotency/idempotency.service';
-import { sendIdempotent } from '../idempotency/idempotent-reply';
 import { InteractionService } from '../interactions/interaction.service';
 import { embeddingsResponse } from './embeddings-format';
 import { EmbeddingsService } from './embeddings.service';
@@ -28,12 +26,11 @@ export class EmbeddingsController {
   async create(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const request = body.transform(req.body);
     const caller = callerFrom(req.headers, request.user, callerLabel<CallerRole>(req));
-    await sendIdempotent(this.idempotency, req, reply, 'POST /v1/embeddings', async () => {
-      const interaction = await this.embeddings.begin(request, caller);
-      void reply.headers(routedHeaders(interaction));
-      const result = await this.interactions.embed(interaction, clientGone(reply.raw));
-      const answer = embeddingsResponse(interaction, result, request.encoding_format ?? 'float');
-      return { status: 200, headers: answerHeaders(answer.flywheel), body: answer };
+    const encoding = request.encoding_format ?? 'float';
+    await sendAnswer(this.idempotency, req, reply, 'POST /v1/embeddings', {
+      begin: () => this.embeddings.begin(request, caller),
+      run: (interaction, signal) => this.interactions.embed(interaction, signal),
+      body: (interaction, result) => embeddingsResponse(interaction, result, encoding),
     });
   }
 }
