@@ -47,5 +47,10 @@ export interface ProviderContext {
   fetch: UpstreamFetch;
 }
 
-/** Builds the provider of one `providers.<name>` entry; called once per provider at boot. */
-export type ProviderFactory = (config: ProviderConfig, context: ProviderContext) => LlmProvider;
+/**
+ * Builds the provider of one `providers.<name>` entry; called once per provider at boot.
+ * `embeddings: true` when its providers have `embed` (known without building one).
+ */
+export type ProviderFactory = ((config: ProviderConfig, context: ProviderContext) => LlmProvider) & {
+  readonly embeddings?: boolean;
+};

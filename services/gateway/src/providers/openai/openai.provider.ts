@@ -77,7 +77,7 @@ const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 const SDK_TIMEOUT_MS = 600_000;
 
 /** Everything explicit, so the SDK reads nothing from env (OPENAI_BASE_URL, OPENAI_ORG_ID…). */
-export const createOpenAiProvider: ProviderFactory = (config, context) =>
+const openAiProvider: ProviderFactory = (config, context) =>
   new OpenAiProvider(
     new OpenAI({
       apiKey: context.apiKey,
@@ -90,3 +90,5 @@ export const createOpenAiProvider: ProviderFactory = (config, context) =>
     }),
     context,
   );
+
+export const createOpenAiProvider: ProviderFactory = Object.assign(openAiProvider, { embeddings: true });
