@@ -73,6 +73,15 @@ export type EventTruncation = z.infer<typeof EventTruncation>;
 
 export const InteractionEvent = z.looseObject({
   interaction_id: Id,
+  /**
+   * What was asked: `chat` (chat completions, messages, invoke; also when absent, as before this
+   * field) or `embedding` (`POST /v1/embeddings`: `request.messages` holds one user message per
+   * input, `output` is null, `embedding` says how many vectors of what size).
+   */
+  kind: z.enum(['chat', 'embedding']).optional(),
+  embedding: z
+    .looseObject({ vectors: z.number().int().nonnegative(), dimensions: z.number().int().nonnegative() })
+    .optional(),
   trace_id: z.string().max(64).optional(),
   /** null for a direct model call (`model: "<id>"` instead of `route:<name>`) */
   route: Name.nullable(),

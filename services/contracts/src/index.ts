@@ -5,3 +5,5 @@ export * from './http';
 export * from './json-schema';
 export * from './gateway';
 export * from './curator';
+export * from './messages';
+export * from './embeddings';

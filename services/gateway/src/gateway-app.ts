@@ -28,6 +28,8 @@ import { ChainExecutor, type ChainExecutorOptions } from './chain/chain-executor
 import { ModelCatalog } from './chain/model-catalog';
 import { corsGate } from './http/cors.gate';
 import { GATEWAY_ERROR_STATUS } from './http/gateway-errors';
+import { EmbeddingsController } from './embeddings/embeddings.controller';
+import { EmbeddingsService } from './embeddings/embeddings.service';
 import { IdempotencyService } from './idempotency/idempotency.service';
 import { AnswerGuard } from './guardrails/answer-guard';
 import { GatewayMetrics } from './interactions/gateway.metrics';
@@ -36,6 +38,11 @@ import { InteractionService } from './interactions/interaction.service';
 import { atSourceRedaction } from './redaction/at-source-redaction';
 import { InvokeController } from './invoke/invoke.controller';
 import { InvokeService } from './invoke/invoke.service';
+import { messagesErrorBody } from './messages/messages-format';
+import { MessagesController } from './messages/messages.controller';
+import { xApiKeyAsBearer } from './messages/x-api-key.gate';
+import { ModelsController } from './models/models.controller';
+import { ModelsService } from './models/models.service';
 import { gatewayOpenApi } from './openapi';
 import type { ProviderFactory } from './providers/llm-provider';
 import { ProviderRegistry } from './providers/provider-registry';
@@ -89,6 +96,9 @@ export type GatewayApp = HostedService & {
  * next one, which batches by itself under load. The relay gathers 20 ms of events per Kafka
  * request.
  */
+/** The Anthropic Messages endpoint: its own error shape, and `x-api-key` accepted as the key. */
+const MESSAGES_PATH = '/v1/messages';
+
 const EVENT_BATCHING = { spoolCommitDelayMs: 0, lingerMs: 20 };
 
 /**
@@ -166,19 +176,23 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
     );
     const rollout = new RolloutService(flags, metrics);
     return {
-      controllers: [ChatController, InvokeController],
+      controllers: [ChatController, MessagesController, EmbeddingsController, ModelsController, InvokeController],
       providers: provideValues(
         new ChatService(routes, rollout, interactions, executor),
         new InvokeService(routes, rollout, interactions),
+        new ModelsService(config, clock.now()),
+        new EmbeddingsService(routes, rollout, interactions, executor),
         interactions,
         new IdempotencyService(kv, { ttlMs: env.idempotencyTtlS * 1000 }),
         new KeyAccess(kv, clock, new KeyMetrics(registry), env.maxTokensLimit),
       ),
       openapi: gatewayOpenApi(),
       errorStatus: GATEWAY_ERROR_STATUS,
+      errorDialects: [{ prefix: MESSAGES_PATH, body: messagesErrorBody }],
       bodyLimit: env.bodyLimitBytes,
       gates: [
         corsGate(env.corsOrigins),
+        xApiKeyAsBearer(MESSAGES_PATH),
         bearerAuth(keys.secrets, {
           prefix: '/v1/',
           message: 'missing or unknown API key (Authorization: Bearer <key>)',

@@ -2,8 +2,15 @@ import { ErrorBody } from '@flywheel/contracts';
 import {
   ChatCompletionRequest,
   ChatCompletionResponse,
+  EmbeddingsRequest,
+  EmbeddingsResponse,
   InvokeRequest,
   InvokeResponse,
+  MessagesErrorBody,
+  MessagesRequest,
+  MessagesResponse,
+  ModelEntry,
+  ModelList,
 } from '@flywheel/contracts';
 import { buildOpenApi } from '@flywheel/platform';
 
@@ -78,6 +85,47 @@ export function gatewayOpenApi() {
           },
           ...errors,
         },
+      },
+      {
+        method: 'post',
+        path: '/v1/messages',
+        summary: 'Anthropic Messages API (key as x-api-key or Bearer); model "route:<name>" or a model id',
+        auth: true,
+        request: MessagesRequest,
+        responses: {
+          200: {
+            description:
+              'the message; with stream: true, text/event-stream of Messages events (message_start carries ' +
+              '`flywheel`) ending with message_stop, or with an error event when the stream broke after its first token',
+            schema: MessagesResponse,
+          },
+          400: { description: 'invalid request (error.param names the field)', schema: MessagesErrorBody },
+          401: { description: 'missing or unknown API key', schema: MessagesErrorBody },
+          404: { description: 'unknown route or model', schema: MessagesErrorBody },
+          502: { description: 'no model of the chain could answer', schema: MessagesErrorBody },
+        },
+      },
+      {
+        method: 'post',
+        path: '/v1/embeddings',
+        summary: 'OpenAI Embeddings from an embedding model or a route of embedding models',
+        auth: true,
+        request: EmbeddingsRequest,
+        responses: { 200: { description: 'the vectors', schema: EmbeddingsResponse }, ...errors },
+      },
+      {
+        method: 'get',
+        path: '/v1/models',
+        summary: 'configured model ids and route:<name> entries (OpenAI model list)',
+        auth: true,
+        responses: { 200: { description: 'the list', schema: ModelList }, 401: errors[401] },
+      },
+      {
+        method: 'get',
+        path: '/v1/models/{id}',
+        summary: 'one model id or route:<name>',
+        auth: true,
+        responses: { 200: { description: 'the entry', schema: ModelEntry }, 401: errors[401], 404: errors[404] },
       },
       {
         method: 'post',

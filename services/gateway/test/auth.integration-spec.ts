@@ -113,7 +113,14 @@ describe('API keys', () => {
     for (const path of ['/healthz', '/readyz', '/metrics', '/docs'])
       expect((await fetch(`${t.gw.url}${path}`)).status).toBe(200);
     const docs = (await (await fetch(`${t.gw.url}/docs`)).json()) as { paths: Record<string, unknown> };
-    expect(Object.keys(docs.paths).sort()).toEqual(['/v1/chat/completions', '/v1/routes/{route}/invoke']);
+    expect(Object.keys(docs.paths).sort()).toEqual([
+      '/v1/chat/completions',
+      '/v1/embeddings',
+      '/v1/messages',
+      '/v1/models',
+      '/v1/models/{id}',
+      '/v1/routes/{route}/invoke',
+    ]);
   });
 });
 

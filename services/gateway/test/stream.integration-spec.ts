@@ -90,6 +90,8 @@ it('after the first token, a broken stream ends with an error event and no [DONE
   const last = JSON.parse(data.at(-1) as string) as ErrorJson;
   expect(last.error).toEqual({
     type: 'truncated',
+    code: 'truncated',
+    param: null,
     message: expect.stringContaining('broke after it started'),
   });
   const deltas = data

@@ -9,6 +9,7 @@ import {
   parseBehaviour,
 } from './behaviour';
 import { complete, type SimRequest } from './completion';
+import { embeddingsAnswer, parseEmbeddings } from './embeddings';
 import { anthropicDialect } from './providers/anthropic';
 import { type Dialect, isSimError, type SimError } from './providers/dialect';
 import { openAiDialect } from './providers/openai';
@@ -84,9 +85,12 @@ export const LISTED_MODELS: readonly string[] = [
   'sim-coin-50',
 ];
 
+const EMBEDDINGS_PATH = '/v1/embeddings';
+
 const DIALECTS: Readonly<Record<string, Dialect>> = {
   '/v1/chat/completions': openAiDialect,
   '/v1/messages': anthropicDialect,
+  [EMBEDDINGS_PATH]: openAiDialect,
 };
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -229,6 +233,10 @@ class Simulator {
         return;
       }
       if (this.received.push({ path, body }) > RECEIVED_LIMIT) this.received.shift();
+      if (path === EMBEDDINGS_PATH) {
+        this.embeddings(res, seq, body);
+        return;
+      }
       const parsed = dialect.parse(body);
       if (isSimError(parsed)) {
         this.fail(res, dialect, seq, parsed);
@@ -248,6 +256,40 @@ class Simulator {
       this.after(res, this.latencyMs + behaviour.slowMs, () =>
         this.answer(res, dialect, seq, parsed, answered, failNow),
       );
+    });
+  }
+
+  /**
+   * An embeddings request: the model name's behaviour applies (latency, status faults, flaky,
+   * timeout/blackhole, reset); the other faults concern completions and answer normally.
+   */
+  private embeddings(res: ServerResponse, seq: number, body: unknown): void {
+    const parsed = parseEmbeddings(body);
+    if (isSimError(parsed)) return this.fail(res, openAiDialect, seq, parsed);
+    count(this.byModel, parsed.model);
+    const behaviour = parseBehaviour(parsed.model);
+    if (behaviour === undefined) {
+      count(this.byBehaviour, 'unknown');
+      return this.fail(res, openAiDialect, seq, unknownModel(openAiDialect, parsed.model));
+    }
+    count(this.byBehaviour, behaviourLabel(behaviour));
+    const { fault } = behaviour;
+    const flakyFails = fault.kind === 'flaky' && this.flaky.next(parsed.model, fault.pct);
+    this.after(res, this.latencyMs + behaviour.slowMs, () => {
+      if (fault.kind === 'status') {
+        const headers = fault.retryAfterS !== undefined ? { 'retry-after': String(fault.retryAfterS) } : {};
+        return this.fail(
+          res,
+          openAiDialect,
+          seq,
+          { status: fault.status, ...FAULT_ERRORS[fault.status] },
+          headers,
+        );
+      }
+      if (flakyFails) return this.fail(res, openAiDialect, seq, { status: 500, ...FAULT_ERRORS[500] });
+      if (fault.kind === 'timeout' || fault.kind === 'blackhole') return;
+      if (fault.kind === 'reset') return void res.socket?.destroy();
+      this.send(res, 200, embeddingsAnswer(parsed), { [openAiDialect.requestIdHeader]: requestIdOf(seq) });
     });
   }
 

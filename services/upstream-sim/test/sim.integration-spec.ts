@@ -373,7 +373,7 @@ describe('errors in each provider format', () => {
 
   it('serves /healthz without a key and 404s unknown paths', async () => {
     expect(await (await fetch(`${sim.url}/healthz`)).json()).toEqual({ status: 'ok' });
-    const missing = await fetch(`${sim.url}/v1/embeddings`, {
+    const missing = await fetch(`${sim.url}/v1/audio/speech`, {
       method: 'POST',
       headers: { authorization: 'Bearer k' },
     });

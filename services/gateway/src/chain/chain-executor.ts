@@ -1,7 +1,13 @@
 import type { Clock } from '@flywheel/platform';
-import { type ChatMessage, type LlmResponse, ZERO_USAGE } from '../llm/llm.types';
+import {
+  type ChatMessage,
+  type EmbeddingRequest,
+  type EmbeddingResponse,
+  type LlmResponse,
+  ZERO_USAGE,
+} from '../llm/llm.types';
 import type { RequestField } from '../providers/llm-provider';
-import { toProviderError } from '../providers/provider-error';
+import { ProviderError, toProviderError } from '../providers/provider-error';
 import { AttemptScope } from '../resilience/attempt-scope';
 import type { Backoff } from '../resilience/backoff';
 import type { CircuitBreakers } from '../resilience/circuit-breakers';
@@ -24,6 +30,14 @@ import { type ChainOutcome, GatewayError } from './gateway-error';
 import type { ModelCatalog } from './model-catalog';
 
 export type { ChainCallOptions, ChainRequest, ChainResult, ChainStream, ChainVariant } from './chain-run';
+
+/** What an embeddings call asks, besides the model. */
+export type EmbeddingInput = Omit<EmbeddingRequest, 'model'>;
+
+export interface EmbeddingResult extends ChainResult {
+  /** one vector per input, in input order */
+  vectors: number[][];
+}
 
 export interface ChainExecutorOptions {
   /** Tries per model for retryable failures (429, 5xx, network). Default 3. */
@@ -91,6 +105,27 @@ export class ChainExecutor {
     return undefined;
   }
 
+  /** Whether `variant` is a chain of embedding models (else chat models). */
+  isEmbedding(variant: ChainVariant): boolean {
+    return this.prepareVariant(variant).embedding;
+  }
+
+  /**
+   * Vectors for `input` through the chain: the same breakers, retries, timeouts, deadline and
+   * fallback as a chat answer. The result's `response` is empty (`text: ""`); the vectors are
+   * in `vectors`.
+   */
+  async embed(
+    variant: ChainVariant,
+    request: ChainRequest & { embedding: EmbeddingInput },
+    options: ChainCallOptions = {},
+  ): Promise<EmbeddingResult> {
+    const run = this.begin(variant, request, options);
+    const { model, value } = await this.loop.run(run, (info) => this.embedOnce(run, info, request.embedding));
+    const response: LlmResponse = { text: '', usage: value.usage, finish_reason: 'stop' };
+    return { ...run.result(model, response, false, this.deps.clock.now()), vectors: value.vectors };
+  }
+
   async complete(
     variant: ChainVariant,
     request: ChainRequest,
@@ -135,11 +170,50 @@ export class ChainExecutor {
       }
       return model;
     });
+    const embedding = models.some((m) => m.embedding);
+    if (embedding && models.some((m) => !m.embedding)) {
+      const names = (e: boolean) =>
+        models
+          .filter((m) => m.embedding === e)
+          .map((m) => m.id)
+          .join(', ');
+      throw new Error(`chain mixes embedding models (${names(true)}) with chat models (${names(false)})`);
+    }
+    if (embedding && variant.output_schema !== undefined)
+      throw new Error('an output_schema needs chat models, not embedding models');
     const schema = variant.output_schema ? this.deps.validator.get(variant.output_schema) : undefined;
     const maxReasks = variant.repair?.reask ?? this.options.defaultReasks;
-    prepared = { models, schema, maxReasks };
+    prepared = { models, embedding, schema, maxReasks };
     this.prepared.set(variant, prepared);
     return prepared;
+  }
+
+  /** One embeddings call through the model's breaker, under the attempt timeout. */
+  private async embedOnce(
+    run: ChainRun,
+    { model }: AttemptInfo,
+    input: EmbeddingInput,
+  ): Promise<AttemptOutcome<EmbeddingResponse>> {
+    const scope = new AttemptScope(run.signal);
+    run.armTimer(scope, run.variant.timeout_ms ?? model.timeoutMs, this.deps.clock.now());
+    const embed = model.provider.embed?.bind(model.provider);
+    try {
+      const response = await this.deps.breakers.execute(model.id, async () => {
+        try {
+          if (embed === undefined)
+            throw new ProviderError('bad_request', `model ${model.id} has no embeddings API`);
+          return await embed({ ...input, model: model.model }, { signal: scope.signal });
+        } catch (err) {
+          throw scope.classify(err, this.deps.clock.now());
+        }
+      });
+      return { kind: 'answered', value: response, usage: response.usage };
+    } catch (err) {
+      const error = toProviderError(err, this.deps.clock.now());
+      return { kind: 'failed', error, deadline: scope.cause === 'deadline' };
+    } finally {
+      scope.dispose();
+    }
   }
 
   /** One non-streamed upstream call through the model's breaker, under the attempt timeout, checked against the schema. */

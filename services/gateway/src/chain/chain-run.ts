@@ -83,6 +83,8 @@ export interface ChainStream extends AsyncIterable<LlmDelta> {
 /** A variant resolved once (cached by object identity): its models and compiled schema. */
 export interface PreparedVariant {
   models: readonly ModelRoute[];
+  /** every model is an embedding model (a chain is all embedding models or none) */
+  embedding: boolean;
   schema: CompiledSchema | undefined;
   maxReasks: number;
 }

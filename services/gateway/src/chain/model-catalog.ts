@@ -15,6 +15,8 @@ export interface ModelRoute {
   price: Price;
   /** `providers.<name>.timeout_ms`: the attempt timeout unless the variant sets one. */
   timeoutMs: number;
+  /** `models.<id>.embedding`: serves embeddings, not chat. */
+  embedding: boolean;
 }
 
 /** Every configured model, resolved once at boot. */
@@ -27,6 +29,10 @@ export class ModelCatalog {
       const provider = registry.get(m.provider);
       if (!providerConfig || !provider)
         throw new Error(`models.${id}.provider: unknown provider "${m.provider}"`);
+      if (m.embedding === true && provider.embed === undefined)
+        throw new Error(
+          `models.${id}.embedding: provider "${m.provider}" (kind ${providerConfig.kind}) has no embeddings API`,
+        );
       this.routes.set(id, {
         id,
         providerName: m.provider,
@@ -34,6 +40,7 @@ export class ModelCatalog {
         model: m.model,
         price: m.price,
         timeoutMs: providerConfig.timeout_ms,
+        embedding: m.embedding === true,
       });
     }
   }

@@ -47,7 +47,7 @@ describe('ChunkFormat', () => {
   it('ends with [DONE], or with an error event', () => {
     expect(SSE_DONE).toBe('data: [DONE]\n\n');
     expect(data(sseError('truncated', 'cut "here"'))).toEqual({
-      error: { type: 'truncated', message: 'cut "here"' },
+      error: { type: 'truncated', code: 'truncated', param: null, message: 'cut "here"' },
     });
   });
 });

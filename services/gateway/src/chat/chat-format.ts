@@ -1,6 +1,7 @@
 import type { ChatCompletionResponse } from '@flywheel/contracts';
 import type { ChainResult } from '../chain/chain-executor';
 import { answerMeta } from '../http/answer-headers';
+import type { SseFormat } from '../http/sse-stream.writer';
 import type { Interaction } from '../interactions/interaction.service';
 import type { FinishReason, LlmDelta, ToolCall, ToolCallDelta, Usage } from '../llm/llm.types';
 
@@ -124,7 +125,27 @@ export class ChunkFormat {
 
 export const SSE_DONE = 'data: [DONE]\n\n';
 
-/** The event that ends a stream that broke: never a silent clean end, never `[DONE]`. */
-export function sseError(type: string, message: string): string {
-  return `data: ${JSON.stringify({ error: { type, message } })}\n\n`;
+/** The event that ends a stream that broke, in the error shape of the API: never a silent clean end, never `[DONE]`. */
+export function sseError(code: string, message: string): string {
+  return `data: ${JSON.stringify({ error: { type: code, code, param: null, message } })}\n\n`;
+}
+
+/** The Chat Completions stream of one interaction: chunks, the finish chunk, the usage chunk if asked, `[DONE]`. */
+export function chatSseFormat(interaction: Interaction, includeUsage: boolean): (model: string) => SseFormat {
+  return (model) => {
+    const chunks = new ChunkFormat(
+      completionId(interaction),
+      Math.floor(interaction.startedAt / 1000),
+      model,
+    );
+    return {
+      first: (delta, meta) => chunks.first(delta ?? '', meta),
+      delta: (delta) => chunks.delta(delta),
+      end: (result) =>
+        chunks.finish(result.response.finish_reason) +
+        (includeUsage ? chunks.usage(result.usage) : '') +
+        SSE_DONE,
+      error: sseError,
+    };
+  };
 }

@@ -147,12 +147,16 @@ export function checkRouteFormat(body: ChatCompletionRequest, route: string, var
 /** `model: "route:<name>"` names a route; anything else is a direct model id. */
 export const ROUTE_PREFIX = 'route:';
 
-/** What a chat request asks of its API key (see auth/key-scope). */
+/** What a request for `model` (`route:<name>` or a model id) asks of its API key (see auth/key-scope). */
+export function modelKeyAsk(model: string): KeyAsk {
+  const isRoute = model.startsWith(ROUTE_PREFIX);
+  return { route: isRoute ? model.slice(ROUTE_PREFIX.length) : null, model: isRoute ? null : model };
+}
+
+/** What a chat request asks of its API key: the route or model, the messages, max tokens. */
 export function chatKeyAsk(body: ChatCompletionRequest): KeyAsk {
-  const isRoute = body.model.startsWith(ROUTE_PREFIX);
   return {
-    route: isRoute ? body.model.slice(ROUTE_PREFIX.length) : null,
-    model: isRoute ? null : body.model,
+    ...modelKeyAsk(body.model),
     messages: body.messages,
     maxTokens: body.max_completion_tokens ?? body.max_tokens,
   };

@@ -1,29 +1,18 @@
 import { Controller, HttpCode, Inject, Logger, Post, Req, Res } from '@nestjs/common';
 import { ChatCompletionRequest } from '@flywheel/contracts';
-import { callerLabel, DomainError, ZodBody } from '@flywheel/platform';
+import { callerLabel, ZodBody } from '@flywheel/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKey } from '../auth/api-keys';
 import { KeyAccess } from '../auth/key-access.service';
-import { recordUsage, settleAfter } from '../auth/key-ticket';
-import { answerHeaders, routedHeaders } from '../http/answer-headers';
+import { sendAnswer, sendStream } from '../http/answer-reply';
 import { callerFrom } from '../http/caller';
-import { clientGone } from '../http/client-abort';
-import { idempotencyKey } from '../idempotency/idempotency-key';
 import { IdempotencyService } from '../idempotency/idempotency.service';
-import { sendIdempotent } from '../idempotency/idempotent-reply';
 import { InteractionService } from '../interactions/interaction.service';
-import { chatCompletion } from './chat-format';
+import { chatCompletion, chatSseFormat } from './chat-format';
 import { chatKeyAsk } from './chat-request';
-import { writeChatStream } from './chat-stream.writer';
 import { ChatService } from './chat.service';
 
 const body = new ZodBody(ChatCompletionRequest);
-/** A stream is not stored for replay: a retried stream with a key is refused rather than run twice. */
-const STREAM_WITH_KEY = new DomainError(
-  'invalid_request',
-  'Idempotency-Key is not supported with stream: true (send the request without the key, or without streaming)',
-  { issues: [{ path: 'headers.idempotency-key', message: 'not supported with stream: true' }] },
-);
 
 /**
  * `POST /v1/chat/completions`: parse, read the caller, delegate; stream, or answer at once (once
@@ -47,27 +36,24 @@ export class ChatController {
     const request = body.transform(req.body);
     const key = callerLabel<ApiKey>(req);
     const caller = callerFrom(req.headers, request.user, key.role);
-    if (request.stream === true && idempotencyKey(req.headers) !== undefined) throw STREAM_WITH_KEY;
     const ticket = await this.keys.admit(key, chatKeyAsk(request));
-    await settleAfter(ticket, async () => {
-      if (request.stream === true) {
-        const interaction = await this.chat.begin(request, caller);
-        const stream = this.interactions.stream(interaction, clientGone(reply.raw));
-        await writeChatStream(reply, interaction, stream, {
-          includeUsage: request.stream_options?.include_usage === true,
-          log: this.log,
-        });
-        await recordUsage(ticket, stream.result);
-        return;
-      }
-      await sendIdempotent(this.idempotency, req, reply, 'POST /v1/chat/completions', async () => {
-        const interaction = await this.chat.begin(request, caller);
-        void reply.headers(routedHeaders(interaction));
-        const result = await this.interactions.complete(interaction, clientGone(reply.raw));
-        ticket.used(result.usage);
-        const answer = chatCompletion(interaction, result);
-        return { status: 200, headers: answerHeaders(answer.flywheel), body: answer };
-      });
+    const begin = () => this.chat.begin(request, caller);
+    if (request.stream === true) {
+      const includeUsage = request.stream_options?.include_usage === true;
+      await sendStream(
+        req,
+        reply,
+        ticket,
+        begin,
+        (interaction, signal) => this.interactions.stream(interaction, signal),
+        (interaction) => ({ format: chatSseFormat(interaction, includeUsage), log: this.log }),
+      );
+      return;
+    }
+    await sendAnswer(this.idempotency, req, reply, 'POST /v1/chat/completions', ticket, {
+      begin,
+      run: (interaction, signal) => this.interactions.complete(interaction, signal),
+      body: chatCompletion,
     });
   }
 }

@@ -1,9 +1,9 @@
 import type { ChatCompletionRequest } from '@flywheel/contracts';
-import { DomainError } from '@flywheel/platform';
 import type { ChainExecutor, ChainVariant } from '../chain/chain-executor';
 import type { Caller } from '../http/caller';
 import { clientMessages } from '../interactions/client-messages';
 import type { Interaction, InteractionService } from '../interactions/interaction.service';
+import { assignModel } from '../rollout/assign-model';
 import type { RouteTable } from '../rollout/route-table';
 import type { Assignment, RolloutService } from '../rollout/rollout.service';
 import {
@@ -27,12 +27,14 @@ export class ChatService {
     private readonly routes: RouteTable,
     private readonly rollout: RolloutService,
     private readonly interactions: InteractionService,
-    private readonly executor: Pick<ChainExecutor, 'refusal' | 'prepare'>,
+    private readonly executor: Pick<ChainExecutor, 'refusal' | 'prepare' | 'isEmbedding'>,
   ) {}
 
   async begin(body: ChatCompletionRequest, caller: Caller): Promise<Interaction> {
     const extras = chainExtras(body);
     let assignment = await this.assign(body, caller);
+    if (this.executor.isEmbedding(assignment.chain))
+      throw invalidField('model', `"${body.model}" is for embeddings: use POST /v1/embeddings`);
     if (assignment.route === null) {
       const chain = directOutputSchema(body, assignment.chain);
       if (chain !== assignment.chain) this.compile(chain);
@@ -57,29 +59,10 @@ export class ChatService {
     }
   }
 
-  private async assign(body: ChatCompletionRequest, caller: Caller): Promise<Assignment> {
-    if (body.model.startsWith(ROUTE_PREFIX)) {
-      const name = body.model.slice(ROUTE_PREFIX.length);
-      const route = this.routes.route(name);
-      if (!route) throw new DomainError('unknown_route', `no route named "${name}"`);
-      return this.rollout.assign(route, caller);
-    }
-    if (caller.forcedVariant !== undefined) {
-      throw new DomainError(
-        'invalid_request',
-        'x-flywheel-variant applies to routes only (model: "route:<name>"), not to a direct model call',
-      );
-    }
-    const chain = this.routes.directChain(body.model, {
+  private assign(body: ChatCompletionRequest, caller: Caller): Promise<Assignment> {
+    return assignModel(this.routes, this.rollout, body.model, caller, {
       temperature: body.temperature ?? undefined,
       max_tokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
     });
-    if (!chain) {
-      throw new DomainError(
-        'unknown_model',
-        `no model "${body.model}": use a model id from the configuration or "route:<name>"`,
-      );
-    }
-    return this.rollout.direct(chain);
   }
 }

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { ChatMessage, InteractionEvent, ValidationResult } from '@flywheel/contracts';
 import { type Clock, mintFeedbackToken, subjectHash } from '@flywheel/platform';
-import type { ChainExecutor, ChainRequest, ChainResult, ChainStream } from '../chain/chain-executor';
+import type {
+  ChainExecutor,
+  ChainRequest,
+  ChainResult,
+  ChainStream,
+  EmbeddingInput,
+  EmbeddingResult,
+} from '../chain/chain-executor';
 import { type ChainOutcome, GatewayError } from '../chain/gateway-error';
 import { type AnswerGuard, GuardrailError, type GuardrailName } from '../guardrails/answer-guard';
 import type { Caller } from '../http/caller';
@@ -13,6 +20,8 @@ import type { InteractionEvents } from './interaction-events';
 /** What the caller asked, as the model sees it (and as the event records it): messages, tools, parameters. */
 export interface InteractionRequest extends ChainRequest {
   messages: ChatMessage[];
+  /** an embeddings request: its inputs are also `messages`, one user message each */
+  embedding?: EmbeddingInput;
   /** template variables of an invoke with `input` */
   input?: Record<string, unknown>;
   stream: boolean;
@@ -99,6 +108,25 @@ export class InteractionService {
     return result;
   }
 
+  /** The vectors of an embeddings interaction, once its event (kind `embedding`) is durable; errors as {@link complete}. */
+  async embed(interaction: Interaction, signal?: AbortSignal): Promise<EmbeddingResult> {
+    const { request } = interaction;
+    if (request.embedding === undefined) throw new Error('embed: not an embeddings interaction');
+    let result: EmbeddingResult;
+    try {
+      result = await this.executor.embed(
+        interaction.assignment.chain,
+        { ...request, embedding: request.embedding },
+        { signal },
+      );
+    } catch (err) {
+      await this.failed(interaction, err);
+      throw err;
+    }
+    await this.answered(interaction, result);
+    return result;
+  }
+
   /**
    * Text deltas; the interaction is recorded when the chain's result settles, however the stream
    * ends, and the returned `result` settles only once that event is durable — a writer that ends
@@ -135,7 +163,11 @@ export class InteractionService {
   ): Promise<void> {
     const finishedAt = this.clock.now();
     const event = this.event(interaction, finishedAt, 'ok', result, result.final_model);
-    event.output = result.response.text;
+    event.output = interaction.request.embedding === undefined ? result.response.text : null;
+    if ('vectors' in result) {
+      const vectors = (result as EmbeddingResult).vectors;
+      event.embedding = { vectors: vectors.length, dimensions: vectors[0]?.length ?? 0 };
+    }
     if (guardrail) event.guardrail = guardrail;
     if (result.validation.schema) event.output_json = result.response.json;
     if (result.response.tool_calls !== undefined) event.output_tool_calls = result.response.tool_calls;
@@ -199,6 +231,7 @@ export class InteractionService {
       finished_at: new Date(finishedAt).toISOString(),
     };
     if (request.input !== undefined) event.request.input = request.input;
+    if (request.embedding !== undefined) event.kind = 'embedding';
     if (request.tools !== undefined)
       event.request.tools = request.tools.map((t) => ({ ...t, parameters: { ...t.parameters } }));
     if (request.tool_choice !== undefined) event.request.tool_choice = request.tool_choice;

@@ -103,3 +103,19 @@ export type LlmStreamEvent =
 export type LlmDelta = Exclude<LlmStreamEvent, { type: 'done' }>;
 
 export const ZERO_USAGE: Usage = Object.freeze({ input_tokens: 0, output_tokens: 0, total_tokens: 0 });
+
+/** One embeddings call (OpenAI `embeddings.create`). */
+export interface EmbeddingRequest {
+  /** The provider's model name (`models.<id>.model`). */
+  model: string;
+  input: readonly string[];
+  dimensions?: number;
+  user?: string;
+}
+
+export interface EmbeddingResponse {
+  /** one vector per input, in input order */
+  vectors: number[][];
+  /** `output_tokens` is 0: embeddings bill input only */
+  usage: Usage;
+}

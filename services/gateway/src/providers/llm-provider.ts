@@ -1,6 +1,13 @@
 import type { Clock } from '@flywheel/platform';
 import type { ProviderConfig } from '../config.types';
-import type { LlmRequest, LlmResponse, LlmStreamEvent, SamplingParams } from '../llm/llm.types';
+import type {
+  EmbeddingRequest,
+  EmbeddingResponse,
+  LlmRequest,
+  LlmResponse,
+  LlmStreamEvent,
+  SamplingParams,
+} from '../llm/llm.types';
 import type { UpstreamFetch } from './upstream-fetch';
 
 export interface ProviderCallOptions {
@@ -28,6 +35,8 @@ export interface LlmProvider {
    * silently ended by an abort) throws instead of returning.
    */
   stream(request: LlmRequest, options: ProviderCallOptions): AsyncIterable<LlmStreamEvent>;
+  /** Vectors for the inputs; absent when the API has no embeddings (models marked `embedding` need it). */
+  embed?(request: EmbeddingRequest, options: ProviderCallOptions): Promise<EmbeddingResponse>;
 }
 
 export interface ProviderContext {
@@ -38,5 +47,10 @@ export interface ProviderContext {
   fetch: UpstreamFetch;
 }
 
-/** Builds the provider of one `providers.<name>` entry; called once per provider at boot. */
-export type ProviderFactory = (config: ProviderConfig, context: ProviderContext) => LlmProvider;
+/**
+ * Builds the provider of one `providers.<name>` entry; called once per provider at boot.
+ * `embeddings: true` when its providers have `embed` (known without building one).
+ */
+export type ProviderFactory = ((config: ProviderConfig, context: ProviderContext) => LlmProvider) & {
+  readonly embeddings?: boolean;
+};

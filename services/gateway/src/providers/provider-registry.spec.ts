@@ -52,6 +52,21 @@ describe('ProviderRegistry', () => {
     });
     const iterator = provider.stream({ model: 'm', messages: [] }, { signal })[Symbol.asyncIterator]();
     await expect(iterator.next()).rejects.toMatchObject({ errorClass: 'auth' });
+    expect(provider.embed).toBeUndefined(); // this test kind has no embeddings
+  });
+
+  it('keeps a keyless provider of an embeddings kind able to embed (failing with auth), so boot checks pass', async () => {
+    const embedding = Object.assign(factory('openai'), { embeddings: true });
+    const registry = new ProviderRegistry(
+      { main: config('openai', 'UNSET_KEY') },
+      { kinds: { openai: embedding }, env: {} },
+    );
+    expect(built).toEqual([]);
+    const embed = (registry.get('main') as LlmProvider).embed;
+    expect(embed).toBeDefined();
+    await expect(
+      embed?.({ model: 'e', input: ['x'] }, { signal: new AbortController().signal }),
+    ).rejects.toMatchObject({ errorClass: 'auth' });
   });
 
   it('refuses a kind no provider implements', () => {

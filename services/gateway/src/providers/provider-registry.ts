@@ -5,9 +5,19 @@ import { ProviderError } from './provider-error';
 import { PROVIDER_KINDS } from './provider-kinds';
 import { UpstreamHttp } from './upstream-fetch';
 
-/** Answers every call with `auth`, without a network call: the provider's key env var is unset. */
+/**
+ * Answers every call with `auth`, without a network call: the provider's key env var is unset.
+ * It has `embed` when its kind has (so the boot check of embedding models does not depend on a key).
+ */
 class MissingKeyProvider implements LlmProvider {
-  constructor(private readonly envVar: string) {}
+  readonly embed?: () => Promise<never>;
+
+  constructor(
+    private readonly envVar: string,
+    embeds: boolean,
+  ) {
+    if (embeds) this.embed = () => Promise.reject(this.error());
+  }
   private error(): ProviderError {
     return new ProviderError('auth', `API key environment variable ${this.envVar} is not set`);
   }
@@ -52,7 +62,7 @@ export class ProviderRegistry {
       const apiKey = env[config.api_key_env];
       if (apiKey === undefined || apiKey === '') {
         missing.push(name);
-        this.providers.set(name, new MissingKeyProvider(config.api_key_env));
+        this.providers.set(name, new MissingKeyProvider(config.api_key_env, factory.embeddings === true));
       } else {
         this.providers.set(name, factory(config, { apiKey, clock, fetch: this.http.fetch }));
       }

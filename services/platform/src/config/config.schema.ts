@@ -51,6 +51,11 @@ export const ModelConfig = z.strictObject({
       output_per_mtok: z.number().nonnegative(),
     })
     .default({ input_per_mtok: 0, output_per_mtok: 0 }),
+  /**
+   * an embedding model: serves `POST /v1/embeddings` only, and a route's chain is all embedding
+   * models or none (checked at boot); its provider must have an embeddings API (`kind: openai`)
+   */
+  embedding: z.boolean().optional(),
 });
 export type ModelConfig = z.infer<typeof ModelConfig>;
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { DomainError } from '../http/domain-error';
-import { sendMapped } from '../http/http-error.filter';
+import { type ErrorDialect, sendMapped } from '../http/http-error.filter';
 import type { HttpLimits } from './http-limits';
 import { LoopSampler, LoopSaturation, type SaturationReason } from './loop-saturation';
 
@@ -62,13 +62,17 @@ export class OverloadGuard {
     for (const reason of Object.keys(RETRY_AFTER_S)) this.shed.inc({ service, reason }, 0);
   }
 
-  install(fastify: FastifyInstance, errorStatus: Readonly<Record<string, number>>): void {
+  install(
+    fastify: FastifyInstance,
+    errorStatus: Readonly<Record<string, number>>,
+    dialects: readonly ErrorDialect[] = [],
+  ): void {
     const { maxInFlight, maxHeaders, loopGuardMinInFlight } = this.limits;
     fastify.addHook('onRequest', (request, reply, done) => {
       if (OPS_ROUTES.has(request.routeOptions.url ?? '')) return done();
       if (request.raw.rawHeaders.length / 2 > maxHeaders) {
         const err = new DomainError('headers_too_large', `more than ${maxHeaders} request headers`);
-        return sendMapped(reply, err, errorStatus, () => undefined);
+        return sendMapped(reply, err, errorStatus, () => undefined, dialects);
       }
       const reason: ShedReason | null =
         maxInFlight > 0 && this.inFlight >= maxInFlight
@@ -82,7 +86,7 @@ export class OverloadGuard {
         const err = new DomainError('overloaded', 'the service is overloaded; retry later', undefined, {
           'retry-after': retryAfter,
         });
-        return sendMapped(reply, err, errorStatus, () => undefined);
+        return sendMapped(reply, err, errorStatus, () => undefined, dialects);
       }
       this.onChange(++this.inFlight);
       reply.raw.once('close', () => this.onChange(--this.inFlight));

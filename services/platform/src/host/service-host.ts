@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { SecretSet } from '../http/auth';
 import { DomainError } from '../http/domain-error';
-import { HttpErrorFilter, sendMapped } from '../http/http-error.filter';
+import { type ErrorDialect, HttpErrorFilter, sendMapped } from '../http/http-error.filter';
 import { OPS_OPTIONS, OpsController } from '../http/ops.controller';
 import { DEFAULT_READINESS, Readiness, type ReadinessCheck, type ReadinessOptions } from '../http/readiness';
 import { type Closable, OwnedResources } from '../owned-resources';
@@ -50,6 +50,8 @@ export interface ServiceDefinition<X extends object = object> {
   openapi: object;
   /** the service's DomainError codes → HTTP status (the common ones are built in) */
   errorStatus?: Readonly<Record<string, number>>;
+  /** other APIs' error shapes by path prefix (gates' refusals included) */
+  errorDialects?: ErrorDialect[];
   /** request body limit in bytes (default 1 MiB); larger bodies get 413 */
   bodyLimit?: number;
   /** backend checks /readyz runs besides draining */
@@ -134,17 +136,18 @@ export async function hostService<X extends object = object>(
 
     const errorStatus = definition.errorStatus ?? {};
     const limits = { ...DEFAULT_HTTP_LIMITS, ...options.limits };
+    const dialects = definition.errorDialects ?? [];
     app = await NestFactory.create<NestFastifyApplication>(
       ServiceModule,
       new FastifyAdapter(fastifyOptions(limits, definition.bodyLimit, options.trustedProxies)),
       { logger: new NestPinoLogger(getProcessLogger(options.service)), abortOnError: false },
     );
-    app.useGlobalFilters(new HttpErrorFilter(errorStatus));
+    app.useGlobalFilters(new HttpErrorFilter(errorStatus, dialects));
     const fastify = app.getHttpAdapter().getInstance();
     instrument(fastify, options.service, registry);
     const guard = new OverloadGuard(limits, options.service, registry);
-    guard.install(fastify, errorStatus);
-    installGates(fastify, definition.gates ?? [], errorStatus);
+    guard.install(fastify, errorStatus, dialects);
+    installGates(fastify, definition.gates ?? [], errorStatus, dialects);
     const connections = trackConnections(app.getHttpServer());
 
     await app.listen(options.port, options.host);
@@ -208,6 +211,7 @@ function installGates(
   fastify: FastifyInstance,
   gates: RequestGate[],
   errorStatus: Readonly<Record<string, number>>,
+  dialects: readonly ErrorDialect[],
 ) {
   if (gates.length === 0) return;
   fastify.addHook('onRequest', (request, reply, done) => {
@@ -217,7 +221,7 @@ function installGates(
         ? new DomainError('invalid_request', 'the request target is not a valid path')
         : gates.reduce<ReturnType<RequestGate>>((v, gate) => v ?? gate(request, reply, path), undefined);
     if (verdict === undefined) return done();
-    if (verdict instanceof DomainError) sendMapped(reply, verdict, errorStatus, () => undefined);
+    if (verdict instanceof DomainError) sendMapped(reply, verdict, errorStatus, () => undefined, dialects);
   });
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { ErrorBody } from '@flywheel/contracts';
 import type { FastifyReply } from 'fastify';
+import { normalizePath } from '../host/request-gate';
 import { COMMON_ERROR_STATUS, type CommonErrorCode, DomainError } from './domain-error';
 
 /** Fastify's own client errors (body parser, limits) → our codes. */
@@ -108,12 +109,30 @@ function paramOf(details: unknown): string | null {
   return typeof path === 'string' && path !== '(root)' ? path : null;
 }
 
+/**
+ * Another API's error shape for the paths under `prefix` (the gateway's Anthropic-compatible
+ * `/v1/messages`): `body` rewrites the mapped error; status and headers stay.
+ */
+export interface ErrorDialect {
+  prefix: string;
+  body(mapped: MappedError): unknown;
+}
+
+/** The error body for a request to `url`: the mapped one, or its dialect's rewrite. */
+export function errorBodyFor(url: string, mapped: MappedError, dialects: readonly ErrorDialect[]): unknown {
+  if (dialects.length === 0) return mapped.body;
+  const path = normalizePath(url);
+  const dialect = path === null ? undefined : dialects.find((d) => path.startsWith(d.prefix));
+  return dialect === undefined ? mapped.body : dialect.body(mapped);
+}
+
 /** Sends `err` mapped by {@link mapError} unless a reply already went out. */
 export function sendMapped(
   reply: FastifyReply,
   err: unknown,
   statusByCode: Readonly<Record<string, number>>,
   log: (msg: string, err: unknown) => void,
+  dialects: readonly ErrorDialect[] = [],
 ): void {
   const mapped = mapError(err, statusByCode, log);
   if (reply.sent) return;
@@ -121,7 +140,7 @@ export function sendMapped(
   void reply
     .status(mapped.status)
     .header('content-type', 'application/json; charset=utf-8')
-    .send(mapped.body);
+    .send(errorBodyFor(reply.request.url, mapped, dialects));
 }
 
 /** The host's global exception filter: {@link sendMapped} for every error of every route. */
@@ -129,13 +148,23 @@ export function sendMapped(
 export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpErrorFilter');
 
-  constructor(private readonly statusByCode: Readonly<Record<string, number>> = {}) {}
+  constructor(
+    private readonly statusByCode: Readonly<Record<string, number>> = {},
+    private readonly dialects: readonly ErrorDialect[] = [],
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    sendMapped(host.switchToHttp().getResponse<FastifyReply>(), exception, this.statusByCode, (msg, err) =>
-      this.logger.error(
-        err === undefined ? msg : `${msg} ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
-      ),
+    sendMapped(
+      host.switchToHttp().getResponse<FastifyReply>(),
+      exception,
+      this.statusByCode,
+      (msg, err) =>
+        this.logger.error(
+          err === undefined
+            ? msg
+            : `${msg} ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+        ),
+      this.dialects,
     );
   }
 }

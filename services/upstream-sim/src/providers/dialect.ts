@@ -22,7 +22,7 @@ export interface SimError {
   code?: string;
 }
 
-export function isSimError(x: SimRequest | SimError): x is SimError {
+export function isSimError<T extends object>(x: T | SimError): x is SimError {
   return 'kind' in x && 'status' in x;
 }
 

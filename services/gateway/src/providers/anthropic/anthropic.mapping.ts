@@ -50,6 +50,17 @@ const STOP: Record<StopReason, FinishReason> = {
   pause_turn: 'other',
 };
 
+/** The inverse of STOP (its first entry per reason), for answers in the Messages shape (`/v1/messages`). */
+const STOP_REASON = Object.fromEntries(
+  (Object.entries(STOP) as [StopReason, FinishReason][]).reverse().map(([stop, finish]) => [finish, stop]),
+) as Record<FinishReason, StopReason>;
+STOP_REASON.other = 'end_turn'; // an unknown reason is a normal end, not an Anthropic `pause_turn`
+
+/** The gateway's finish reason as a Messages API stop reason. */
+export function toStopReason(reason: FinishReason): StopReason {
+  return STOP_REASON[reason];
+}
+
 const EFFORTS: ReadonlySet<string> = new Set(['low', 'medium', 'high', 'xhigh']);
 const SERVICE_TIERS: Readonly<Record<string, 'auto' | 'standard_only'>> = {
   auto: 'auto',

@@ -8,8 +8,11 @@ import type {
   ChatCompletionMessageParam,
 } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
+import type { CreateEmbeddingResponse, EmbeddingCreateParams } from 'openai/resources/embeddings';
 import type {
   ChatMessage,
+  EmbeddingRequest,
+  EmbeddingResponse,
   FinishReason,
   LlmRequest,
   LlmResponse,
@@ -19,6 +22,7 @@ import type {
   Usage,
 } from '../../llm/llm.types';
 import { ZERO_USAGE } from '../../llm/llm.types';
+import { ProviderError } from '../provider-error';
 
 /**
  * LlmRequest ⇄ OpenAI Chat Completions, as pure functions. Also used for OpenAI-compatible
@@ -155,4 +159,24 @@ export function chunkText(chunk: ChatCompletionChunk): string | undefined {
 
 export function chunkFinishReason(chunk: ChatCompletionChunk): string | null | undefined {
   return chunk.choices[0]?.finish_reason;
+}
+
+export function toEmbeddingParams(req: EmbeddingRequest): EmbeddingCreateParams {
+  const params: EmbeddingCreateParams = { model: req.model, input: [...req.input], encoding_format: 'float' };
+  if (req.dimensions !== undefined) params.dimensions = req.dimensions;
+  if (req.user !== undefined) params.user = req.user;
+  return params;
+}
+
+/** The vectors in input order; an answer with a vector missing is a bad upstream answer. */
+export function fromEmbeddings(answer: CreateEmbeddingResponse, inputs: number): EmbeddingResponse {
+  const vectors = new Array<number[]>(inputs);
+  for (const item of answer.data)
+    if (item.index >= 0 && item.index < inputs) vectors[item.index] = item.embedding;
+  for (let i = 0; i < inputs; i++) {
+    if (vectors[i] === undefined)
+      throw new ProviderError('invalid_output', `the embeddings answer has no vector ${i}`);
+  }
+  const input = answer.usage?.prompt_tokens ?? 0;
+  return { vectors, usage: { input_tokens: input, output_tokens: 0, total_tokens: input } };
 }

@@ -1,5 +1,12 @@
 import OpenAI from 'openai';
-import type { LlmRequest, LlmResponse, LlmStreamEvent, Usage } from '../../llm/llm.types';
+import type {
+  EmbeddingRequest,
+  EmbeddingResponse,
+  LlmRequest,
+  LlmResponse,
+  LlmStreamEvent,
+  Usage,
+} from '../../llm/llm.types';
 import type { LlmProvider, ProviderCallOptions, ProviderContext, ProviderFactory } from '../llm-provider';
 import { ProviderError, toProviderError } from '../provider-error';
 import {
@@ -7,10 +14,12 @@ import {
   chunkToolCalls,
   chunkText,
   fromChatCompletion,
+  fromEmbeddings,
   fromFinishReason,
   fromUsage,
   toChatCompletionParams,
   toChatCompletionStreamParams,
+  toEmbeddingParams,
 } from './openai.mapping';
 
 /** `kind: openai` — OpenAI and OpenAI-compatible servers through the `openai` SDK. */
@@ -52,6 +61,15 @@ export class OpenAiProvider implements LlmProvider {
     if (!finish) throw new ProviderError('network', 'stream ended before its finish_reason');
     yield { type: 'done', finish_reason: fromFinishReason(finish), usage };
   }
+
+  async embed(request: EmbeddingRequest, { signal }: ProviderCallOptions): Promise<EmbeddingResponse> {
+    try {
+      const answer = await this.client.embeddings.create(toEmbeddingParams(request), { signal });
+      return fromEmbeddings(answer, request.input.length);
+    } catch (err) {
+      throw toProviderError(err, this.context.clock.now());
+    }
+  }
 }
 
 const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
@@ -59,7 +77,7 @@ const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 const SDK_TIMEOUT_MS = 600_000;
 
 /** Everything explicit, so the SDK reads nothing from env (OPENAI_BASE_URL, OPENAI_ORG_ID…). */
-export const createOpenAiProvider: ProviderFactory = (config, context) =>
+const openAiProvider: ProviderFactory = (config, context) =>
   new OpenAiProvider(
     new OpenAI({
       apiKey: context.apiKey,
@@ -72,3 +90,5 @@ export const createOpenAiProvider: ProviderFactory = (config, context) =>
     }),
     context,
   );
+
+export const createOpenAiProvider: ProviderFactory = Object.assign(openAiProvider, { embeddings: true });

@@ -1,12 +1,13 @@
 import type { ServerResponse } from 'node:http';
+import type { FlywheelAnswerMeta } from '@flywheel/contracts';
+import type { MappedError } from '@flywheel/platform';
 import type { FastifyReply } from 'fastify';
-import type { ChainStream } from '../chain/chain-executor';
+import type { ChainResult, ChainStream } from '../chain/chain-executor';
 import { GatewayError } from '../chain/gateway-error';
-import { answerHeaders, answerMeta, routedHeaders } from '../http/answer-headers';
-import { type ErrorLog, gatewayErrorReply } from '../http/gateway-errors';
 import type { Interaction } from '../interactions/interaction.service';
 import type { LlmDelta } from '../llm/llm.types';
-import { ChunkFormat, completionId, SSE_DONE, sseError } from './chat-format';
+import { answerHeaders, answerMeta, routedHeaders } from './answer-headers';
+import { type ErrorLog, gatewayErrorReply } from './gateway-errors';
 
 const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -14,23 +15,36 @@ const SSE_HEADERS = {
   'x-accel-buffering': 'no',
 };
 
+/** The events of one API's streamed answer (OpenAI chunks, Anthropic message events). */
+export interface SseFormat {
+  /** the opening events, with the first delta when there is one; `meta` rides on them */
+  first(delta: LlmDelta | undefined, meta: FlywheelAnswerMeta): string;
+  delta(delta: LlmDelta): string;
+  /** the closing events of a finished answer */
+  end(result: ChainResult): string;
+  /** the event that ends a stream that broke after its first byte */
+  error(code: string, message: string): string;
+}
+
 export interface StreamOptions {
-  /** `stream_options.include_usage`: a usage chunk before `[DONE]` */
-  includeUsage: boolean;
+  /** the format of this answer, once the model that answers is known */
+  format(model: string): SseFormat;
+  /** rewrites an error response sent before the first byte (another API's error shape) */
+  errorBody?(mapped: MappedError): unknown;
   log: ErrorLog;
 }
 
 /**
- * Writes a streamed answer as OpenAI `chat.completion.chunk` server-sent events on the raw
- * response (the reply is hijacked, so Nest and Fastify send nothing themselves).
+ * Writes a streamed answer as server-sent events on the raw response (the reply is hijacked, so
+ * Nest and Fastify send nothing themselves).
  *
  * Nothing is written until the first token: failover happens in the chain before it, and a
  * chain that fails there gets an ordinary JSON error response with its status. The headers —
  * the `x-flywheel-*` ones included, now that the model is known — go out with the first byte,
- * and the `flywheel` object rides on the first chunk. A stream that breaks after that ends with
- * an explicit `data: {"error": …}` event and no `[DONE]`.
+ * and the `flywheel` object rides on the first event. A stream that breaks after that ends with
+ * the format's explicit error event, never a clean end.
  */
-export async function writeChatStream(
+export async function writeSseStream(
   reply: FastifyReply,
   interaction: Interaction,
   stream: ChainStream,
@@ -48,8 +62,8 @@ export async function writeChatStream(
     options.log(
       `stream ${interaction.id} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
     );
-    if (!res.headersSent) writeErrorResponse(res, interaction, err, options.log);
-    else if (!res.writableEnded) res.end(sseError('internal_error', 'internal error'));
+    if (!res.headersSent) writeErrorResponse(res, interaction, err, options);
+    else if (!res.writableEnded) res.end(options.format('').error('internal_error', 'internal error'));
   }
 }
 
@@ -66,28 +80,25 @@ async function writeEvents(
     first = await iterator.next();
     model = stream.model ?? (await stream.result).final_model;
   } catch (err) {
-    writeErrorResponse(res, interaction, err, options.log);
+    writeErrorResponse(res, interaction, err, options);
     return;
   }
 
   const meta = answerMeta(interaction, model);
   res.writeHead(200, { ...SSE_HEADERS, ...answerHeaders(meta) });
   const out = new SseOut(res);
-  const format = new ChunkFormat(completionId(interaction), Math.floor(interaction.startedAt / 1000), model);
+  const format = options.format(model);
   try {
-    await out.write(format.first(first.done ? '' : first.value, meta));
+    await out.write(format.first(first.done ? undefined : first.value, meta));
     if (!first.done) {
       for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
         await out.write(format.delta(next.value));
       }
     }
-    const result = await stream.result;
-    await out.write(format.finish(result.response.finish_reason));
-    if (options.includeUsage) await out.write(format.usage(result.usage));
-    out.end(SSE_DONE);
+    out.end(format.end(await stream.result));
   } catch (err) {
     if (!(err instanceof GatewayError)) throw err;
-    out.end(sseError(err.code, err.message));
+    out.end(format.error(err.code, err.message));
   }
 }
 
@@ -95,16 +106,16 @@ function writeErrorResponse(
   res: ServerResponse,
   interaction: Interaction,
   err: unknown,
-  log: ErrorLog,
+  options: StreamOptions,
 ): void {
   if (res.destroyed || res.headersSent) return;
-  const mapped = gatewayErrorReply(err, log);
+  const mapped = gatewayErrorReply(err, options.log);
   res.writeHead(mapped.status, {
     ...mapped.headers,
     ...routedHeaders(interaction),
     'content-type': 'application/json; charset=utf-8',
   });
-  res.end(JSON.stringify(mapped.body));
+  res.end(JSON.stringify(options.errorBody ? options.errorBody(mapped) : mapped.body));
 }
 
 /**

@@ -1,0 +1,73 @@
+import type { FlywheelAnswerMeta, Usage } from '@flywheel/contracts';
+import { DomainError } from '@flywheel/platform';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { KeyTicket } from '../auth/key-access.service';
+import { recordUsage, settleAfter } from '../auth/key-ticket';
+import type { ChainStream } from '../chain/chain-executor';
+import { idempotencyKey } from '../idempotency/idempotency-key';
+import type { IdempotencyService } from '../idempotency/idempotency.service';
+import { sendIdempotent } from '../idempotency/idempotent-reply';
+import type { Interaction } from '../interactions/interaction.service';
+import { answerHeaders, routedHeaders } from './answer-headers';
+import { clientGone } from './client-abort';
+import { type StreamOptions, writeSseStream } from './sse-stream.writer';
+
+/** A stream is not stored for replay: a retried stream with a key is refused rather than run twice. */
+const STREAM_WITH_KEY = new DomainError(
+  'invalid_request',
+  'Idempotency-Key is not supported with stream: true (send the request without the key, or without streaming)',
+  { issues: [{ path: 'headers.idempotency-key', message: 'not supported with stream: true' }] },
+);
+
+/** The steps of a whole answer: name the interaction, run it, shape its body (with its `flywheel` object). */
+export interface AnswerSteps<R extends { usage: Usage }> {
+  begin(): Promise<Interaction>;
+  run(interaction: Interaction, signal: AbortSignal): Promise<R>;
+  body(interaction: Interaction, result: R): { flywheel: FlywheelAnswerMeta };
+}
+
+/**
+ * A whole answer, once per Idempotency-Key: the routed headers as soon as the variant is known
+ * (so an error still names it), then the body with the `x-flywheel-*` headers. The API key's
+ * ticket is charged what the answer used and settled however the request ends.
+ */
+export function sendAnswer<R extends { usage: Usage }>(
+  idempotency: IdempotencyService,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  endpoint: string,
+  ticket: KeyTicket,
+  steps: AnswerSteps<R>,
+): Promise<void> {
+  return settleAfter(ticket, () =>
+    sendIdempotent(idempotency, req, reply, endpoint, async () => {
+      const interaction = await steps.begin();
+      void reply.headers(routedHeaders(interaction));
+      const result = await steps.run(interaction, clientGone(reply.raw));
+      ticket.used(result.usage);
+      const body = steps.body(interaction, result);
+      return { status: 200, headers: answerHeaders(body.flywheel), body };
+    }),
+  );
+}
+
+/**
+ * A streamed answer in the given format; refused with an Idempotency-Key (see STREAM_WITH_KEY).
+ * The key's ticket is charged the stream's usage and settled when it ends.
+ */
+export function sendStream(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  ticket: KeyTicket,
+  begin: () => Promise<Interaction>,
+  stream: (interaction: Interaction, signal: AbortSignal) => ChainStream,
+  options: (interaction: Interaction) => StreamOptions,
+): Promise<void> {
+  return settleAfter(ticket, async () => {
+    if (idempotencyKey(req.headers) !== undefined) throw STREAM_WITH_KEY;
+    const interaction = await begin();
+    const chain = stream(interaction, clientGone(reply.raw));
+    await writeSseStream(reply, interaction, chain, options(interaction));
+    await recordUsage(ticket, chain.result);
+  });
+}
