@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expectEventually } from '@flywheel/platform/testing';
@@ -10,7 +12,8 @@ import { buildServices } from '../scripts/build-services';
  * The production build (`npm run build` → `services/cli/dist/flywheel.js`, what the images run):
  * plain `node`, no tsx anywhere, starts one service with `flywheel start --only gateway`, which
  * becomes ready, answers a chat completion through a provider SDK, serves its OpenAPI document
- * and drains on SIGTERM. The bundle is built here, next to the real one (same folder, so the same
+ * and drains on SIGTERM, with its OpenTelemetry instrumentation working (a GenAI span and the
+ * provider SDK's HTTP span under it reach an OTLP endpoint). The bundle is built here, next to the real one (same folder, so the same
  * module resolution), and removed afterwards.
  */
 
@@ -23,9 +26,21 @@ const bundle = join(ROOT, `services/cli/dist/flywheel.compiled-test-${process.pi
 let dir: string;
 let sim: SimServer;
 let child: ChildProcess | undefined;
+/** A stand-in OTLP/HTTP collector: the JSON bodies posted to /v1/traces. */
+const exported: string[] = [];
+let collector: Server;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'compiled-start-'));
+  collector = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      if (req.url === '/v1/traces') exported.push(body);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((done) => collector.listen(0, '127.0.0.1', done));
   [sim] = await Promise.all([createSimServer(), buildServices(bundle)]);
   writeFileSync(
     join(dir, 'flywheel.yaml'),
@@ -49,6 +64,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   await sim?.close();
+  collector?.close();
   rmSync(dir, { recursive: true, force: true });
   rmSync(bundle, { force: true });
   rmSync(`${bundle}.map`, { force: true });
@@ -70,6 +86,7 @@ it('runs `flywheel start --only gateway` from the compiled bundle with plain nod
       KAFKA_BROKERS,
       GATEWAY_SPOOL_DIR: join(dir, 'spool'),
       SIM_API_KEY: 'sk-sim',
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -109,4 +126,15 @@ it('runs `flywheel start --only gateway` from the compiled bundle with plain nod
   running.kill('SIGTERM');
   expect(await exited).toBe(0);
   expect(output).not.toMatch(/tsx/);
+
+  // stopping flushed the spans: the provider call's GenAI span, and the SDK's HTTP call under it
+  type Span = { spanId: string; parentSpanId?: string; name: string; kind: number };
+  const spans = exported.flatMap((body) =>
+    (JSON.parse(body) as { resourceSpans: { scopeSpans: { spans: Span[] }[] }[] }).resourceSpans.flatMap(
+      (r) => r.scopeSpans.flatMap((x) => x.spans),
+    ),
+  );
+  const call = spans.find((x) => x.name === 'chat sim-ok');
+  expect(call).toBeDefined();
+  expect(spans.some((x) => x.parentSpanId === call!.spanId)).toBe(true);
 }, 150_000);
