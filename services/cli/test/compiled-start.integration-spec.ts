@@ -13,8 +13,8 @@ import { buildServices } from '../scripts/build-services';
  * plain `node`, no tsx anywhere, starts one service with `flywheel start --only gateway`, which
  * becomes ready, answers a chat completion through a provider SDK, serves its OpenAPI document
  * and drains on SIGTERM, with its OpenTelemetry instrumentation working (a GenAI span and the
- * provider SDK's HTTP span under it reach an OTLP endpoint). The bundle is built here, next to the real one (same folder, so the same
- * module resolution), and removed afterwards.
+ * provider SDK's HTTP span under it reach an OTLP endpoint). The bundle is built here, next to
+ * the real one (same folder, so the same module resolution), and removed afterwards.
  */
 
 const ROOT = resolve(__dirname, '../../..');
