@@ -15,9 +15,10 @@
 #            (event spools, PGlite) and /tmp need to be writable, so the root FS can be read-only
 #
 # Each target runs `flywheel start --only <service>` (services/cli): one service, configured by its
-# environment, with JSON logs and a graceful drain on SIGTERM (FLYWHEEL_SHUTDOWN_TIMEOUT_MS). The
-# code runs from its TypeScript sources through tsx, exactly like `npm start`: there is no
-# separate emit step whose output could drift from what the tests exercised.
+# environment, with JSON logs and a graceful drain on SIGTERM (FLYWHEEL_SHUTDOWN_TIMEOUT_MS). It
+# runs the compiled bundle `services/cli/dist/flywheel.js` (npm run build, esbuild: the same
+# transform tsx applies in `npm start` and the tests) with plain node: no TypeScript compiler in
+# the process, faster start and less memory (README "Production build").
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
@@ -26,7 +27,8 @@ WORKDIR /app
 COPY . .
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 RUN npm run build
-# Every built web asset (web-widget/dist, services/console/dist…) into /out, paths kept.
+# Every build output (web-widget/dist, services/console/dist, services/cli/dist: the compiled
+# services…) into /out, paths kept.
 RUN mkdir /out \
  && find . -name node_modules -prune -o -type d -name dist -prune -print \
     | xargs -r -I{} cp -r --parents {} /out
@@ -51,17 +53,17 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
 FROM runtime AS simulator
 ENV SIM_PORT=8090
 EXPOSE 8090
-CMD ["node", "--import", "tsx", "services/cli/src/main.ts", "start", "--only", "sim"]
+CMD ["node", "services/cli/dist/flywheel.js", "start", "--only", "sim"]
 
 FROM runtime AS curator
 ENV CURATOR_PORT=8082
 EXPOSE 8082
-CMD ["node", "--import", "tsx", "services/cli/src/main.ts", "start", "--only", "curator"]
+CMD ["node", "services/cli/dist/flywheel.js", "start", "--only", "curator"]
 
 FROM runtime AS feedback
 ENV FEEDBACK_PORT=8081
 EXPOSE 8081
-CMD ["node", "--import", "tsx", "services/cli/src/main.ts", "start", "--only", "feedback"]
+CMD ["node", "services/cli/dist/flywheel.js", "start", "--only", "feedback"]
 
 FROM runtime AS gateway
 ENV GATEWAY_PORT=8080
@@ -69,4 +71,4 @@ ENV GATEWAY_PORT=8080
 # time ~25 % lower (bench/gateway.bench.ts)
 ENV NODE_OPTIONS=--max-semi-space-size=64
 EXPOSE 8080
-CMD ["node", "--import", "tsx", "services/cli/src/main.ts", "start", "--only", "gateway"]
+CMD ["node", "services/cli/dist/flywheel.js", "start", "--only", "gateway"]

@@ -70,7 +70,9 @@ describe.each(KINDS)('%s provider', (kind) => {
     expect(deltas.length).toBeGreaterThan(5);
     expect(deltas.join('')).toBe(full.response.text);
     const result = await stream.result;
-    expect(result.response).toEqual(full.response);
+    // the same answer from another call of the same model: only the provider's completion id differs
+    expect(result.response).toEqual({ ...full.response, response_id: expect.any(String) });
+    expect(result.response.response_id).not.toBe(full.response.response_id);
     expect(result.usage).toEqual(full.usage);
     expect(result.attempts).toEqual([expect.objectContaining({ status: 'ok', usage: full.usage })]);
   });
@@ -84,7 +86,9 @@ describe.each(KINDS)('%s provider', (kind) => {
     expect(stream.model).toBe(m('sim-ok'));
     const deltas = [first.value];
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) deltas.push(next.value);
-    expect(deltas.map((d) => (d?.type === 'delta' ? d.text : '')).join('')).toContain('simulated answer from sim-ok');
+    expect(deltas.map((d) => (d?.type === 'delta' ? d.text : '')).join('')).toContain(
+      'simulated answer from sim-ok',
+    );
     const result = await stream.result;
     expect(result.attempts.map((a) => `${a.status}:${a.error_class ?? ''}`)).toEqual([
       'error:server_error',

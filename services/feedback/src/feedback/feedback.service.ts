@@ -1,7 +1,7 @@
 import { setTimeout as wait } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import type { FeedbackEvent, FeedbackRequest } from '@flywheel/contracts';
-import { type Clock } from '@flywheel/platform';
+import { type Clock, recordEvaluationResult } from '@flywheel/platform';
 import { type FeedbackEvents } from './feedback-events';
 import { voteFingerprint } from './feedback-request';
 import { type FeedbackTokens } from './feedback-tokens';
@@ -87,6 +87,7 @@ export class FeedbackService {
     };
     await this.events.publish(event);
     this.metrics.voted(token.route, token.variant, body.rating);
+    recordVote(event, token.trace);
     // The event is durable: a failure to record that only means an identical retry after the
     // lease publishes it again under the same CloudEvents id, which consumers dedupe.
     await this.votes
@@ -120,4 +121,24 @@ export class FeedbackService {
       await wait(pollMs);
     }
   }
+}
+
+/**
+ * The vote as a `gen_ai.evaluation.result` event in the trace of the answer it judges (the token
+ * carries that trace when the gateway traced the request). Reasons are the explanation; the
+ * free-text comment stays out of traces.
+ */
+function recordVote(event: FeedbackEvent, interactionTrace: string | undefined): void {
+  recordEvaluationResult({
+    name: 'user_feedback',
+    label: event.rating,
+    value: event.rating === 'up' ? 1 : 0,
+    explanation: event.reasons.join(', '),
+    interactionTrace,
+    attributes: {
+      'flywheel.interaction.id': event.interaction_id,
+      'flywheel.feedback.id': event.feedback_id,
+      'flywheel.feedback.revision': event.revision,
+    },
+  });
 }

@@ -167,6 +167,8 @@ async function finish(
     usage: done.usage ?? ZERO_USAGE,
     finish_reason: done.finish_reason,
   };
+  if (done.response_model !== undefined) response.response_model = done.response_model;
+  if (done.response_id !== undefined) response.response_id = done.response_id;
   const toolCalls = live.toolCalls.result();
   if (toolCalls !== undefined) response.tool_calls = toolCalls;
   const { model } = live.info;

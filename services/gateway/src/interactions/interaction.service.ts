@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { ChatMessage, InteractionEvent, ValidationResult } from '@flywheel/contracts';
-import { type Clock, mintFeedbackToken, subjectHash } from '@flywheel/platform';
+import {
+  activeTraceRef,
+  type Clock,
+  type FeedbackTokenClaims,
+  mintFeedbackToken,
+  recordFlagEvaluation,
+  subjectHash,
+} from '@flywheel/platform';
 import type {
   ChainExecutor,
   ChainRequest,
@@ -54,6 +61,8 @@ const NO_VALIDATION: ValidationResult = Object.freeze({
   reasks: 0,
 });
 const MAX_TRACE_ID = 64;
+/** `feature_flag.provider.name` of the route flags (OpenFeature's flagd provider, in-process) */
+const FLAG_PROVIDER = 'flagd';
 
 /**
  * Runs an interaction through the chain executor and records it: every outcome (answer, chain
@@ -76,16 +85,27 @@ export class InteractionService {
     const id = randomUUID();
     const startedAt = this.clock.now();
     const sub = subjectHash(caller.targetingKey, this.tokens.secret);
-    const feedbackToken = mintFeedbackToken(
-      {
-        interaction_id: id,
-        route: assignment.route,
+    const claims: FeedbackTokenClaims = {
+      interaction_id: id,
+      route: assignment.route,
+      variant: assignment.variant,
+      sub,
+      exp: Math.floor(startedAt / 1000) + this.tokens.ttlS,
+    };
+    // with tracing on, the vote on this answer is recorded in this request's trace
+    const trace = activeTraceRef();
+    if (trace !== undefined) claims.trace = trace;
+    const feedbackToken = mintFeedbackToken(claims, this.tokens.secret);
+    if (assignment.flagKey !== undefined) {
+      recordFlagEvaluation({
+        key: assignment.flagKey,
+        provider: FLAG_PROVIDER,
         variant: assignment.variant,
-        sub,
-        exp: Math.floor(startedAt / 1000) + this.tokens.ttlS,
-      },
-      this.tokens.secret,
-    );
+        reason: assignment.reason,
+        contextId: sub,
+        ...(assignment.flagError !== undefined && { error: assignment.flagError }),
+      });
+    }
     return { id, assignment, caller, request, subjectHash: sub, feedbackToken, startedAt };
   }
 

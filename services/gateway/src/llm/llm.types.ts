@@ -80,6 +80,10 @@ export interface LlmResponse {
   tool_calls?: ToolCall[];
   usage: Usage;
   finish_reason: FinishReason;
+  /** the model name the provider reports having answered with (traces only) */
+  response_model?: string;
+  /** the provider's id of this completion (traces only) */
+  response_id?: string;
 }
 
 /** A piece of one function call: the first piece of a call carries its `id` and `name`. */
@@ -97,7 +101,14 @@ export interface ToolCallDelta {
 export type LlmStreamEvent =
   | { type: 'delta'; text: string }
   | ToolCallDelta
-  | { type: 'done'; finish_reason: FinishReason; usage?: Usage };
+  | {
+      type: 'done';
+      finish_reason: FinishReason;
+      usage?: Usage;
+      /** as on {@link LlmResponse} */
+      response_model?: string;
+      response_id?: string;
+    };
 
 /** A streamed piece of the answer, as the chain hands it on. */
 export type LlmDelta = Exclude<LlmStreamEvent, { type: 'done' }>;

@@ -31,7 +31,8 @@ describe('ProviderRegistry', () => {
       { name: 'openai', apiKey: 'sk-main' },
       { name: 'anthropic', apiKey: 'sk-claude' },
     ]);
-    expect(registry.get('main')).toEqual({ name: 'openai' });
+    // each provider is wrapped for tracing; the wrapper delegates to it through its prototype
+    expect(Object.getPrototypeOf(registry.get('main'))).toEqual({ name: 'openai' });
     expect(registry.get('main')).toBe(registry.get('main'));
     expect(registry.get('nope')).toBeUndefined();
     expect(registry.missingKeys).toEqual([]);

@@ -3,6 +3,7 @@ import type { ProviderConfig } from '../config.types';
 import type { LlmProvider, ProviderFactory } from './llm-provider';
 import { ProviderError } from './provider-error';
 import { PROVIDER_KINDS } from './provider-kinds';
+import { tracedProvider } from './traced-provider';
 import { UpstreamHttp } from './upstream-fetch';
 
 /**
@@ -36,7 +37,7 @@ export interface ProviderRegistryOptions {
   clock?: Clock;
 }
 
-/** One client per configured provider, built once at boot, all on one upstream connection pool. */
+/** One client per configured provider, built once at boot, all on one upstream connection pool, each call traced. */
 export class ProviderRegistry {
   private readonly providers = new Map<string, LlmProvider>();
   private readonly http = new UpstreamHttp();
@@ -64,7 +65,10 @@ export class ProviderRegistry {
         missing.push(name);
         this.providers.set(name, new MissingKeyProvider(config.api_key_env, factory.embeddings === true));
       } else {
-        this.providers.set(name, factory(config, { apiKey, clock, fetch: this.http.fetch }));
+        this.providers.set(
+          name,
+          tracedProvider(factory(config, { apiKey, clock, fetch: this.http.fetch }), config),
+        );
       }
     }
     this.missingKeys = missing;

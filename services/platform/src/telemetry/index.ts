@@ -9,3 +9,11 @@ export {
 } from './logger';
 // startTracing is imported from '@flywheel/platform/tracing' by entry points, before anything else
 export { activeTraceId } from './trace-context';
+export { type GenAiCall, type GenAiResult, type GenAiSpan, startGenAiSpan } from './gen-ai';
+export {
+  activeTraceRef,
+  type EvaluationResult,
+  type FlagEvaluation,
+  recordEvaluationResult,
+  recordFlagEvaluation,
+} from './decision-events';

@@ -37,6 +37,19 @@ describe('feedback tokens', () => {
     expect(verifyFeedbackToken(token, SECRET, NOW_MS)).toEqual({ ok: true, payload: { v: 1, ...claims } });
   });
 
+  it('carries the trace of the answer when there is one, and refuses to mint a malformed one', () => {
+    const trace = `${'ab'.repeat(16)}-${'cd'.repeat(8)}`;
+    const token = mintFeedbackToken({ ...claims, trace }, SECRET);
+    expect(verifyFeedbackToken(token, SECRET, NOW_MS)).toEqual({
+      ok: true,
+      payload: { v: 1, ...claims, trace },
+    });
+    expect(() => mintFeedbackToken({ ...claims, trace: 'ab-cd' }, SECRET)).toThrow();
+    // a token without one (tracing off, or minted before the field existed) stays valid
+    const plain = verifyFeedbackToken(mintFeedbackToken(claims, SECRET), SECRET, NOW_MS);
+    expect(plain.ok && plain.payload.trace).toBe(undefined);
+  });
+
   it('carries a null route (direct model calls)', () => {
     const token = mintFeedbackToken({ ...claims, route: null }, SECRET);
 

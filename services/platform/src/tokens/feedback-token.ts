@@ -17,6 +17,14 @@ export const FeedbackTokenPayload = z.strictObject({
   sub: z.string().regex(/^[0-9a-f]{64}$/),
   /** expiry, unix seconds */
   exp: z.number().int().positive(),
+  /**
+   * `<trace id>-<span id>` of the gateway span that served the interaction, when tracing was on:
+   * the feedback service records the vote in that trace. Optional (tokens without it stay valid).
+   */
+  trace: z
+    .string()
+    .regex(/^[0-9a-f]{32}-[0-9a-f]{16}$/)
+    .optional(),
 });
 export type FeedbackTokenPayload = z.infer<typeof FeedbackTokenPayload>;
 /** What the caller supplies; `v` is added by {@link mintFeedbackToken}. */

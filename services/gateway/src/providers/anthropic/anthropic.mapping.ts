@@ -257,6 +257,9 @@ export interface AnthropicStreamState {
   usage: AnthropicUsage;
   stopReason?: StopReason | null;
   stopped: boolean;
+  /** `message_start`'s model and id (for traces) */
+  model?: string;
+  id?: string;
   /** content block index → tool-call index, for blocks that call a client tool */
   toolBlocks: Map<number, number>;
 }
@@ -277,6 +280,8 @@ export function readStreamEvent(
   switch (event.type) {
     case 'message_start':
       state.usage = { ...event.message.usage };
+      state.model = event.message.model;
+      state.id = event.message.id;
       return undefined;
     case 'content_block_start': {
       const block = event.content_block;

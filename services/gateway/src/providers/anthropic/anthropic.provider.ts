@@ -25,7 +25,10 @@ export class AnthropicProvider implements LlmProvider {
   async complete(request: LlmRequest, { signal }: ProviderCallOptions): Promise<LlmResponse> {
     try {
       const message = await this.client.messages.create(toMessageParams(request), { signal });
-      return fromMessage(message, request);
+      const response = fromMessage(message, request);
+      response.response_model = message.model;
+      response.response_id = message.id;
+      return response;
     } catch (err) {
       throw toProviderError(err, this.context.clock.now());
     }
@@ -46,7 +49,13 @@ export class AnthropicProvider implements LlmProvider {
     if (!state.stopped) throw new ProviderError('network', 'stream ended before message_stop');
     const structured = request.output_schema !== undefined && state.toolBlocks.size === 0;
     const finish_reason = fromStopReason(state.stopReason, structured);
-    yield { type: 'done', finish_reason, usage: fromUsage(state.usage) };
+    yield {
+      type: 'done',
+      finish_reason,
+      usage: fromUsage(state.usage),
+      response_model: state.model,
+      response_id: state.id,
+    };
   }
 }
 

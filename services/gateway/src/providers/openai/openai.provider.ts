@@ -34,7 +34,10 @@ export class OpenAiProvider implements LlmProvider {
       const completion = await this.client.chat.completions.create(toChatCompletionParams(request), {
         signal,
       });
-      return fromChatCompletion(completion);
+      const response = fromChatCompletion(completion);
+      response.response_model = completion.model;
+      response.response_id = completion.id;
+      return response;
     } catch (err) {
       throw toProviderError(err, this.context.clock.now());
     }
@@ -43,12 +46,16 @@ export class OpenAiProvider implements LlmProvider {
   async *stream(request: LlmRequest, { signal }: ProviderCallOptions): AsyncIterable<LlmStreamEvent> {
     let finish: string | null | undefined;
     let usage: Usage | undefined;
+    let model: string | undefined;
+    let id: string | undefined;
     try {
       const stream = await this.client.chat.completions.create(toChatCompletionStreamParams(request), {
         signal,
       });
       for await (const chunk of stream) {
         if (chunk.usage) usage = fromUsage(chunk.usage);
+        model ??= chunk.model;
+        id ??= chunk.id;
         const text = chunkText(chunk);
         if (text !== undefined) yield { type: 'delta', text };
         yield* chunkToolCalls(chunk);
@@ -59,7 +66,13 @@ export class OpenAiProvider implements LlmProvider {
     }
     // the SDK ends iteration silently when the signal aborts mid-stream
     if (!finish) throw new ProviderError('network', 'stream ended before its finish_reason');
-    yield { type: 'done', finish_reason: fromFinishReason(finish), usage };
+    yield {
+      type: 'done',
+      finish_reason: fromFinishReason(finish),
+      usage,
+      response_model: model,
+      response_id: id,
+    };
   }
 
   async embed(request: EmbeddingRequest, { signal }: ProviderCallOptions): Promise<EmbeddingResponse> {
