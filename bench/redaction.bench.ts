@@ -66,15 +66,17 @@ function plainProse(size: number): string {
 /** JSON records as an API or log would hold them: ids, timestamps, nested objects, some PII. */
 function jsonIsh(size: number): string {
   const next = rng(2);
-  return generate(size, (i) =>
-    JSON.stringify({
-      id: `3f2b8c1e-9a4d-4e6b-8f2a-${String(100000000000 + i)}`,
-      created_at: `2024-05-${String(1 + (i % 28)).padStart(2, '0')}T12:${String(i % 60).padStart(2, '0')}:00Z`,
-      user: { name: 'Jane Roe', email: `user${i}@example.com`, plan: 'pro', seats: i % 50 },
-      request: { path: '/v1/chat/completions', status: 200, latency_ms: Math.round(next() * 900) },
-      messages: [{ role: 'user', content: WORDS.slice(i % 100, (i % 100) + 12).join(' ') }],
-      meta: { version: '1.2.3', retries: i % 3, token: i % 7 === 0 ? 'required' : null },
-    }) + ',\n',
+  return generate(
+    size,
+    (i) =>
+      JSON.stringify({
+        id: `3f2b8c1e-9a4d-4e6b-8f2a-${String(100000000000 + i)}`,
+        created_at: `2024-05-${String(1 + (i % 28)).padStart(2, '0')}T12:${String(i % 60).padStart(2, '0')}:00Z`,
+        user: { name: 'Jane Roe', email: `user${i}@example.com`, plan: 'pro', seats: i % 50 },
+        request: { path: '/v1/chat/completions', status: 200, latency_ms: Math.round(next() * 900) },
+        messages: [{ role: 'user', content: WORDS.slice(i % 100, (i % 100) + 12).join(' ') }],
+        meta: { version: '1.2.3', retries: i % 3, token: i % 7 === 0 ? 'required' : null },
+      }) + ',\n',
   );
 }
 
@@ -89,7 +91,9 @@ function longToken(size: number): string {
 /** Base64 of random bytes, wrapped at 76 characters like MIME and PEM bodies. */
 function base64Blob(size: number): string {
   const next = rng(4);
-  const bytes = Buffer.from(Array.from({ length: Math.ceil((size * 3) / 4) }, () => Math.floor(next() * 256)));
+  const bytes = Buffer.from(
+    Array.from({ length: Math.ceil((size * 3) / 4) }, () => Math.floor(next() * 256)),
+  );
   return (bytes.toString('base64').match(/.{1,76}/g) ?? []).join('\n').slice(0, size);
 }
 
@@ -160,16 +164,27 @@ const INPUTS: Record<string, (size: number) => string> = {
     fill(`${'a-'.repeat(500)}${'sk-'.repeat(300)}password is${' '.repeat(400)}!${'x'.repeat(300)}@\n`, size),
 };
 
-function measure(redactor: Redactor, text: string): { median_ms: number; max_ms: number } {
+interface Figures {
+  median_ms: number;
+  max_ms: number;
+  /** CPU time of this process (all its threads), median: what the redaction itself cost. */
+  cpu_median_ms: number;
+}
+
+const median = (values: number[]) => round(values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0);
+
+function measure(redactor: Redactor, text: string): Figures {
   redactor.redact(text); // warm-up: JIT, regex compilation
   const times: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < RUNS; i++) {
-    const t0 = performance.now();
+    const [t0, c0] = [performance.now(), process.cpuUsage()];
     redactor.redact(text);
+    const used = process.cpuUsage(c0);
     times.push(performance.now() - t0);
+    cpu.push((used.user + used.system) / 1000);
   }
-  times.sort((a, b) => a - b);
-  return { median_ms: round(times[Math.floor(times.length / 2)] ?? 0), max_ms: round(times.at(-1) ?? 0) };
+  return { median_ms: median(times), max_ms: round(Math.max(...times)), cpu_median_ms: median(cpu) };
 }
 
 /**
@@ -185,16 +200,15 @@ function floor(text: string): number {
     if (i > 0) times.push(performance.now() - t0);
     if (words < 0) throw new Error('unreachable');
   }
-  times.sort((a, b) => a - b);
-  return round(times[Math.floor(times.length / 2)] ?? 0);
+  return median(times);
 }
 
 type Row = Record<string, number | string | boolean | undefined>;
 
 function benchInput(name: string, make: (size: number) => string, uncapped: Redactor, capped: Redactor): Row {
-  const figures: Record<string, { median_ms: number; max_ms: number }> = {};
+  const figures: Record<string, Figures> = {};
   for (const [label, size] of Object.entries(SIZES)) figures[label] = measure(uncapped, make(size));
-  const mib = figures['1MiB'] ?? { median_ms: 0, max_ms: 0 };
+  const mib = figures['1MiB'] ?? { median_ms: 0, max_ms: 0, cpu_median_ms: 0 };
   const text = make(SIZES['1MiB']);
   const row: Row = {
     input: name,
@@ -202,17 +216,20 @@ function benchInput(name: string, make: (size: number) => string, uncapped: Reda
     '512KiB_median_ms': figures['512KiB']?.median_ms,
     '1MiB_median_ms': mib.median_ms,
     '1MiB_max_ms': mib.max_ms,
+    '1MiB_cpu_median_ms': mib.cpu_median_ms,
+    '120KB_cpu_median_ms': figures['120KB']?.cpu_median_ms,
     MB_per_s: round(SIZES['1MiB'] / 1e6 / Math.max(0.001, mib.median_ms / 1000), 1),
     ratio_1MiB_to_512KiB: round(mib.median_ms / Math.max(0.01, figures['512KiB']?.median_ms ?? 0)),
     '1MiB_default_cap_median_ms': measure(capped, text).median_ms,
     '1MiB_floor_ms': floor(text),
     met: mib.median_ms <= TARGET_MS,
+    met_cpu: mib.cpu_median_ms <= TARGET_MS,
   };
   const pad = (v: unknown, n: number) => String(v).padStart(n);
   console.log(
-    `${name.padEnd(22)} 120KB ${pad(row['120KB_median_ms'], 7)}   1MiB ${pad(mib.median_ms, 8)} (max ${pad(mib.max_ms, 8)})` +
+    `${name.padEnd(22)} 120KB ${pad(row['120KB_median_ms'], 7)}   1MiB ${pad(mib.median_ms, 8)} (max ${pad(mib.max_ms, 8)}, cpu ${pad(mib.cpu_median_ms, 7)})` +
       ` ${pad(row.MB_per_s, 6)} MB/s  ×${pad(row.ratio_1MiB_to_512KiB, 4)} vs 512KiB  floor ${pad(row['1MiB_floor_ms'], 6)}` +
-      `  capped ${pad(row['1MiB_default_cap_median_ms'], 7)}  ${row.met ? 'ok' : 'OVER TARGET'}`,
+      `  capped ${pad(row['1MiB_default_cap_median_ms'], 7)}  ${row.met ? 'ok' : row.met_cpu ? 'over in wall time only' : 'OVER TARGET'}`,
   );
   return row;
 }
@@ -228,18 +245,25 @@ function main(): void {
     .map(([name, make]) => benchInput(name, make, uncapped, capped));
   const worst = (key: string) => Math.max(...rows.map((r) => Number(r[key])));
   const over = rows.filter((r) => !r.met).map((r) => `${r.input} (${r['1MiB_median_ms']} ms)`);
+  const overCpu = rows.filter((r) => !r.met_cpu).map((r) => `${r.input} (${r['1MiB_cpu_median_ms']} ms cpu)`);
   const summary = {
     target: `1 MiB redacted in ≤ ${TARGET_MS} ms (median of ${RUNS}), every input shape`,
     worst_1MiB_median_ms: worst('1MiB_median_ms'),
     worst_120KB_median_ms: worst('120KB_median_ms'),
+    worst_1MiB_cpu_median_ms: worst('1MiB_cpu_median_ms'),
+    worst_120KB_cpu_median_ms: worst('120KB_cpu_median_ms'),
     worst_1MiB_floor_ms: worst('1MiB_floor_ms'),
     met: over.length === 0,
+    met_cpu: overCpu.length === 0,
     over_target: over,
+    over_target_cpu: overCpu,
     default_max_field_chars: DEFAULT_MAX_FIELD_CHARS,
   };
   console.log(
     `\nworst 1 MiB median ${summary.worst_1MiB_median_ms} ms, worst 120 KB median ${summary.worst_120KB_median_ms} ms: ` +
-      (summary.met ? 'target met' : `target NOT met by ${over.join(', ')}`),
+      (summary.met ? 'target met' : `target NOT met by ${over.join(', ')}`) +
+      `\nin CPU time: worst 1 MiB ${summary.worst_1MiB_cpu_median_ms} ms: ` +
+      (summary.met_cpu ? 'target met' : `NOT met by ${overCpu.join(', ')}`),
   );
   const path = writeResults('redaction', { machine: machineInfo(), runs: RUNS, summary, rows, dropped });
   console.log(`wrote ${path}`);
