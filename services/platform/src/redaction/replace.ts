@@ -58,14 +58,24 @@ export function replaceSpans(
   return out + text.slice(last);
 }
 
+const FULL_WIDTH_RUN = /[\uff01-\uff5e\u3000]+/g;
+
+/** One run of full-width characters as ASCII, in one pass over its char codes. */
+function foldRun(run: string): string {
+  const codes = new Uint16Array(run.length);
+  for (let i = 0; i < run.length; i++) {
+    const code = run.charCodeAt(i);
+    codes[i] = code === 0x3000 ? 0x20 : code - 0xfee0;
+  }
+  return Buffer.from(codes.buffer, codes.byteOffset, codes.byteLength).toString('utf16le');
+}
+
 /**
  * Full-width forms (U+FF01–U+FF5E: `１２３`, `＠`, `ｓｋ－`) as their ASCII twins, and the
  * ideographic space as a space: the same character count, so detectors written for ASCII
- * see `４１１１ １１１１ …` as the card number it is. Other text is returned as it is.
+ * see `４１１１ １１１１ …` as the card number it is. Other text is returned as it is. Folded
+ * a run at a time: a callback per character took 1.5 s for 1 MiB of full-width text.
  */
 export function foldFullWidth(text: string): string {
-  if (!/[\uff01-\uff5e\u3000]/.test(text)) return text;
-  return text.replace(/[\uff01-\uff5e\u3000]/g, (ch) =>
-    ch === '\u3000' ? ' ' : String.fromCharCode(ch.charCodeAt(0) - 0xfee0),
-  );
+  return text.replace(FULL_WIDTH_RUN, foldRun);
 }
