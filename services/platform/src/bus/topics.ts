@@ -14,7 +14,9 @@ export function topicSpecs(): TopicSpec[] {
     name: t.name,
     partitions: t.partitions ?? topicsFile.defaults.partitions,
     replicationFactor: topicsFile.defaults.replicationFactor,
-    config: t.config ?? {},
+    // every value in topics.json is a string; TypeScript types the file's configs as a union of
+    // object literals (keys one topic lacks are `?: undefined`), which is not a Record
+    config: (t.config ?? {}) as Record<string, string>,
   }));
 }
 
