@@ -45,11 +45,9 @@ let db: Awaited<ReturnType<typeof freshDatabase>>;
 
 beforeAll(async () => {
   db = await freshDatabase();
-  [gateway, feedback, publisher] = await Promise.all([
-    startGateway(),
-    startFeedback({ env: { FLYWHEEL_FEEDBACK_SECRET: SECRET } }),
-    Publisher.open(),
-  ]);
+  gateway = await startGateway();
+  feedback = await startFeedback({ env: { FLYWHEEL_FEEDBACK_SECRET: SECRET } });
+  publisher = await Publisher.open();
   curator = await startCurator({ databaseUrl: db.url, env: { FLYWHEEL_FEEDBACK_SECRET: SECRET } });
 }, 120_000);
 afterAll(async () => {
