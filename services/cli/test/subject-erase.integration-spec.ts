@@ -10,7 +10,9 @@ import {
   type TestGateway,
 } from '../../gateway/test/gateway-test-kit';
 import { type RunningFeedback, startFeedback } from '../../feedback/test/feedback-test-kit';
+import { runCli } from './eval-kit';
 import {
+  ADMIN_TOKEN,
   feedbackEvent,
   freshDatabase,
   interactionEvent,
@@ -327,4 +329,25 @@ it('erases subject A everywhere in the curator, keeps B, tombstones A, and a rep
   });
   expect(anonymous.status).toBe(401);
   expect(await holdings(HASH_B, bIds)).toMatchObject({ votes: 2 });
+
+  // the CLI with the secret hashes the key itself and erases by hash: this curator lacks the secret
+  const cli = await runCli(['subjects', 'erase', KEY_B], {
+    FLYWHEEL_ADMIN_TOKEN: ADMIN_TOKEN,
+    FLYWHEEL_CURATOR_URL: curator.url,
+    FLYWHEEL_FEEDBACK_SECRET: SECRET,
+  });
+  expect({ code: cli.code, stderr: cli.stderr }).toEqual({
+    code: 0,
+    stderr: expect.stringContaining(HASH_B),
+  });
+  expect(`${cli.stdout}${cli.stderr}`).not.toContain(KEY_B);
+  expect(JSON.parse(cli.stdout)).toMatchObject({
+    subject_hash: HASH_B,
+    deleted: { interactions: 3, votes: 2 },
+  });
+  expect(await holdings(HASH_B, [...bIds, bLate.interaction_id])).toEqual({
+    interactions: 0,
+    votes: 0,
+    links: 0,
+  });
 }, 420_000);

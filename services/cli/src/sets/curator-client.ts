@@ -70,7 +70,9 @@ export class CuratorClient {
       ? `/v1/subjects/by-hash/${encodeURIComponent(subject)}/erase`
       : `/v1/subjects/${encodeURIComponent(subject)}/erase`;
     const reply = await this.curator.send('POST', path).catch((err: Error) => {
-      throw new Error(`no answer from the curator: ${err.name === 'TransportError' ? 'unreachable or timed out' : err.name}`);
+      throw new Error(
+        `no answer from the curator: ${err.name === 'TransportError' ? 'unreachable or timed out' : err.name}`,
+      );
     });
     if (reply.status === 401 || reply.status === 403)
       throw new UsageError(`the curator refused FLYWHEEL_ADMIN_TOKEN (${describeFailure(reply)})`);

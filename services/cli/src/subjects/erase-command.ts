@@ -1,8 +1,9 @@
+import { parseArgs } from 'node:util';
+import { subjectHash } from '@flywheel/platform';
 import { z } from 'zod';
 import { baseUrl, type CommandIo, numberFlag, parseCommandEnv } from '../eval/flags';
 import { UsageError } from '../eval/usage-error';
 import { CuratorClient } from '../sets/curator-client';
-import { parseArgs } from 'node:util';
 
 export const SUBJECTS_ERASE_USAGE = `usage: flywheel subjects erase <targeting key> | --hash <subject hash> [--curator URL]
 
@@ -11,13 +12,15 @@ alone stood for are deleted; a tombstone goes to flywheel.subjects.v1 for other 
 later or replayed events are dropped. Prints the curator's answer (counts, case ids) as JSON.
 Idempotent: running it again prints zero counts.
 
-  <targeting key>      the gateway's \`user\` / x-flywheel-user value (the curator needs
-                       FLYWHEEL_FEEDBACK_SECRET to hash it)
+  <targeting key>      the gateway's \`user\` / x-flywheel-user value. With
+                       FLYWHEEL_FEEDBACK_SECRET set here, it is hashed here and only the hash
+                       is sent; else the curator hashes it (it needs the secret then)
   --hash H             erase by subject hash instead (64 hex characters, the events' subject_hash)
   --curator URL        curator (env FLYWHEEL_CURATOR_URL, default http://127.0.0.1:8082)
   --timeout-ms N       default 120000
 
-environment: FLYWHEEL_ADMIN_TOKEN (required: the curator's admin token).
+environment: FLYWHEEL_ADMIN_TOKEN (required: the curator's admin token),
+FLYWHEEL_FEEDBACK_SECRET (optional: the gateway's HMAC key, to hash the key locally).
 See README "Erasing a subject" for what is not covered (eval sets exported to git, Kafka logs
 until retention, spools).
 `;
@@ -25,6 +28,10 @@ until retention, spools).
 const Env = z.object({
   FLYWHEEL_ADMIN_TOKEN: z.string({ error: "required: the curator's admin token" }).min(1),
   FLYWHEEL_CURATOR_URL: z.string().default('http://127.0.0.1:8082'),
+  FLYWHEEL_FEEDBACK_SECRET: z
+    .string()
+    .refine((s) => Buffer.byteLength(s, 'utf8') >= 32, 'must be at least 32 bytes long')
+    .optional(),
 });
 
 /** `flywheel subjects erase`: resolves with the exit code; usage errors throw. */
@@ -50,12 +57,15 @@ export async function subjectsEraseCommand(args: string[], io: CommandIo): Promi
     io.stdout.write(SUBJECTS_ERASE_USAGE);
     return 0;
   }
-  if ((v.hash === undefined) === (positionals.length !== 1) || positionals.length > 1)
+  if (positionals.length + (v.hash === undefined ? 0 : 1) !== 1)
     throw new UsageError('give exactly one targeting key, or --hash <subject hash>');
-  const byHash = v.hash !== undefined;
-  const subject = byHash ? v.hash! : positionals[0]!;
-  if (subject === '') throw new UsageError('the targeting key is empty');
   const env = parseCommandEnv(Env, io.env);
+  const key = positionals[0];
+  if (key === '') throw new UsageError('the targeting key is empty');
+  // with the secret, the key never leaves this machine: the curator gets its hash only
+  const secret = env.FLYWHEEL_FEEDBACK_SECRET;
+  const byHash = key === undefined || secret !== undefined;
+  const subject = key === undefined ? v.hash! : secret !== undefined ? subjectHash(key, secret) : key;
   const curator = new CuratorClient({
     url: baseUrl(v.curator ?? env.FLYWHEEL_CURATOR_URL, v.curator ? '--curator' : 'FLYWHEEL_CURATOR_URL'),
     token: env.FLYWHEEL_ADMIN_TOKEN,
