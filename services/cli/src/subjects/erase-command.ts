@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { subjectHash } from '@flywheel/platform';
 import { z } from 'zod';
-import { baseUrl, type CommandIo, numberFlag, parseCommandEnv } from '../eval/flags';
+import { type CommandIo, parseCommandEnv } from '../eval/flags';
 import { UsageError } from '../eval/usage-error';
 import { CuratorClient } from '../sets/curator-client';
 
@@ -66,16 +66,7 @@ export async function subjectsEraseCommand(args: string[], io: CommandIo): Promi
   const secret = env.FLYWHEEL_FEEDBACK_SECRET;
   const byHash = key === undefined || secret !== undefined;
   const subject = key === undefined ? v.hash! : secret !== undefined ? subjectHash(key, secret) : key;
-  const curator = new CuratorClient({
-    url: baseUrl(v.curator ?? env.FLYWHEEL_CURATOR_URL, v.curator ? '--curator' : 'FLYWHEEL_CURATOR_URL'),
-    token: env.FLYWHEEL_ADMIN_TOKEN,
-    timeoutMs: numberFlag(v['timeout-ms'], 'timeout-ms', {
-      min: 100,
-      max: 3_600_000,
-      integer: true,
-      fallback: 120_000,
-    }),
-  });
+  const curator = CuratorClient.fromFlags(v, env);
   const erasure = await curator.eraseSubject(subject, { byHash });
   io.stdout.write(JSON.stringify(erasure, null, 2) + '\n');
   const d = erasure.deleted;
