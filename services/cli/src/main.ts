@@ -4,6 +4,7 @@ import { EVAL_RUN_USAGE, evalRunCommand } from './eval/eval-command';
 import type { CommandIo } from './eval/flags';
 import { UsageError } from './eval/usage-error';
 import { SETS_EXPORT_USAGE, setsExportCommand } from './sets/export-command';
+import { SUBJECTS_ERASE_USAGE, subjectsEraseCommand } from './subjects/erase-command';
 
 const USAGE = `usage: flywheel <command>
 
@@ -11,6 +12,7 @@ commands:
   start         run every Flywheel component in this process on embedded defaults (--only <service>: one)
   eval run      run a route's eval cases through the gateway and gate on the result (CI)
   sets export   write a route's eval set from the curator, e.g. to evals/<route>.jsonl
+  subjects erase  erase one user's data from the curator (GDPR) and tombstone it for other consumers
 
 "flywheel <command> --help" says more.
 `;
@@ -20,6 +22,7 @@ type Subcommand = (args: string[], io: CommandIo) => Promise<number>;
 const SUBCOMMANDS: Record<string, Record<string, { run: Subcommand; usage: string }>> = {
   eval: { run: { run: evalRunCommand, usage: EVAL_RUN_USAGE } },
   sets: { export: { run: setsExportCommand, usage: SETS_EXPORT_USAGE } },
+  subjects: { erase: { run: subjectsEraseCommand, usage: SUBJECTS_ERASE_USAGE } },
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -136,6 +136,8 @@ async function startAll(env: NodeJS.ProcessEnv, log: (line: string) => void): Pr
         CURATOR_HOST: host,
         CURATOR_PORT: env.CURATOR_PORT ?? '8082',
         FLYWHEEL_ADMIN_TOKEN: secrets.adminToken,
+        // one process holds it anyway: lets POST /v1/subjects/{key}/erase hash a targeting key
+        FLYWHEEL_FEEDBACK_SECRET: secrets.feedbackSecret,
         FLYWHEEL_DATA_DIR: dataDir,
       }),
       config,

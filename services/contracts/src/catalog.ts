@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { EvalCaseEvent, FeedbackEvent, InteractionEvent } from './events';
+import { EvalCaseEvent, FeedbackEvent, InteractionEvent, SubjectErasedEvent } from './events';
 
 /** Kafka topics (mirrors infra/kafka/topics.json, which a test keeps in sync). */
 export const Topics = {
@@ -7,6 +7,7 @@ export const Topics = {
   feedback: 'flywheel.feedback.v1',
   evalCases: 'flywheel.eval-cases.v1',
   dlq: 'flywheel.dlq.v1',
+  subjects: 'flywheel.subjects.v1',
 } as const;
 export type Topic = (typeof Topics)[keyof typeof Topics];
 
@@ -15,6 +16,7 @@ export const EventCatalog = {
   'dev.flywheel.interaction.v1': { topic: Topics.interactions, schema: InteractionEvent },
   'dev.flywheel.feedback.v1': { topic: Topics.feedback, schema: FeedbackEvent },
   'dev.flywheel.eval-case.v1': { topic: Topics.evalCases, schema: EvalCaseEvent },
+  'dev.flywheel.subject-erased.v1': { topic: Topics.subjects, schema: SubjectErasedEvent },
 } as const satisfies Record<string, { topic: Topic; schema: z.ZodType }>;
 
 export type EventType = keyof typeof EventCatalog;

@@ -20,6 +20,7 @@ describe('contracts', () => {
     expect(EventCatalog['dev.flywheel.interaction.v1'].topic).toBe(Topics.interactions);
     expect(EventCatalog['dev.flywheel.feedback.v1'].topic).toBe(Topics.feedback);
     expect(EventCatalog['dev.flywheel.eval-case.v1'].topic).toBe(Topics.evalCases);
+    expect(EventCatalog['dev.flywheel.subject-erased.v1'].topic).toBe(Topics.subjects);
     expect(partitions(Topics.interactions)).toBe(partitions(Topics.feedback));
   });
 
@@ -36,6 +37,7 @@ describe('contracts', () => {
         'FeedbackEvent',
         'FeedbackRequest',
         'InteractionEvent',
+        'SubjectErasedEvent',
       ].sort(),
     );
     expect(schemas.FeedbackEvent!.required).toEqual(

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ChatMessage, Id, Name, Rating, Timestamp } from './common';
-import { EvalCaseStatus } from './events';
+import { EvalCaseStatus, SubjectHash } from './events';
 
 /**
  * Curator HTTP bodies: the triage API (`/v1/cases…`), parked votes, eval-set export and eval
@@ -294,3 +294,31 @@ export const VoteCounts = z.object({
   ),
 });
 export type VoteCounts = z.infer<typeof VoteCounts>;
+
+/**
+ * `POST /v1/subjects/{targeting key}/erase` and `POST /v1/subjects/by-hash/{subject_hash}/erase`
+ * (admin): what erasing one subject removed from the curator's database. Idempotent: erasing
+ * again answers zero counts (and the first erase time) and publishes the tombstone again.
+ */
+export const SubjectErasure = z.object({
+  subject_hash: SubjectHash,
+  erased_at: Timestamp,
+  first_erased_at: Timestamp,
+  deleted: z.object({
+    interactions: z.number().int().nonnegative(),
+    /** the subject's votes (every state: joined, waiting, parked) */
+    votes: z.number().int().nonnegative(),
+    /** cases whose only evidence was this subject's votes, whatever their status */
+    cases: z.number().int().nonnegative(),
+    /** case events not yet published that held this subject's data */
+    pending_case_events: z.number().int().nonnegative(),
+  }),
+  /** cases kept for other subjects' votes: this subject's links, input/output copies removed */
+  changed_cases: z.number().int().nonnegative(),
+  /** stored eval results of deleted cases whose model answer was cleared */
+  cleared_eval_results: z.number().int().nonnegative(),
+  case_ids: z.object({ deleted: z.array(Id), changed: z.array(Id) }),
+  /** CloudEvents id of the tombstone on `flywheel.subjects.v1` */
+  tombstone_id: Id,
+});
+export type SubjectErasure = z.infer<typeof SubjectErasure>;

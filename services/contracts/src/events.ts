@@ -188,3 +188,33 @@ export const EvalCaseEvent = z.looseObject({
   created_at: Timestamp,
 });
 export type EvalCaseEvent = z.infer<typeof EvalCaseEvent>;
+
+/** Lowercase hex HMAC-SHA256 of a targeting key, as in every event's `subject_hash`. */
+export const SubjectHash = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters');
+
+/** At most this many case ids of each kind travel in one tombstone; the rest are counted. */
+export const TOMBSTONE_MAX_CASE_IDS = 1000;
+
+/**
+ * Tombstone of an erased subject (`flywheel.subjects.v1`, key subject_hash, a compacted topic):
+ * the curator deleted this subject's interactions, votes and case lineage (GDPR erasure) and
+ * asks every other consumer to do the same and to drop the subject's events from now on —
+ * including events it reads again later (a replay of `flywheel.interactions.v1` or
+ * `flywheel.feedback.v1`, which carry `subject_hash`). Consumers of `flywheel.eval-cases.v1`
+ * (keyed by case id, no subject) use `case_ids`: cases deleted, and cases kept for other
+ * subjects' evidence that lost this subject's votes, lineage and input/output copies.
+ */
+export const SubjectErasedEvent = z.looseObject({
+  subject_hash: SubjectHash,
+  /** when this erase request ran */
+  erased_at: Timestamp,
+  /** the subject's first erase (equal to `erased_at` unless it was erased before) */
+  first_erased_at: Timestamp,
+  case_ids: z.looseObject({
+    deleted: z.array(Id).max(TOMBSTONE_MAX_CASE_IDS),
+    changed: z.array(Id).max(TOMBSTONE_MAX_CASE_IDS),
+    /** true when more ids than listed were affected (the HTTP answer counts them all) */
+    truncated: z.boolean(),
+  }),
+});
+export type SubjectErasedEvent = z.infer<typeof SubjectErasedEvent>;

@@ -11,7 +11,7 @@ import { ValidationResult } from './events';
  * never silently dropped. An unknown field is refused too, as OpenAI itself does.
  */
 
-const MAX_TARGETING_KEY = 512;
+export const MAX_TARGETING_KEY = 512;
 const MAX_TOOLS = 128;
 
 /** An OpenAI text content part; other part types (images, audio, files) are refused. */

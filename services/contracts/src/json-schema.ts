@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { EvalCaseEvent, FeedbackEvent, InteractionEvent } from './events';
+import { EvalCaseEvent, FeedbackEvent, InteractionEvent, SubjectErasedEvent } from './events';
 import { ErrorBody, FeedbackAccepted, FeedbackRequest } from './http';
 
 const exported = {
   InteractionEvent,
   FeedbackEvent,
   EvalCaseEvent,
+  SubjectErasedEvent,
   ErrorBody,
   FeedbackRequest,
   FeedbackAccepted,

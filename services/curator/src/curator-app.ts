@@ -38,6 +38,9 @@ import { countParked, ParkSweep } from './ingest/park-sweep';
 import { Periodic } from './jobs/periodic';
 import { type RetentionResult, RetentionJob } from './jobs/retention.job';
 import { curatorOpenApi } from './openapi';
+import { SubjectEraser } from './subjects/subject-eraser';
+import { SubjectsController } from './subjects/subjects.controller';
+import { Tombstones } from './subjects/tombstones';
 import { TriageController } from './triage/triage.controller';
 import { TriageService } from './triage/triage.service';
 import { VotesController } from './votes/votes.controller';
@@ -47,6 +50,10 @@ export const SERVICE = 'curator';
 
 /** Eval runs carry an answer per case: allow larger bodies than the other services. */
 const BODY_LIMIT_BYTES = 8 * 1024 * 1024;
+
+/** The curator's own error codes (the common ones are built into the host). */
+export type CuratorErrorCode = 'not_configured';
+export const CURATOR_ERROR_STATUS = { not_configured: 501 } satisfies Record<CuratorErrorCode, number>;
 
 /** Exit code of the fault-injection exit (CURATOR_FAULT_EXIT_AFTER_FEEDBACK). */
 export const FAULT_EXIT_CODE = 86;
@@ -69,7 +76,7 @@ export type CuratorApp = HostedService & {
   sql: SqlDatabase;
   /** the periodic jobs, to run now (tests, admin tooling) */
   jobs: {
-    /** parks overdue votes and publishes pending case events; returns how many votes it parked */
+    /** parks overdue votes and publishes pending case events and tombstones; returns how many votes it parked */
     sweep(): Promise<number>;
     retention(): Promise<RetentionResult>;
   };
@@ -105,6 +112,7 @@ export async function createCuratorApp(options: CuratorAppOptions): Promise<Cura
     const store = new CaseStore();
     const reader = new CaseReader();
     const events = new CaseEvents(sql, bus);
+    const tombstones = new Tombstones(sql, bus);
     const joins = new JoinService(sql, redactor, store, reader, events, metrics, clock, faultHooks(env));
     const sweep = new ParkSweep(sql, metrics, clock, join_ttl_s);
     const retention = new RetentionJob(sql, clock, retention_days);
@@ -112,6 +120,7 @@ export async function createCuratorApp(options: CuratorAppOptions): Promise<Cura
       sweep: async () => {
         const parked = await sweep.run();
         await events.drain();
+        await tombstones.drain();
         return parked;
       },
       retention: () => retention.run(),
@@ -140,6 +149,7 @@ export async function createCuratorApp(options: CuratorAppOptions): Promise<Cura
         VotesController,
         EvalSetsController,
         EvalRunsController,
+        SubjectsController,
         ConsoleController,
       ],
       providers: provideValues(
@@ -147,8 +157,10 @@ export async function createCuratorApp(options: CuratorAppOptions): Promise<Cura
         new VotesService(sql),
         new EvalSetsService(sql, reader, config.routes),
         new EvalRunsService(sql, clock),
+        new SubjectEraser(sql, tombstones, metrics, clock, env.feedbackSecret),
         new ConsoleFiles(env.consoleDir),
       ),
+      errorStatus: CURATOR_ERROR_STATUS,
       openapi: curatorOpenApi(),
       bodyLimit: BODY_LIMIT_BYTES,
       gates: [

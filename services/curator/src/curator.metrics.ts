@@ -11,6 +11,8 @@ export class CuratorMetrics {
   private readonly parked: Counter<'route'>;
   private readonly joinLag: Histogram;
   private readonly redeliveries: Counter<'topic'>;
+  private readonly erased: Counter<'topic'>;
+  private readonly erasures: Counter;
 
   constructor(registry: Registry, parkedNow: () => Promise<number>) {
     this.cases = metric(
@@ -85,6 +87,27 @@ export class CuratorMetrics {
           registers: [registry],
         }),
     );
+    this.erased = metric(
+      registry,
+      'flywheel_curator_erased_events_dropped_total',
+      () =>
+        new Counter({
+          name: 'flywheel_curator_erased_events_dropped_total',
+          help: 'Interaction and feedback events of an erased subject, dropped unstored (late or replayed)',
+          labelNames: ['topic'],
+          registers: [registry],
+        }),
+    );
+    this.erasures = metric(
+      registry,
+      'flywheel_curator_subject_erasures_total',
+      () =>
+        new Counter({
+          name: 'flywheel_curator_subject_erasures_total',
+          help: 'Subject erase requests carried out (POST /v1/subjects/…/erase), repeats included',
+          registers: [registry],
+        }),
+    );
   }
 
   caseChanged(route: string, action: string): void {
@@ -105,5 +128,13 @@ export class CuratorMetrics {
 
   redelivered(topic: string): void {
     this.redeliveries.inc({ topic });
+  }
+
+  erasedDropped(topic: string): void {
+    this.erased.inc({ topic });
+  }
+
+  subjectErased(): void {
+    this.erasures.inc();
   }
 }

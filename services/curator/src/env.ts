@@ -24,6 +24,14 @@ export const CuratorEnvSchema = z
     FLYWHEEL_ADMIN_TOKEN: z
       .string({ error: 'required (the bearer token of the triage API; e.g. openssl rand -base64 32)' })
       .min(16, 'must be at least 16 characters long'),
+    /**
+     * the gateway's HMAC key of targeting keys: lets `POST /v1/subjects/{key}/erase` find a
+     * subject by its targeting key (optional: without it, erase by subject hash)
+     */
+    FLYWHEEL_FEEDBACK_SECRET: z
+      .string()
+      .refine((s) => Buffer.byteLength(s, 'utf8') >= 32, 'must be at least 32 bytes long')
+      .optional(),
     DATABASE_URL: z.string().optional(),
     /** KAFKA_BROKERS, KAFKA_SSL*, KAFKA_SASL_*: see the README */
     ...KafkaEnvSchema.shape,
@@ -55,6 +63,7 @@ export const CuratorEnvSchema = z
     adminToken: e.FLYWHEEL_ADMIN_TOKEN,
     limits: httpLimitsFrom('CURATOR', e),
     trustedProxies: e.TRUSTED_PROXIES,
+    feedbackSecret: e.FLYWHEEL_FEEDBACK_SECRET,
     databaseUrl: e.DATABASE_URL,
     kafka: kafkaConnectionFromEnv(e),
     configPath: e.FLYWHEEL_CONFIG,

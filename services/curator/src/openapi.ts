@@ -11,6 +11,7 @@ import {
   EvalSetCase,
   ParkedList,
   RejectCaseRequest,
+  SubjectErasure,
   VoteCounts,
 } from '@flywheel/contracts';
 import { buildOpenApi, type OpenApiOperation } from '@flywheel/platform';
@@ -21,6 +22,7 @@ const ERROR_TEXT: Record<number, string> = {
   401: 'missing or wrong admin token',
   404: 'no such case, route or run',
   409: 'the case is not in a state that allows this, or the run id holds a different run',
+  501: 'erase by targeting key needs FLYWHEEL_FEEDBACK_SECRET (erase by subject hash instead)',
   503: 'a backend is unavailable, or the console is not built',
 };
 const errors = (...statuses: number[]): OpenApiOperation['responses'] =>
@@ -132,6 +134,25 @@ export function curatorOpenApi() {
         200: { description: 'already stored', schema: EvalRun },
         ...errors(400, 401, 409),
       },
+    },
+    {
+      method: 'post',
+      path: '/v1/subjects/{targeting_key}/erase',
+      auth: true,
+      summary:
+        'Erase a subject (GDPR): its interactions, votes and case lineage leave the database, cases only it stood for are deleted, a tombstone goes to flywheel.subjects.v1, and its later or replayed events are dropped. The targeting key is one percent-encoded path segment, hashed with FLYWHEEL_FEEDBACK_SECRET as the gateway does. Idempotent. No body.',
+      responses: {
+        200: { description: 'what was erased', schema: SubjectErasure },
+        ...errors(400, 401, 501),
+      },
+    },
+    {
+      method: 'post',
+      path: '/v1/subjects/by-hash/{subject_hash}/erase',
+      auth: true,
+      summary:
+        'The same erase by subject hash (64 lowercase hex, the subject_hash of the events), for operators who only have the hash. Idempotent. No body.',
+      responses: { 200: { description: 'what was erased', schema: SubjectErasure }, ...errors(400, 401) },
     },
     {
       method: 'get',

@@ -173,20 +173,20 @@ describe('docker-compose config', () => {
     }
   });
 
-  it("creates exactly infra/kafka/topics.json's topics, partitions and retention before any service starts", () => {
+  it("creates exactly infra/kafka/topics.json's topics, partitions and configs before any service starts", () => {
     const init = service(base, 'topic-init');
     expect(init.image).toBe('apache/kafka:3.9.1');
     expect(dependsOn(init)).toEqual({ kafka: 'service_healthy' });
     const script = [init.command ?? []].flat().join('\n');
     const created = [
-      ...script.matchAll(/^topic --topic (\S+) --partitions (\d+) --config retention\.ms=(\d+)$/gm),
-    ].map(([, name, partitions, retention]) => ({ name, partitions: Number(partitions), retention }));
+      ...script.matchAll(/^topic --topic (\S+) --partitions (\d+)((?: --config \S+=\S+)+)$/gm),
+    ].map(([, name, partitions, configs]) => ({
+      name,
+      partitions: Number(partitions),
+      config: Object.fromEntries([...configs!.matchAll(/--config (\S+?)=(\S+)/g)].map(([, k, v]) => [k, v])),
+    }));
     expect(created).toEqual(
-      topicSpecs().map((t) => ({
-        name: t.name,
-        partitions: t.partitions,
-        retention: t.config['retention.ms'],
-      })),
+      topicSpecs().map((t) => ({ name: t.name, partitions: t.partitions, config: t.config })),
     );
     expect(script).toMatch(/kafka-topics\.sh --bootstrap-server kafka:9092 --create --if-not-exists/);
   });

@@ -1,4 +1,4 @@
-import { EvalRun, EvalRunList, type EvalSetCase } from '@flywheel/contracts';
+import { EvalRun, EvalRunList, type EvalSetCase, SubjectErasure } from '@flywheel/contracts';
 import {
   describeFailure,
   errorOf,
@@ -7,6 +7,7 @@ import {
   Service,
   type ServiceOptions,
 } from '../eval/http-json';
+import { baseUrl, numberFlag } from '../eval/flags';
 import { UsageError } from '../eval/usage-error';
 import { parseEvalSet, type SetFormat } from './eval-set';
 
@@ -21,6 +22,26 @@ export class CuratorClient {
 
   constructor(options: ServiceOptions) {
     this.curator = new Service(options);
+  }
+
+  /** The curator of `--curator` (else FLYWHEEL_CURATOR_URL) with `--timeout-ms` (default 120 s). */
+  static fromFlags(
+    flags: { curator?: string; 'timeout-ms'?: string },
+    env: { FLYWHEEL_CURATOR_URL: string; FLYWHEEL_ADMIN_TOKEN: string },
+  ): CuratorClient {
+    return new CuratorClient({
+      url: baseUrl(
+        flags.curator ?? env.FLYWHEEL_CURATOR_URL,
+        flags.curator ? '--curator' : 'FLYWHEEL_CURATOR_URL',
+      ),
+      token: env.FLYWHEEL_ADMIN_TOKEN,
+      timeoutMs: numberFlag(flags['timeout-ms'], 'timeout-ms', {
+        min: 100,
+        max: 3_600_000,
+        integer: true,
+        fallback: 120_000,
+      }),
+    });
   }
 
   /** The route's accepted cases in `format`, as the curator writes them. */
@@ -59,6 +80,26 @@ export class CuratorClient {
 
   async storeRun(run: EvalRun): Promise<void> {
     await this.call('POST', '/v1/eval-runs', run);
+  }
+
+  /**
+   * Erases a subject by targeting key or, with `byHash`, by subject hash. The key goes as one
+   * percent-encoded path segment and is never part of an error message (it is personal data).
+   */
+  async eraseSubject(subject: string, { byHash = false } = {}): Promise<SubjectErasure> {
+    const path = byHash
+      ? `/v1/subjects/by-hash/${encodeURIComponent(subject)}/erase`
+      : `/v1/subjects/${encodeURIComponent(subject)}/erase`;
+    const reply = await this.curator.send('POST', path).catch((err: Error) => {
+      throw new Error(
+        `no answer from the curator: ${err.name === 'TransportError' ? 'unreachable or timed out' : err.name}`,
+      );
+    });
+    if (reply.status === 401 || reply.status === 403)
+      throw new UsageError(`the curator refused FLYWHEEL_ADMIN_TOKEN (${describeFailure(reply)})`);
+    if (reply.status === 400 || reply.status === 501) throw new UsageError(describeFailure(reply));
+    if (reply.status !== 200) throw new Error(`curator subject erase: ${describeFailure(reply)}`);
+    return parseBody(reply, SubjectErasure, 'curator subject erase');
   }
 
   private async call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<HttpReply> {

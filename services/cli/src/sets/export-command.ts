@@ -1,14 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import {
-  baseUrl,
-  type CommandIo,
-  numberFlag,
-  parseCommandEnv,
-  parseFlags,
-  requiredFlag,
-} from '../eval/flags';
+import { baseUrl, type CommandIo, parseCommandEnv, parseFlags, requiredFlag } from '../eval/flags';
 import { UsageError } from '../eval/usage-error';
 import { CuratorClient } from './curator-client';
 import { parseEvalSet, SET_FORMATS, type SetFormat } from './eval-set';
@@ -60,16 +53,7 @@ export async function setsExportCommand(args: string[], io: CommandIo): Promise<
   if (!(SET_FORMATS as readonly string[]).includes(format))
     throw new UsageError(`--format must be one of ${SET_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
   const env = parseCommandEnv(Env, io.env);
-  const curator = new CuratorClient({
-    url: baseUrl(v.curator ?? env.FLYWHEEL_CURATOR_URL, v.curator ? '--curator' : 'FLYWHEEL_CURATOR_URL'),
-    token: env.FLYWHEEL_ADMIN_TOKEN,
-    timeoutMs: numberFlag(v['timeout-ms'], 'timeout-ms', {
-      min: 100,
-      max: 3_600_000,
-      integer: true,
-      fallback: 120_000,
-    }),
-  });
+  const curator = CuratorClient.fromFlags(v, env);
 
   const gateway = v.gateway ?? env.FLYWHEEL_GATEWAY_URL;
   const text = await curator.exportSet(route, format as SetFormat, {

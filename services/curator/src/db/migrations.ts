@@ -119,5 +119,25 @@ export const CURATOR_MIGRATIONS: MigrationPlan = {
         create index eval_results_case on eval_results (case_id);
       `,
     },
+    {
+      // Erase by subject (README "Erasing a subject"). Interactions stored before this have no
+      // subject_hash: an erase finds them through the subject's votes.
+      id: '0004_subjects',
+      sql: `
+        alter table interactions add column subject_hash text;
+        create index interactions_subject on interactions (subject_hash);
+        create index feedback_subject on feedback (subject_hash);
+
+        create table erased_subjects (
+          subject_hash text primary key,
+          first_erased_at timestamptz not null,
+          erased_at timestamptz not null,
+          tombstone_id text not null,
+          -- the tombstone still to publish (SubjectErasedEvent); null once it is in the bus's spool
+          tombstone jsonb
+        );
+        create index erased_subjects_pending on erased_subjects (erased_at) where tombstone is not null;
+      `,
+    },
   ],
 };

@@ -13,6 +13,7 @@ import { caseInput, inputHash } from '../cases/case-input';
 import type { CaseReader } from '../cases/case-reader';
 import type { CaseStore, LinkedCase } from '../cases/case-store';
 import type { Redactor } from '@flywheel/platform';
+import { isErased, SUBJECT_LOCK_NAMESPACE } from '../subjects/subject-lock';
 import { caseEffect, decideVote, type JoinState, unlinkOutcome, WITHDRAWN_REASON } from './join-state';
 
 /** The redactor's text interface (src/redaction): every stored free text goes through it. */
@@ -53,6 +54,9 @@ interface Outcome {
   vote?: { route: string | null; variant: string; rating: Rating };
 }
 
+/** An event that changed nothing: its effect was stored already, or its subject was erased. */
+type Skipped = 'redelivered' | 'erased';
+
 export interface JoinHooks {
   /** runs right after a feedback event's transaction committed, before the handler returns */
   afterFeedbackCommit?(feedbackId: string): void;
@@ -79,7 +83,10 @@ export class JoinService {
     private readonly hooks: JoinHooks = {},
   ) {}
 
-  /** Stores an interaction and joins the votes that were waiting (or parked) for it. */
+  /**
+   * Stores an interaction and joins the votes that were waiting (or parked) for it. An erased
+   * subject's interaction is dropped (a replay of the topic must not bring it back).
+   */
   async interaction(e: InteractionEvent): Promise<void> {
     const now = new Date(this.clock.now());
     const interaction: StoredInteraction = {
@@ -91,12 +98,13 @@ export class JoinService {
       input: this.redactor.redactValue(caseInput(e.request)),
       output: e.output === null ? null : this.redactor.redact(e.output),
     };
-    const outcome = await this.db.transaction(async (tx): Promise<Outcome | null> => {
-      await lock(tx, e.interaction_id);
+    const outcome = await this.db.transaction(async (tx): Promise<Outcome | Skipped> => {
+      await lock(tx, e.interaction_id, e.subject_hash);
+      if (await isErased(tx, e.subject_hash)) return 'erased';
       const inserted = await tx.query(
         `insert into interactions (interaction_id, route, flag_key, variant, model, status, input, output,
-           started_at, received_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) on conflict (interaction_id) do nothing`,
+           started_at, received_at, subject_hash)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) on conflict (interaction_id) do nothing`,
         [
           interaction.interaction_id,
           interaction.route,
@@ -108,9 +116,10 @@ export class JoinService {
           interaction.output,
           new Date(e.started_at),
           now,
+          e.subject_hash,
         ],
       );
-      if (inserted.rowCount === 0) return null;
+      if (inserted.rowCount === 0) return 'redelivered';
       const waiting = await tx.query<WaitingVote>(
         `select feedback_id, rating, route, created_at, join_state from feedback
          where interaction_id = $1 and join_state <> 'joined' order by received_at, feedback_id for update`,
@@ -135,13 +144,17 @@ export class JoinService {
     this.committed(outcome, Topics.interactions);
   }
 
-  /** Stores a vote (a newer revision replaces the older) and applies it to cases once joined. */
+  /**
+   * Stores a vote (a newer revision replaces the older) and applies it to cases once joined. An
+   * erased subject's vote is dropped.
+   */
   async feedback(e: FeedbackEvent): Promise<void> {
     const now = new Date(this.clock.now());
     const comment = e.comment === undefined ? null : this.redactor.redact(e.comment);
     const correction = e.correction === undefined ? null : this.redactor.redact(e.correction);
-    const outcome = await this.db.transaction(async (tx): Promise<Outcome | null> => {
-      await lock(tx, e.interaction_id);
+    const outcome = await this.db.transaction(async (tx): Promise<Outcome | Skipped> => {
+      await lock(tx, e.interaction_id, e.subject_hash);
+      if (await isErased(tx, e.subject_hash)) return 'erased';
       const { rows } = await tx.query<{ revision: number; join_state: JoinState }>(
         'select revision, join_state from feedback where feedback_id = $1 for update',
         [e.feedback_id],
@@ -149,7 +162,7 @@ export class JoinService {
       const stored = rows[0] ? { revision: rows[0].revision, state: rows[0].join_state } : null;
       const interaction = await this.storedInteraction(tx, e.interaction_id);
       const decision = decideVote(stored, e.revision, interaction !== null);
-      if (decision.kind === 'duplicate') return null;
+      if (decision.kind === 'duplicate') return 'redelivered';
 
       const values = [
         e.feedback_id,
@@ -278,11 +291,9 @@ export class JoinService {
     return { route: c.route, action: 'withdrawn' };
   }
 
-  private committed(outcome: Outcome | null, topic: string): void {
-    if (!outcome) {
-      this.metrics.redelivered(topic);
-      return;
-    }
+  private committed(outcome: Outcome | Skipped, topic: string): void {
+    if (outcome === 'redelivered') return this.metrics.redelivered(topic);
+    if (outcome === 'erased') return this.metrics.erasedDropped(topic);
     if (outcome.vote) this.metrics.voted(outcome.vote.route, outcome.vote.variant, outcome.vote.rating);
     for (const lag of outcome.joinLags) this.metrics.joined(lag);
     for (const change of outcome.changes) this.metrics.caseChanged(change.route, change.action);
@@ -294,6 +305,10 @@ export class JoinService {
   }
 }
 
-function lock(tx: SqlExecutor, interactionId: string): Promise<unknown> {
-  return tx.query('select pg_advisory_xact_lock($1, hashtext($2))', [LOCK_NAMESPACE, interactionId]);
+/** The interaction's lock, then its subject's, shared (see lockSubject): one round trip. */
+function lock(tx: SqlExecutor, interactionId: string, subjectHash: string): Promise<unknown> {
+  return tx.query(
+    'select pg_advisory_xact_lock($1, hashtext($2)), pg_advisory_xact_lock_shared($3, hashtext($4))',
+    [LOCK_NAMESPACE, interactionId, SUBJECT_LOCK_NAMESPACE, subjectHash],
+  );
 }

@@ -14,7 +14,11 @@ export function topicSpecs(): TopicSpec[] {
     name: t.name,
     partitions: t.partitions ?? topicsFile.defaults.partitions,
     replicationFactor: topicsFile.defaults.replicationFactor,
-    config: t.config ?? {},
+    // TypeScript types the file's configs as a union of object literals in which the keys one
+    // topic lacks are `?: undefined`: keep the entries that are set
+    config: Object.fromEntries(
+      Object.entries(t.config ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'),
+    ),
   }));
 }
 
