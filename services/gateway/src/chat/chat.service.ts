@@ -12,7 +12,6 @@ import {
   directOutputSchema,
   invalidField,
   refusableFields,
-  ROUTE_PREFIX,
 } from './chat-request';
 
 /**
