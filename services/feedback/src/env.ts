@@ -1,5 +1,11 @@
 import { isAbsolute, resolve } from 'node:path';
-import { kafkaConnectionFromEnv, KafkaEnvSchema, parseEnv } from '@flywheel/platform';
+import {
+  kafkaConnectionFromEnv,
+  KafkaEnvSchema,
+  MemoryKeyValueEnvSchema,
+  memoryKeyValueLimitsFromEnv,
+  parseEnv,
+} from '@flywheel/platform';
 import { z } from 'zod';
 
 /** The widget bundle built by `npm run build -w web-widget`, relative to this file. */
@@ -18,6 +24,8 @@ export const FeedbackEnvSchema = z
       .string()
       .refine((s) => Buffer.byteLength(s, 'utf8') >= 32, 'must be at least 32 bytes long'),
     REDIS_URL: z.string().optional(),
+    /** FLYWHEEL_MEMORY_KV_MAX_ENTRIES / _MAX_BYTES: bounds of the in-memory store */
+    ...MemoryKeyValueEnvSchema.shape,
     /** KAFKA_BROKERS, KAFKA_SSL*, KAFKA_SASL_*: see the README */
     ...KafkaEnvSchema.shape,
     FLYWHEEL_CONFIG: z.string().optional(),
@@ -51,6 +59,7 @@ export const FeedbackEnvSchema = z
       host: e.FEEDBACK_HOST,
       secret: e.FLYWHEEL_FEEDBACK_SECRET,
       redisUrl: e.REDIS_URL,
+      memoryKv: memoryKeyValueLimitsFromEnv(e),
       kafka: kafkaConnectionFromEnv(e),
       configPath: e.FLYWHEEL_CONFIG,
       dataDir: e.FLYWHEEL_DATA_DIR,

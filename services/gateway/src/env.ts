@@ -1,4 +1,11 @@
-import { commaList, kafkaConnectionFromEnv, KafkaEnvSchema, parseEnv } from '@flywheel/platform';
+import {
+  commaList,
+  kafkaConnectionFromEnv,
+  KafkaEnvSchema,
+  MemoryKeyValueEnvSchema,
+  memoryKeyValueLimitsFromEnv,
+  parseEnv,
+} from '@flywheel/platform';
 import { z } from 'zod';
 import { DEFAULT_EVENT_MAX_BYTES } from './interactions/event-size';
 
@@ -45,6 +52,8 @@ export const GatewayEnvSchema = z
       .default(DEFAULT_EVENT_MAX_BYTES),
     /** Redis for idempotency keys; unset = in-memory (one process, lost on restart) */
     REDIS_URL: z.string().optional(),
+    /** FLYWHEEL_MEMORY_KV_MAX_ENTRIES / _MAX_BYTES: bounds of the in-memory store */
+    ...MemoryKeyValueEnvSchema.shape,
     /** how long an `Idempotency-Key` and its stored answer are kept */
     GATEWAY_IDEMPOTENCY_TTL_S: z.coerce
       .number()
@@ -73,6 +82,7 @@ export const GatewayEnvSchema = z
     corsOrigins: e.GATEWAY_CORS_ORIGINS,
     eventMaxBytes: e.GATEWAY_EVENT_MAX_BYTES,
     redisUrl: e.REDIS_URL,
+    memoryKv: memoryKeyValueLimitsFromEnv(e),
     idempotencyTtlS: e.GATEWAY_IDEMPOTENCY_TTL_S,
   }));
 

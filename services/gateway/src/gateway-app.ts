@@ -130,7 +130,9 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
       env.eventMaxBytes,
       atSourceRedaction(config, registry),
     );
-    const kv = options.kv ?? own(await createKeyValueStore({ url: env.redisUrl, clock }));
+    const kv =
+      options.kv ??
+      own(await createKeyValueStore({ url: env.redisUrl, clock, memory: env.memoryKv, registry }));
     const interactions = new InteractionService(
       executor,
       events,

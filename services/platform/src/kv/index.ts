@@ -1,5 +1,15 @@
 export { type KeyValueStore, type KeyValueSetOptions, KeyValueUnavailableError } from './key-value-store';
-export { MemoryKeyValueStore } from './memory-key-value-store';
+export {
+  MemoryKeyValueStore,
+  type MemoryKeyValueStoreOptions,
+  MEMORY_KV_DEFAULT_MAX_BYTES,
+  MEMORY_KV_DEFAULT_MAX_ENTRIES,
+} from './memory-key-value-store';
+export {
+  MemoryKeyValueEnvSchema,
+  type MemoryKeyValueEnv,
+  memoryKeyValueLimitsFromEnv,
+} from './memory-key-value-env';
 export {
   RedisKeyValueStore,
   type RedisClient,
