@@ -50,6 +50,16 @@ export const GatewayEnvSchema = z
       .min(16 * 1024)
       .max(64 * 1024 * 1024)
       .default(DEFAULT_EVENT_MAX_BYTES),
+    /**
+     * `false` answers without waiting for the event's spool fsync: ONLY for bench:gateway's
+     * measurement of what durable-before-answer costs; never in production (README)
+     */
+    GATEWAY_EVENT_DURABLE_WAIT: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .pipe(z.enum(['true', 'false'], { error: 'must be true or false' }))
+      .default('true'),
     /** Redis for idempotency keys; unset = in-memory (one process, lost on restart) */
     REDIS_URL: z.string().optional(),
     /** FLYWHEEL_MEMORY_KV_MAX_ENTRIES / _MAX_BYTES: bounds of the in-memory store */
@@ -81,6 +91,7 @@ export const GatewayEnvSchema = z
     bodyLimitBytes: e.GATEWAY_BODY_LIMIT_BYTES,
     corsOrigins: e.GATEWAY_CORS_ORIGINS,
     eventMaxBytes: e.GATEWAY_EVENT_MAX_BYTES,
+    eventDurableWait: e.GATEWAY_EVENT_DURABLE_WAIT === 'true',
     redisUrl: e.REDIS_URL,
     memoryKv: memoryKeyValueLimitsFromEnv(e),
     idempotencyTtlS: e.GATEWAY_IDEMPOTENCY_TTL_S,
