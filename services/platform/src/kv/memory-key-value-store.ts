@@ -83,22 +83,17 @@ export class MemoryKeyValueStore implements KeyValueStore {
       help: 'Keys the in-memory key-value store forgot before their TTL because it was full (maxEntries or maxBytes)',
       registers,
     });
-    const self = this;
-    new Gauge({
+    const entries = new Gauge({
       name: 'flywheel_kv_memory_entries',
       help: 'Keys held by the in-memory key-value store (expired ones until they are swept)',
       registers,
-      collect() {
-        this.set(self.entries.size);
-      },
+      collect: () => entries.set(this.entries.size),
     });
-    new Gauge({
+    const bytes = new Gauge({
       name: 'flywheel_kv_memory_bytes',
       help: 'Bytes the in-memory key-value store counts against its maxBytes bound',
       registers,
-      collect() {
-        this.set(self.bytesHeld);
-      },
+      collect: () => bytes.set(this.bytesHeld),
     });
   }
 
