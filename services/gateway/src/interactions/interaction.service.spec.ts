@@ -304,7 +304,11 @@ describe('InteractionService', () => {
     const events = new InteractionEvents(bus, metrics, clock, 64 * 1024, (e) => e, false);
     const id = '0b0e6f38-4a9c-4b53-8d43-5f7cbb0e1c3f';
     // resolves although the bus has not settled: the event was handed over, not made durable
-    await events.record({ interaction_id: id, request: { messages: [], stream: false } } as InteractionEvent);
+    await events.record({
+      interaction_id: id,
+      request: { messages: [], stream: false },
+      output: 'hi',
+    } as InteractionEvent);
     expect(handed).toEqual([id]);
     fail(new Error('disk full'));
     await events.flush();

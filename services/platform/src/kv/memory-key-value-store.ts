@@ -83,17 +83,23 @@ export class MemoryKeyValueStore implements KeyValueStore {
       help: 'Keys the in-memory key-value store forgot before their TTL because it was full (maxEntries or maxBytes)',
       registers,
     });
-    const entries = new Gauge({
+    const entries = () => this.entries.size;
+    const bytes = () => this.bytesHeld;
+    new Gauge({
       name: 'flywheel_kv_memory_entries',
       help: 'Keys held by the in-memory key-value store (expired ones until they are swept)',
       registers,
-      collect: () => entries.set(this.entries.size),
+      collect() {
+        this.set(entries());
+      },
     });
-    const bytes = new Gauge({
+    new Gauge({
       name: 'flywheel_kv_memory_bytes',
       help: 'Bytes the in-memory key-value store counts against its maxBytes bound',
       registers,
-      collect: () => bytes.set(this.bytesHeld),
+      collect() {
+        this.set(bytes());
+      },
     });
   }
 
