@@ -650,7 +650,7 @@ async function main(): Promise<void> {
   });
   cleanups.push(() => sim.stop());
   const simUrl = `http://127.0.0.1:${simPort}`;
-  await waitForHttp(sim, `${simUrl}/healthz`, 60_000);
+  await waitForHttp(sim, `${simUrl}/healthz`, 180_000);
   console.log(`simulator at ${simUrl} (own process ${sim.pid}), ${SIM_LATENCY_MS} ms upstream latency`);
 
   let gateway: BenchChild | undefined;
@@ -695,7 +695,7 @@ async function main(): Promise<void> {
         logFile: join(work, `${name}.log`),
       });
       cleanups.push(() => child.stop());
-      await waitForHttp(child, `http://127.0.0.1:${port}/healthz`, 120_000);
+      await waitForHttp(child, `http://127.0.0.1:${port}/healthz`, 300_000);
       return child;
     };
     gateway = await startGateway('gateway', gwPort, {});
