@@ -37,6 +37,11 @@
  * stages the benchmark waits until the gateway is idle again.
  * BENCH_GATEWAY_DRY=1 sends both legs to the simulator (no gateway): checks the harness itself
  * and shows its noise floor; it prints the results but writes no file.
+ * BENCH_GATEWAY_DURABLE_COST=1 measures what durable-before-answer costs: the baseline leg goes to
+ * a second gateway started with GATEWAY_EVENT_DURABLE_WAIT=false (answers without waiting for its
+ * event's spool fsync; a switch for this measurement only), the other leg to the normal gateway,
+ * same simulator, same Kafka, interleaved in one schedule as above; "added" is then the cost of
+ * the wait. Writes bench/results/gateway-durable-wait.json.
  *
  * Prints a table and the JSON, writes bench/results/gateway.json. Every child process and the
  * broker are stopped on exit, SIGINT and SIGTERM included.
@@ -81,6 +86,9 @@ const BOUND_MS = Number(process.env.BENCH_GATEWAY_BOUND_MS ?? 25);
 const PROFILE = process.env.BENCH_GATEWAY_PROFILE === '1';
 const PROFILE_RATE = Number(process.env.BENCH_GATEWAY_PROFILE_RATE ?? 500);
 const DRY = process.env.BENCH_GATEWAY_DRY === '1';
+const DURABLE_COST = !DRY && process.env.BENCH_GATEWAY_DURABLE_COST === '1';
+/** what the first leg is: the simulator itself, or a gateway that does not wait for durability */
+const BASELINE = DURABLE_COST ? 'gateway-no-wait' : 'direct';
 /** The Node flags of the Dockerfile's gateway target (NODE_OPTIONS there). */
 const GATEWAY_NODE_FLAGS = ['--max-semi-space-size=64'];
 const WARMUP_SECONDS = Number(process.env.BENCH_GATEWAY_WARMUP_SECONDS ?? 5);
@@ -431,7 +439,12 @@ async function runStage(ctx: Ctx, rate: number, seconds: number) {
   const heap = await scrapeMetrics(ctx.gatewayUrl, 'nodejs_heap_size_');
   if (rssNow) rss.push(rssNow);
   const delivery = ctx.gateway
-    ? await drain(ctx.admin, ctx.gatewayUrl, kafkaBefore, stats.gateway.ok)
+    ? await drain(
+        ctx.admin,
+        ctx.gatewayUrl,
+        kafkaBefore,
+        stats.gateway.ok + (DURABLE_COST ? stats.direct.ok : 0),
+      )
     : { kafka_events: 0, spool_depth_after: null, drain_ms: 0 };
 
   const direct = legReport(stats.direct, seconds);
@@ -528,7 +541,7 @@ function table(stages: Stage[]): string {
       const l: LatencySummary = r.latency;
       rows.push([
         leg === 'direct' ? String(s.rate) : '',
-        leg,
+        leg === 'direct' ? BASELINE : leg,
         String(r.sent),
         String(r.ok),
         String(r.errors),
@@ -542,7 +555,7 @@ function table(stages: Stage[]): string {
     }
     rows.push([
       '',
-      'added',
+      DURABLE_COST ? 'wait cost' : 'added',
       '',
       '',
       '',
@@ -620,50 +633,62 @@ async function main(): Promise<void> {
   });
   cleanupStep(() => sim.stop());
   const simUrl = `http://127.0.0.1:${simPort}`;
-  await waitForHttp(sim, `${simUrl}/healthz`, 60_000);
+  await waitForHttp(sim, `${simUrl}/healthz`, 180_000);
   console.log(`simulator at ${simUrl} (own process ${sim.pid}), ${SIM_LATENCY_MS} ms upstream latency`);
 
   let gateway: BenchChild | undefined;
   let gatewayUrl: string | undefined;
   let readyz: { status: number; body: string } | undefined;
+  let noWaitUrl: string | undefined;
   if (!DRY) {
     const config = join(work, 'gateway-bench.yaml');
     writeFileSync(
       config,
       readFileSync(CONFIG_FIXTURE, 'utf8').replaceAll('http://127.0.0.1:8090/v1', `${simUrl}/v1`),
     );
-    gateway = await startChild({
-      name: 'gateway',
-      command: process.execPath,
-      args: [
-        ...(PROFILE ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
-        ...GATEWAY_NODE_FLAGS,
-        '--import',
-        'tsx',
-        CLI_MAIN,
-        'start',
-        '--only',
-        'gateway',
-      ],
-      env: {
-        ...process.env,
-        GATEWAY_PORT: String(gwPort),
-        GATEWAY_HOST: '127.0.0.1',
-        FLYWHEEL_API_KEYS: GATEWAY_KEY,
-        FLYWHEEL_ADMIN_TOKEN: randomBytes(24).toString('hex'),
-        FLYWHEEL_FEEDBACK_SECRET: randomBytes(48).toString('base64'),
-        FLYWHEEL_CONFIG: config,
-        FLAGS_FILE: FLAGS_FIXTURE,
-        KAFKA_BROKERS: brokers,
-        FLYWHEEL_DATA_DIR: join(work, 'data'),
-        SIM_API_KEY: 'sim-bench-key',
-      },
-      cwd: ROOT,
-      logFile: join(work, 'gateway.log'),
-    });
-    cleanupStep(() => gateway!.stop());
+    const startGateway = async (name: string, port: number, env: NodeJS.ProcessEnv) => {
+      const child = await startChild({
+        name,
+        command: process.execPath,
+        args: [
+          ...(PROFILE && name === 'gateway' ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
+          ...GATEWAY_NODE_FLAGS,
+          '--import',
+          'tsx',
+          CLI_MAIN,
+          'start',
+          '--only',
+          'gateway',
+        ],
+        env: {
+          ...process.env,
+          GATEWAY_PORT: String(port),
+          GATEWAY_HOST: '127.0.0.1',
+          FLYWHEEL_API_KEYS: GATEWAY_KEY,
+          FLYWHEEL_ADMIN_TOKEN: randomBytes(24).toString('hex'),
+          FLYWHEEL_FEEDBACK_SECRET: randomBytes(48).toString('base64'),
+          FLYWHEEL_CONFIG: config,
+          FLAGS_FILE: FLAGS_FIXTURE,
+          KAFKA_BROKERS: brokers,
+          FLYWHEEL_DATA_DIR: join(work, `data-${name}`),
+          SIM_API_KEY: 'sim-bench-key',
+          ...env,
+        },
+        cwd: ROOT,
+        logFile: join(work, `${name}.log`),
+      });
+      cleanupStep(() => child.stop());
+      await waitForHttp(child, `http://127.0.0.1:${port}/healthz`, 300_000);
+      return child;
+    };
+    gateway = await startGateway('gateway', gwPort, {});
     gatewayUrl = `http://127.0.0.1:${gwPort}`;
-    await waitForHttp(gateway, `${gatewayUrl}/healthz`, 120_000);
+    if (DURABLE_COST) {
+      const [port] = (await freePorts(1)) as [number];
+      const noWait = await startGateway('gateway-no-wait', port, { GATEWAY_EVENT_DURABLE_WAIT: 'false' });
+      noWaitUrl = `http://127.0.0.1:${port}`;
+      console.log(`gateway without the durable wait at ${noWaitUrl} (own process ${noWait.pid})`);
+    }
     readyz = await probeReadyz(gatewayUrl);
     if (readyz.status !== 200) console.warn(`gateway /readyz answers ${readyz.status}: ${readyz.body}`);
     console.log(`gateway at ${gatewayUrl} (own process ${gateway.pid}), Kafka ${brokers}`);
@@ -673,7 +698,7 @@ async function main(): Promise<void> {
 
   const pool = (url: string) =>
     new Pool(url, { connections: CONNECTIONS, pipelining: 1, keepAliveTimeout: 30_000 });
-  const simPool = pool(simUrl);
+  const simPool = pool(noWaitUrl ?? simUrl);
   const gwPool = gatewayUrl ? pool(gatewayUrl) : pool(simUrl);
   cleanupStep(() => Promise.all([simPool.close(), gwPool.close()]));
   const json = { 'content-type': 'application/json' };
@@ -688,12 +713,20 @@ async function main(): Promise<void> {
   const gwBodies = bodies('route:bench');
   const directBody = (n: number) => simBodies[n % 1000]!;
   const legs: Record<LegName, Leg> = {
-    direct: {
-      name: 'direct',
-      pool: simPool,
-      headers: { ...json, authorization: 'Bearer sim-bench-key' },
-      body: directBody,
-    },
+    direct: noWaitUrl
+      ? {
+          name: 'direct',
+          pool: simPool,
+          headers: { ...json, authorization: `Bearer ${GATEWAY_KEY}` },
+          body: (n) => gwBodies[n % 1000]!,
+          mustHave: 'x-flywheel-interaction-id',
+        }
+      : {
+          name: 'direct',
+          pool: simPool,
+          headers: { ...json, authorization: 'Bearer sim-bench-key' },
+          body: directBody,
+        },
     gateway: DRY
       ? {
           name: 'gateway',
@@ -740,7 +773,7 @@ async function main(): Promise<void> {
     stages.push(stage);
     console.log(
       `  gateway ${stage.gateway.ok}/${stage.gateway.sent} 2xx, p99 ${stage.gateway.latency.p99_ms} ms; ` +
-        `direct p99 ${stage.direct.latency.p99_ms} ms; added p50 ${stage.added.p50_ms} / p99 ${stage.added.p99_ms} ms`,
+        `${BASELINE} p99 ${stage.direct.latency.p99_ms} ms; added p50 ${stage.added.p50_ms} / p99 ${stage.added.p99_ms} ms`,
     );
     await settle(gateway);
   }
@@ -803,7 +836,11 @@ async function main(): Promise<void> {
 
   const results = {
     benchmark: 'gateway',
-    mode: DRY ? 'dry-run: both legs to the simulator, no gateway' : 'gateway',
+    mode: DRY
+      ? 'dry-run: both legs to the simulator, no gateway'
+      : DURABLE_COST
+        ? 'durable-wait cost: baseline leg = a gateway with GATEWAY_EVENT_DURABLE_WAIT=false, other leg = the normal gateway'
+        : 'gateway',
     date: startedAt.toISOString(),
     machine: machineInfo(),
     conditions: {
@@ -831,7 +868,12 @@ async function main(): Promise<void> {
       gateway_readyz_after_boot: readyz ?? null,
       config: 'bench/fixtures/gateway-bench.yaml, bench/fixtures/gateway-bench-flags.json',
       kafka: broker ? 'private 3.9.1 broker (infra/local)' : brokers,
-      added_latency: 'gateway percentile − direct percentile over the 2xx answers of the same stage',
+      baseline_leg: DURABLE_COST
+        ? 'a second gateway (own process, same simulator and Kafka) answering without waiting for its event to be durable; ' +
+          'in the stages, "direct" is this leg and "added" is the cost of the durable wait; ' +
+          'gateway_upstream_calls and CPU per request count both gateways'
+        : 'the simulator directly',
+      added_latency: 'gateway percentile − baseline percentile over the 2xx answers of the same stage',
       sustainable_definition:
         `gateway errors + timeouts < 1 %, 2xx ≥ 95 % of the target rate, added p99 ≤ ${BOUND_MS} ms, and the ` +
         `gateway p50 of the stage's last quarter ≤ first quarter + ${BOUND_MS} ms; max sustainable = highest ` +
@@ -890,7 +932,7 @@ async function main(): Promise<void> {
   }
   console.log('\n' + JSON.stringify(results, null, 2));
   if (DRY) console.log('dry run: no results file written');
-  else console.log(`wrote ${writeResults('gateway', results)}`);
+  else console.log(`wrote ${writeResults(DURABLE_COST ? 'gateway-durable-wait' : 'gateway', results)}`);
 }
 
 main()

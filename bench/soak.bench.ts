@@ -16,9 +16,15 @@
  * 300; shorter only to smoke-test the harness) have passed. On a machine too busy for the rate,
  * the service gets what it can take — the achieved rate is reported — rather than a queue of
  * requests that all time out. The service's RSS (VmRSS) is sampled every
- * SOAK_SAMPLE_SECONDS (default 5). Reported per target: requests sent / 2xx / other, the RSS
- * series, RSS after warm-up (median of the samples in the 10–20 % stretch of the run), at the end
- * (median of the last 10 %), the peak, and growth = end / warm-up − 1; "flat" when |growth| ≤ 20 %.
+ * SOAK_SAMPLE_SECONDS (default 5), and so is the service's V8 heap (bench/lib/heap-sampler.ts,
+ * preloaded into it), which tells objects kept alive from RSS that grows outside the JS heap.
+ * Reported per target: requests sent / 2xx / other, the RSS and heap series, RSS after the ramp
+ * (median of the samples in the stretch from SOAK_WARM_AT, default 0.3, to +10 % of the run: the
+ * first minute or two fills caches, connection pools, the JIT and the bounded stores, which is
+ * growth by design, not a leak), at the end (median of the last 10 %), the peak, and growth =
+ * end / warm-up − 1; "flat" when |growth| ≤ 20 %. The feedback service's in-memory vote store
+ * keeps up to 100,000 votes (one per interaction here): at 300 votes/s it is full after ~330 s,
+ * so a run that shows its plateau needs ~10 minutes and SOAK_WARM_AT=0.5 (see the README).
  * Prints a table and the JSON, writes bench/results/soak.json (targets not run keep their last figures). Children and the broker are
  * stopped on every exit path.
  */
@@ -53,18 +59,24 @@ const REQUESTS = Number(process.env.SOAK_REQUESTS ?? 100_000);
 const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? 32);
 const TIMEOUT_MS = 10_000;
 const FLAT_WITHIN = 0.2;
+const WARM_AT = Number(process.env.SOAK_WARM_AT ?? 0.3);
+const HEAP_SAMPLER = join(__dirname, 'lib/heap-sampler.ts');
 
 const { push: cleanupStep, cleanUp } = exitCleanups('the services and Kafka');
 
 interface Sample {
   t_s: number;
   rss_mib: number;
+  /** the service's V8 heap in use at its last heap sample (bench/lib/heap-sampler.ts) */
+  heap_used_mib?: number;
   sent: number;
 }
 
 interface TargetResult {
   target: Target;
   seconds: number;
+  /** the warm-up reading is the median of the samples from this fraction of the run to +0.1 */
+  warm_at: number;
   rate: number;
   achieved_rate: number;
   sent: number;
@@ -73,6 +85,8 @@ interface TargetResult {
   rss_warm_mib: number;
   rss_end_mib: number;
   rss_peak_mib: number;
+  heap_warm_mib: number;
+  heap_end_mib: number;
   growth: number;
   flat: boolean;
   samples: Sample[];
@@ -89,6 +103,7 @@ async function startCli(
   env: NodeJS.ProcessEnv,
   work: string,
 ): Promise<BenchChild> {
+  const heapLog = service === 'sim' ? undefined : heapLogOf(work, name);
   const child = await startChild({
     name,
     command: process.execPath,
@@ -97,17 +112,39 @@ async function startCli(
       ...(service === 'gateway' ? ['--max-semi-space-size=64'] : []),
       '--import',
       'tsx',
+      ...(heapLog ? ['--import', HEAP_SAMPLER] : []),
       CLI_MAIN,
       'start',
       '--only',
       service,
     ],
-    env: { ...process.env, KAFKA_BROKERS: undefined, REDIS_URL: undefined, ...env },
+    env: {
+      ...process.env,
+      KAFKA_BROKERS: undefined,
+      REDIS_URL: undefined,
+      SOAK_HEAP_LOG: heapLog,
+      SOAK_SAMPLE_SECONDS: String(SAMPLE_SECONDS),
+      ...env,
+    },
     cwd: ROOT,
     logFile: join(work, `${name}.log`),
   });
   cleanupStep(() => child.stop());
   return child;
+}
+
+function heapLogOf(work: string, name: string): string {
+  return join(work, `${name}.heap.jsonl`);
+}
+
+/** The service's last heap reading (MiB in use), or undefined before its first one. */
+function lastHeapUsed(file: string): number | undefined {
+  try {
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    return (JSON.parse(lines.at(-1)!) as { heap_used_mib: number }).heap_used_mib;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Starts the target's service (and the simulator for the gateway); returns how to send one request. */
@@ -234,16 +271,26 @@ async function soak(target: Target, work: string, brokers: string | undefined): 
   const other: Record<string, number> = {};
   const samples: Sample[] = [];
   const t0 = performance.now();
+  const heapLog = heapLogOf(work, target);
   const sample = () => {
     const m = memoryOf(child.pid);
-    if (m) samples.push({ t_s: round((performance.now() - t0) / 1000, 1), rss_mib: m.rss_mib, sent });
+    if (!m) return;
+    const heap = lastHeapUsed(heapLog);
+    samples.push({
+      t_s: round((performance.now() - t0) / 1000, 1),
+      rss_mib: m.rss_mib,
+      ...(heap === undefined ? {} : { heap_used_mib: heap }),
+      sent,
+    });
   };
   sample();
   const timer = setInterval(() => {
     sample();
     const last = samples.at(-1);
     if (last && samples.length % 6 === 0) {
-      console.log(`  ${target} t=${last.t_s}s sent=${sent} ok=${ok} rss=${last.rss_mib} MiB`);
+      console.log(
+        `  ${target} t=${last.t_s}s sent=${sent} ok=${ok} rss=${last.rss_mib} MiB heap=${last.heap_used_mib ?? '?'} MiB`,
+      );
     }
   }, SAMPLE_SECONDS * 1000);
   // Paced at RATE with at most CONCURRENCY in flight: on a machine too busy for RATE the service
@@ -276,14 +323,17 @@ async function soak(target: Target, work: string, brokers: string | undefined): 
   await child.stop();
 
   const duration = samples.at(-1)?.t_s ?? SECONDS;
-  const within = (from: number, to: number) =>
-    samples.filter((s) => s.t_s >= duration * from && s.t_s <= duration * to).map((s) => s.rss_mib);
-  const warm = median(within(0.1, 0.2));
+  const within = (from: number, to: number, field: 'rss_mib' | 'heap_used_mib' = 'rss_mib') =>
+    samples
+      .filter((s) => s.t_s >= duration * from && s.t_s <= duration * to && s[field] !== undefined)
+      .map((s) => s[field]!);
+  const warm = median(within(WARM_AT, WARM_AT + 0.1));
   const end = median(within(0.9, 1));
   const growth = round(end / warm - 1, 3);
   return {
     target,
     seconds: duration,
+    warm_at: WARM_AT,
     rate: RATE,
     achieved_rate: round(sent / duration, 1),
     sent,
@@ -292,6 +342,8 @@ async function soak(target: Target, work: string, brokers: string | undefined): 
     rss_warm_mib: warm,
     rss_end_mib: end,
     rss_peak_mib: Math.max(...samples.map((s) => s.rss_mib)),
+    heap_warm_mib: median(within(WARM_AT, WARM_AT + 0.1, 'heap_used_mib')),
+    heap_end_mib: median(within(0.9, 1, 'heap_used_mib')),
     growth,
     flat: Math.abs(growth) <= FLAT_WITHIN,
     samples,
@@ -336,14 +388,18 @@ async function main(): Promise<void> {
     results.push(r);
     if (!r.flat || r.ok < r.sent) keepLogs = true;
   }
-  console.log('\ntarget              sent      2xx     other  rss warm  rss end  peak   growth  flat');
+  console.log(
+    '\ntarget              sent      2xx     other  rss warm  rss end  peak   growth  flat  heap warm→end',
+  );
   for (const r of results) {
     console.log(
       `${r.target.padEnd(18)} ${String(r.sent).padStart(7)} ${String(r.ok).padStart(8)} ${String(
         Object.values(r.other).reduce((a, b) => a + b, 0),
       ).padStart(9)}  ${String(r.rss_warm_mib).padStart(8)} ${String(r.rss_end_mib).padStart(8)} ${String(
         r.rss_peak_mib,
-      ).padStart(5)}  ${(r.growth * 100).toFixed(1).padStart(6)} %  ${r.flat ? 'yes' : 'NO'}`,
+      ).padStart(5)}  ${(r.growth * 100).toFixed(1).padStart(6)} %  ${r.flat ? 'yes' : 'NO '}   ${
+        r.heap_warm_mib
+      }→${r.heap_end_mib}`,
     );
   }
   // targets not run this time keep their last figures (each with the machine it ran on)
@@ -352,6 +408,7 @@ async function main(): Promise<void> {
   const out = {
     bench: 'soak',
     flat_within: FLAT_WITHIN,
+    warm_at: WARM_AT,
     results: [...kept, ...results.map((r) => ({ ...r, machine, finished_at: new Date().toISOString() }))],
   };
   console.log(

@@ -10,7 +10,8 @@ import { managedServer, startOrCleanUp } from './server';
 import { createTempDir } from './tempdirs';
 
 export const KAFKA_VERSION = '3.9.1';
-const READY_TIMEOUT_MS = 90_000;
+// a restart after SIGKILL on a loaded 2-core machine (load average ~25) took over 90 s to listen
+const READY_TIMEOUT_MS = 180_000;
 const JAVA_HINT = 'install a Java 17 runtime: `apt-get install -y openjdk-17-jre-headless`';
 const MAVEN_HINT = 'install Maven (it fetches the Kafka jars from Maven Central): `apt-get install -y maven`';
 

@@ -5,6 +5,10 @@ import { type Consumer, Kafka, logLevel } from 'kafkajs';
 import { Pool } from 'pg';
 import { type Ledger, type LedgerFigures, printFigures } from './ledger';
 
+const TOPICS = [Topics.interactions, Topics.feedback, Topics.evalCases, Topics.dlq];
+/** A ledger's events are read from this long before it was opened (clock and batching slack). */
+const READ_FROM_BEFORE_MS = 10_000;
+
 /** Every event seen on the topics, counted by CloudEvents id (a redelivery repeats the id). */
 class WireReader {
   readonly interactions = new Map<string, number>();
@@ -17,23 +21,35 @@ class WireReader {
 
   private constructor(private readonly consumer: Consumer) {}
 
-  /** A consumer of its own group, reading every topic from the beginning, until close(). */
-  static async open(brokers: string): Promise<WireReader> {
+  /**
+   * A consumer of its own group reading every topic, until close(), from the first event written
+   * at `sinceMs` or later (by the message timestamps, which the producer stamps when it sends: no
+   * copy of a ledger's event can be older than the ledger). On the shared broker of a full
+   * `npm test` the topics hold every other suite's events too, which it would otherwise read
+   * from the beginning at every check.
+   */
+  static async open(brokers: string, sinceMs: number): Promise<WireReader> {
     const kafka = new Kafka({
       clientId: 'fault-checker',
       brokers: brokers.split(','),
       logLevel: logLevel.NOTHING,
     });
-    const consumer = kafka.consumer({
-      groupId: `fault-checker-${randomBytes(6).toString('hex')}`,
-      maxWaitTimeInMs: 200,
-    });
+    const groupId = `fault-checker-${randomBytes(6).toString('hex')}`;
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      for (const topic of TOPICS) {
+        const partitions = await admin.fetchTopicOffsetsByTimestamp(topic, sinceMs);
+        await admin.setOffsets({ groupId, topic, partitions });
+      }
+    } finally {
+      await admin.disconnect();
+    }
+    const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 200 });
     const reader = new WireReader(consumer);
     await consumer.connect();
-    await consumer.subscribe({
-      topics: [Topics.interactions, Topics.feedback, Topics.evalCases, Topics.dlq],
-      fromBeginning: true,
-    });
+    // a partition without an offset set above (none can be) would start at its beginning
+    await consumer.subscribe({ topics: TOPICS, fromBeginning: true });
     await consumer.run({
       partitionsConsumedConcurrently: 4,
       eachMessage: async ({ topic, message }) => {
@@ -103,15 +119,15 @@ export interface CheckOptions {
 }
 
 /**
- * The independent check after a fault: reads the topics (own consumer group, from the
- * beginning) and the curator's database until every answered interaction and vote is on its
+ * The independent check after a fault: reads the topics (own consumer group, from 10 s before
+ * the ledger was opened) and the curator's database until every answered interaction and vote is on its
  * topic and in its table and every down vote has its eval case (and that case's `created`
  * event), or the timeout passes. Prints the ledger figures, then asserts 0 lost, 0 duplicated
  * at the sinks and nothing of the ledger dead-lettered. Copies of one event on the wire are
  * counted and printed, not failed: delivery is at-least-once.
  */
 export async function checkLedger(ledger: Ledger, opts: CheckOptions): Promise<LedgerFigures> {
-  const wire = await WireReader.open(opts.brokers);
+  const wire = await WireReader.open(opts.brokers, ledger.openedAt - READ_FROM_BEFORE_MS);
   const pool = new Pool({ connectionString: opts.databaseUrl, max: 3 });
   pool.on('error', () => undefined);
   const figures = async (): Promise<LedgerFigures & { missing: string[]; deadLetters: string[] }> => {
@@ -161,9 +177,7 @@ export async function checkLedger(ledger: Ledger, opts: CheckOptions): Promise<L
     // purpose); a vote's ce_id is `<feedback_id>:<revision>`
     const ours = (id: string) =>
       ledger.interactions.has(id) || ledger.votes.has(id.slice(0, id.lastIndexOf(':')));
-    const deadLetters = [...wire.deadLetters]
-      .filter(([id]) => ours(id))
-      .map(([id, why]) => `${id}: ${why}`);
+    const deadLetters = [...wire.deadLetters].filter(([id]) => ours(id)).map(([id, why]) => `${id}: ${why}`);
     const deadLettered = deadLetters.length;
     return {
       sent: ledger.sent,

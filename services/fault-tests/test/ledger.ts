@@ -21,6 +21,9 @@ export class Ledger {
   /** 503s that came without a Retry-After header */
   unavailableWithoutRetryAfter = 0;
 
+  /** when the ledger was opened (epoch ms): none of its events can be older */
+  readonly openedAt = Date.now();
+
   constructor(readonly name: string) {}
 
   get answered(): number {

@@ -4,6 +4,8 @@ import {
   httpLimitsFrom,
   kafkaConnectionFromEnv,
   KafkaEnvSchema,
+  MemoryKeyValueEnvSchema,
+  memoryKeyValueLimitsFromEnv,
   parseEnv,
   TrustedProxiesEnv,
 } from '@flywheel/platform';
@@ -25,6 +27,8 @@ export const FeedbackEnvSchema = z
       .string()
       .refine((s) => Buffer.byteLength(s, 'utf8') >= 32, 'must be at least 32 bytes long'),
     REDIS_URL: z.string().optional(),
+    /** FLYWHEEL_MEMORY_KV_MAX_ENTRIES / _MAX_BYTES: bounds of the in-memory store */
+    ...MemoryKeyValueEnvSchema.shape,
     /** KAFKA_BROKERS, KAFKA_SSL*, KAFKA_SASL_*: see the README */
     ...KafkaEnvSchema.shape,
     FLYWHEEL_CONFIG: z.string().optional(),
@@ -61,6 +65,7 @@ export const FeedbackEnvSchema = z
       host: e.FEEDBACK_HOST,
       secret: e.FLYWHEEL_FEEDBACK_SECRET,
       redisUrl: e.REDIS_URL,
+      memoryKv: memoryKeyValueLimitsFromEnv(e),
       kafka: kafkaConnectionFromEnv(e),
       configPath: e.FLYWHEEL_CONFIG,
       dataDir: e.FLYWHEEL_DATA_DIR,

@@ -88,7 +88,8 @@ export async function createFeedbackApp(options: FeedbackAppOptions): Promise<Fe
   const clock = options.clock ?? systemClock;
   const host = hostOptionsFrom(SERVICE, env, { registry: options.registry });
   return hostService(host, async ({ registry, own }) => {
-    const kv = options.kv ?? own(await createKeyValueStore({ url: env.redisUrl }));
+    const kv =
+      options.kv ?? own(await createKeyValueStore({ url: env.redisUrl, memory: env.memoryKv, registry }));
     const bus = options.bus ?? own(await createEventBus({ source: SERVICE, registry, ...busLocation(env) }));
 
     const tokens = new FeedbackTokens(env.secret);

@@ -19,7 +19,9 @@ describe('parseGatewayEnv', () => {
       bodyLimitBytes: 1024 * 1024,
       corsOrigins: [],
       eventMaxBytes: 960 * 1024,
+      eventDurableWait: true,
       redisUrl: undefined,
+      memoryKv: { maxEntries: 100_000, maxBytes: 64 * 1024 * 1024 },
       idempotencyTtlS: 24 * 3600,
       maxTokensLimit: 65_536,
       limits: { ...DEFAULT_HTTP_LIMITS, maxInFlight: 1_024, connectionTimeoutMs: 600_000 },
@@ -32,6 +34,24 @@ describe('parseGatewayEnv', () => {
         GATEWAY_CORS_ORIGINS: 'http://a:1, http://b:2',
       }).corsOrigins,
     ).toEqual(['http://a:1', 'http://b:2']);
+  });
+
+  it('reads the in-memory store bounds and the bench-only durable-wait switch, naming bad values', () => {
+    const env = { FLYWHEEL_FEEDBACK_SECRET: SECRET, FLYWHEEL_API_KEYS: 'k' };
+    const parsed = parseGatewayEnv({
+      ...env,
+      FLYWHEEL_MEMORY_KV_MAX_ENTRIES: '5000',
+      FLYWHEEL_MEMORY_KV_MAX_BYTES: '1048576',
+      GATEWAY_EVENT_DURABLE_WAIT: 'FALSE',
+    });
+    expect(parsed.memoryKv).toEqual({ maxEntries: 5000, maxBytes: 1024 * 1024 });
+    expect(parsed.eventDurableWait).toBe(false);
+    expect(() => parseGatewayEnv({ ...env, FLYWHEEL_MEMORY_KV_MAX_ENTRIES: '0' })).toThrow(
+      /FLYWHEEL_MEMORY_KV_MAX_ENTRIES/,
+    );
+    expect(() => parseGatewayEnv({ ...env, GATEWAY_EVENT_DURABLE_WAIT: 'no' })).toThrow(
+      /GATEWAY_EVENT_DURABLE_WAIT/,
+    );
   });
 
   it('reads the event size bound and refuses one too small to hold an event', () => {

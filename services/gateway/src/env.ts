@@ -5,6 +5,8 @@ import {
   kafkaConnectionFromEnv,
   KafkaEnvSchema,
   MAX_TOKENS_CEILING,
+  MemoryKeyValueEnvSchema,
+  memoryKeyValueLimitsFromEnv,
   parseEnv,
   TrustedProxiesEnv,
 } from '@flywheel/platform';
@@ -57,8 +59,20 @@ export const GatewayEnvSchema = z
       .min(16 * 1024)
       .max(64 * 1024 * 1024)
       .default(DEFAULT_EVENT_MAX_BYTES),
+    /**
+     * `false` answers without waiting for the event's spool fsync: ONLY for bench:gateway's
+     * measurement of what durable-before-answer costs; never in production (README)
+     */
+    GATEWAY_EVENT_DURABLE_WAIT: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .pipe(z.enum(['true', 'false'], { error: 'must be true or false' }))
+      .default('true'),
     /** Redis for idempotency keys and per-key limits; unset = in-memory (one process, lost on restart) */
     REDIS_URL: z.string().optional(),
+    /** FLYWHEEL_MEMORY_KV_MAX_ENTRIES / _MAX_BYTES: bounds of the in-memory store */
+    ...MemoryKeyValueEnvSchema.shape,
     /** how long an `Idempotency-Key` and its stored answer are kept */
     GATEWAY_IDEMPOTENCY_TTL_S: z.coerce
       .number()
@@ -89,7 +103,9 @@ export const GatewayEnvSchema = z
     bodyLimitBytes: e.GATEWAY_BODY_LIMIT_BYTES,
     corsOrigins: e.GATEWAY_CORS_ORIGINS,
     eventMaxBytes: e.GATEWAY_EVENT_MAX_BYTES,
+    eventDurableWait: e.GATEWAY_EVENT_DURABLE_WAIT === 'true',
     redisUrl: e.REDIS_URL,
+    memoryKv: memoryKeyValueLimitsFromEnv(e),
     idempotencyTtlS: e.GATEWAY_IDEMPOTENCY_TTL_S,
     limits: httpLimitsFrom('GATEWAY', e),
     trustedProxies: e.TRUSTED_PROXIES,

@@ -7,6 +7,7 @@ import {
   createKeyValueStore,
   type EventBus,
   FlagService,
+  getProcessLogger,
   type FlywheelConfig,
   type HostedService,
   hostOptionsFrom,
@@ -164,8 +165,15 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
       clock,
       env.eventMaxBytes,
       atSourceRedaction(config, registry),
+      env.eventDurableWait,
     );
-    const kv = options.kv ?? own(await createKeyValueStore({ url: env.redisUrl, clock }));
+    if (!env.eventDurableWait)
+      getProcessLogger(SERVICE).warn(
+        'GATEWAY_EVENT_DURABLE_WAIT=false: answers do not wait for their event to be durable (for bench:gateway only)',
+      );
+    const kv =
+      options.kv ??
+      own(await createKeyValueStore({ url: env.redisUrl, clock, memory: env.memoryKv, registry }));
     const interactions = new InteractionService(
       executor,
       events,

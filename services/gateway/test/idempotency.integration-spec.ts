@@ -13,8 +13,25 @@ import {
  * `Idempotency-Key` on both endpoints, on real Redis (REDIS_URL from the integration project's
  * globalSetup) and on the in-memory store: one upstream call (counted at the simulator) and one
  * interaction event (counted on Kafka) for repeated requests, 422 for the key with another body,
- * 409 for a duplicate while the first runs, keys scoped per API key.
+ * 409 for a duplicate while the first runs, keys scoped per API key. The gateways take bodies up
+ * to the production default of 1 MiB, and one case sends bodies of that size.
  */
+
+const MIB = 1024 * 1024;
+
+/**
+ * A chat request whose JSON is `bytes` long: a support thread of multi-byte, quote- and
+ * markup-laden text (what users paste), filled to the exact size with ASCII.
+ */
+function chatBodyOfBytes(bytes: number, user: string): { model: string; user: string; messages: object[] } {
+  const unit = 'Ticket #4711 “charged twice” — naïve café ☕ 🚀 <b>"x"</b> \\ \n ';
+  const body = { model: 'ok', user, messages: [{ role: 'user', content: '' }] };
+  const room = bytes - Buffer.byteLength(JSON.stringify(body));
+  let content = unit.repeat(Math.floor(room / Buffer.byteLength(JSON.stringify(unit).slice(1, -1))));
+  content += 'x'.repeat(room - (Buffer.byteLength(JSON.stringify(content)) - 2));
+  body.messages[0]!.content = content;
+  return body;
+}
 
 const REDIS_URL = process.env.REDIS_URL;
 if (!REDIS_URL)
@@ -43,7 +60,7 @@ describe.each([
 ] as const)('Idempotency-Key on the %s store', (kind, env) => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startGateway({}, env);
+    gw = await startGateway({}, { ...env, GATEWAY_BODY_LIMIT_BYTES: String(MIB) });
     expect(kind).toBe(REDIS_URL && 'REDIS_URL' in env ? 'redis' : 'memory');
   }, 120_000);
   afterAll(async () => {
@@ -119,6 +136,39 @@ describe.each([
     await settleEvents();
     expect(kafka.count(bodies[0]!.flywheel.interaction_id)).toBe(1);
   }, 60_000);
+
+  it('answers 3 identical 1 MiB requests with one upstream call; 422 for the key with one character changed', async () => {
+    gw.sim.reset();
+    const key = randomUUID();
+    const body = chatBodyOfBytes(MIB - 64, `u-big-${key}`);
+    expect(Buffer.byteLength(JSON.stringify(body))).toBe(MIB - 64);
+    const answers: Response[] = [];
+    for (let i = 0; i < 3; i++)
+      answers.push(await post(`${gw.url}/v1/chat/completions`, body, { 'idempotency-key': key }));
+    const bodies = await Promise.all(answers.map((r) => r.json() as Promise<ChatCompletionResponse>));
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(answers.map((r) => r.headers.get('idempotent-replayed'))).toEqual([null, 'true', 'true']);
+    expect(new Set(bodies.map((b) => JSON.stringify(b))).size).toBe(1);
+    expect(completions()).toBe(1);
+
+    // the same size, one letter different half-way in: another request, refused
+    const content = (body.messages[0] as { content: string }).content;
+    let at = Math.floor(content.length / 2);
+    while (!/[a-z]/.test(content[at]!)) at++;
+    const flipped = content[at] === 'x' ? 'y' : 'x';
+    const changed = {
+      ...body,
+      messages: [{ role: 'user', content: content.slice(0, at) + flipped + content.slice(at + 1) }],
+    };
+    expect(Buffer.byteLength(JSON.stringify(changed))).toBe(MIB - 64);
+    const other = await post(`${gw.url}/v1/chat/completions`, changed, { 'idempotency-key': key });
+    expect(other.status).toBe(422);
+    expect(((await other.json()) as ErrorJson).error.type).toBe('idempotency_key_reused');
+    expect(completions()).toBe(1);
+
+    await settleEvents();
+    expect(kafka.count(bodies[0]!.flywheel.interaction_id)).toBe(1);
+  }, 120_000);
 
   it('makes one upstream call for concurrent duplicates: the others get 409 with Retry-After, then the answer', async () => {
     gw.sim.reset();

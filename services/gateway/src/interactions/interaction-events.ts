@@ -15,6 +15,10 @@ const SPOOL_FULL_RETRY_AFTER_S = 5;
  * it is in the in-process log. A failure is counted, logged (at most once per 10 s, with the
  * count) and thrown to the caller, who must not answer 200 without its event: a full spool is a
  * DomainError `unavailable` (503 with Retry-After), anything else an internal error (500).
+ *
+ * `waitForDurable: false` (GATEWAY_EVENT_DURABLE_WAIT=false) exists only so `bench:gateway` can
+ * measure what the wait costs: the event is still cut, validated and handed to the bus before the
+ * answer, but the answer does not wait for the spool's fsync, and a failure is only counted.
  */
 export class InteractionEvents {
   private readonly logger = new Logger('InteractionEvents');
@@ -30,6 +34,8 @@ export class InteractionEvents {
     private readonly maxBytes: number,
     /** Applied to each event before it is serialized (at-source redaction, see gateway-app). */
     private readonly prepare: (event: InteractionEvent) => InteractionEvent = (event) => event,
+    /** false only for bench:gateway's comparison leg (see the class comment) */
+    private readonly waitForDurable = true,
   ) {}
 
   async record(event: InteractionEvent): Promise<void> {
@@ -47,6 +53,16 @@ export class InteractionEvents {
       sent = Promise.reject(err);
     }
     this.pending.add(sent);
+    if (!this.waitForDurable) {
+      sent.then(
+        () => this.pending.delete(sent),
+        (err: unknown) => {
+          this.pending.delete(sent);
+          this.failed(event.interaction_id, err);
+        },
+      );
+      return;
+    }
     try {
       await sent;
     } catch (err) {

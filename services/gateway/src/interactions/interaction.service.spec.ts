@@ -289,4 +289,31 @@ describe('InteractionService', () => {
       'flywheel_gateway_events_truncated_total 1',
     );
   });
+
+  it('without the durable wait (bench only) answers before the bus settles, and only counts a failure', async () => {
+    const { promRegistry, clock } = setup();
+    const metrics = new GatewayMetrics(promRegistry, { state: () => 'closed' }, []);
+    let fail: (err: Error) => void = () => undefined;
+    const handed: string[] = [];
+    const bus = {
+      publish: (e: { id?: string }) => {
+        handed.push(e.id!);
+        return new Promise<{ id: string }>((_, reject) => (fail = reject));
+      },
+    };
+    const events = new InteractionEvents(bus, metrics, clock, 64 * 1024, (e) => e, false);
+    const id = '0b0e6f38-4a9c-4b53-8d43-5f7cbb0e1c3f';
+    // resolves although the bus has not settled: the event was handed over, not made durable
+    await events.record({
+      interaction_id: id,
+      request: { messages: [], stream: false },
+      output: 'hi',
+    } as unknown as InteractionEvent); // a partial event: only its id matters to the bus here
+    expect(handed).toEqual([id]);
+    fail(new Error('disk full'));
+    await events.flush();
+    expect(
+      await promRegistry.getSingleMetricAsString('flywheel_gateway_event_publish_failures_total'),
+    ).toContain('flywheel_gateway_event_publish_failures_total 1');
+  });
 });

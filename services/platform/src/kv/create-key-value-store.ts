@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client';
 import { type Clock } from '../clock';
 import { type KeyValueStore } from './key-value-store';
 import { MemoryKeyValueStore } from './memory-key-value-store';
@@ -8,6 +9,10 @@ export interface CreateKeyValueStoreOptions {
   url?: string;
   /** the in-memory store's clock for TTLs */
   clock?: Clock;
+  /** the in-memory store's bounds (FLYWHEEL_MEMORY_KV_MAX_ENTRIES / _MAX_BYTES) */
+  memory?: { maxEntries?: number; maxBytes?: number };
+  /** where the in-memory store's `flywheel_kv_memory_*` metrics go */
+  registry?: Registry;
   redis?: RedisKeyValueStoreOptions;
 }
 
@@ -15,5 +20,5 @@ export interface CreateKeyValueStoreOptions {
 export async function createKeyValueStore(options: CreateKeyValueStoreOptions = {}): Promise<KeyValueStore> {
   const url = options.url?.trim();
   if (url) return RedisKeyValueStore.connect(url, options.redis);
-  return new MemoryKeyValueStore(options.clock);
+  return new MemoryKeyValueStore(options.clock, { ...options.memory, registry: options.registry });
 }

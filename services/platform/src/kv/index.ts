@@ -5,7 +5,17 @@ export {
   type KeyValueLeaseOptions,
   KeyValueUnavailableError,
 } from './key-value-store';
-export { MemoryKeyValueStore } from './memory-key-value-store';
+export {
+  MemoryKeyValueStore,
+  type MemoryKeyValueStoreOptions,
+  MEMORY_KV_DEFAULT_MAX_BYTES,
+  MEMORY_KV_DEFAULT_MAX_ENTRIES,
+} from './memory-key-value-store';
+export {
+  MemoryKeyValueEnvSchema,
+  type MemoryKeyValueEnv,
+  memoryKeyValueLimitsFromEnv,
+} from './memory-key-value-env';
 export {
   RedisKeyValueStore,
   type RedisClient,
