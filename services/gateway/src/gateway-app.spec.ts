@@ -23,6 +23,7 @@ const config = (chain: string[]): FlywheelConfig => ({
   },
   feedback: { allowed_origins: [], token_ttl_s: 60, reasons: [] },
   curator: { join_ttl_s: 60, retention_days: 1, redaction: { enabled: true, extra_patterns: [], max_field_chars: 262144 } },
+  rollouts: {},
 });
 
 describe('createGatewayApp', () => {
