@@ -52,7 +52,7 @@ function scenario(candidateDislike: number, maxIncrease: number): SimScenario {
     candidate: { ...CONTROL, dislike_rate: candidateDislike },
     interactions_per_second: 20,
     vote_share: 0.2,
-    batch: 25,
+    batch: 50,
     max_interactions: 400_000,
   };
 }
@@ -95,7 +95,7 @@ function main(): void {
     settings: {
       runs_per_scenario: RUNS,
       plan: plan(0.02),
-      traffic: { interactions_per_second: 20, vote_share: 0.2, decision_every_interactions: 25 },
+      traffic: { interactions_per_second: 20, vote_share: 0.2, decision_every_interactions: 50 },
       control: CONTROL,
     },
     targets: { aa_false_halt_share_max: 0.05, b_median_candidate_votes_max: 400 },
