@@ -1,11 +1,13 @@
 import type { z } from 'zod';
 import { EvalCaseEvent, FeedbackEvent, InteractionEvent } from './events';
+import { RolloutDecisionEvent } from './rollouts';
 
 /** Kafka topics (mirrors infra/kafka/topics.json, which a test keeps in sync). */
 export const Topics = {
   interactions: 'flywheel.interactions.v1',
   feedback: 'flywheel.feedback.v1',
   evalCases: 'flywheel.eval-cases.v1',
+  rollouts: 'flywheel.rollouts.v1',
   dlq: 'flywheel.dlq.v1',
 } as const;
 export type Topic = (typeof Topics)[keyof typeof Topics];
@@ -15,6 +17,7 @@ export const EventCatalog = {
   'dev.flywheel.interaction.v1': { topic: Topics.interactions, schema: InteractionEvent },
   'dev.flywheel.feedback.v1': { topic: Topics.feedback, schema: FeedbackEvent },
   'dev.flywheel.eval-case.v1': { topic: Topics.evalCases, schema: EvalCaseEvent },
+  'dev.flywheel.rollout-decision.v1': { topic: Topics.rollouts, schema: RolloutDecisionEvent },
 } as const satisfies Record<string, { topic: Topic; schema: z.ZodType }>;
 
 export type EventType = keyof typeof EventCatalog;

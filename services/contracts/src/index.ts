@@ -5,3 +5,4 @@ export * from './http';
 export * from './json-schema';
 export * from './gateway';
 export * from './curator';
+export * from './rollouts';
