@@ -275,7 +275,7 @@ describe('rollout controller', () => {
         expect(body.status).toBe('halted');
         expect(body.percent).toBe(0);
         expect(body.reason).toMatch(
-          /^halted: dislike_rate: candidate − control = \+0\.2\d\d, always-valid 97\.50 % interval \[\+0\.\d+, \+0\.\d+\], allowed \+0\.020$/,
+          /^halted: dislike_rate: candidate − control = \+0\.[12]\d\d, always-valid 97\.50 % interval \[\+0\.\d+, \+0\.\d+\], allowed \+0\.020$/,
         );
         expect(body.decisions[0]).toMatchObject({ kind: 'halt', from_percent: 50, to_percent: 0 });
       },
