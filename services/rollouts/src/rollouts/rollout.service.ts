@@ -67,7 +67,7 @@ export class RolloutService {
           const stored = await this.store.get(tx, route, true);
           if (!stored) return;
           const input = await this.input(tx, route, stored);
-          await this.apply(tx, stored, decide(input));
+          await this.apply(tx, stored, decide(input), input);
         });
       }
       await this.publishPending();
@@ -104,16 +104,6 @@ export class RolloutService {
 
   async list(): Promise<RolloutState[]> {
     return Promise.all(Object.keys(this.plans).map((route) => this.stateOf(route)));
-  }
-
-  /** The candidate's current share (0–100) of each planned route. */
-  async percents(): Promise<Record<string, number>> {
-    const out: Record<string, number> = {};
-    for (const [route, plan] of Object.entries(this.plans)) {
-      const stored = await this.store.get(this.db, route);
-      out[route] = stored ? percentOf(plan, stored.position) : 0;
-    }
-    return out;
   }
 
   /** Publishes the decisions not yet on the bus, oldest first. */
@@ -169,19 +159,12 @@ export class RolloutService {
     const { decision, position } = outcome;
     if (!decision) return;
     const now = new Date(this.clock.now());
-    const stepChanged = position.step_index !== stored.position.step_index || decision.kind === 'start';
-    if (stepChanged && input && decision.kind !== 'start') {
+    const stepChanged = position.step_index !== stored.position.step_index;
+    if (stepChanged && decision.kind !== 'start') {
       stored.step_base = {
         control: input.totals.control.interactions,
         candidate: input.totals.candidate.interactions,
         candidate_votes: votes(input.totals.candidate),
-      };
-    } else if (stepChanged && decision.kind !== 'start') {
-      const ev = await this.input(tx, stored.route, stored);
-      stored.step_base = {
-        control: ev.totals.control.interactions,
-        candidate: ev.totals.candidate.interactions,
-        candidate_votes: votes(ev.totals.candidate),
       };
     }
     stored.position = position;
