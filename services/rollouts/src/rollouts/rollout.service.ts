@@ -154,7 +154,7 @@ export class RolloutService {
     tx: SqlExecutor,
     stored: StoredRollout,
     outcome: Outcome,
-    input?: DecisionInput,
+    input: DecisionInput,
   ): Promise<void> {
     const { decision, position } = outcome;
     if (!decision) return;
