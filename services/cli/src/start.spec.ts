@@ -19,6 +19,7 @@ describe('flywheel start', () => {
         GATEWAY_PORT: '0',
         FEEDBACK_PORT: '0',
         CURATOR_PORT: '0',
+        ROLLOUTS_PORT: '0',
         FLYWHEEL_DATA_DIR: dataDir,
       },
       log: (l) => lines.push(l),
@@ -40,6 +41,15 @@ describe('flywheel start', () => {
     expect(banner).toMatch(/event bus embedded/);
     expect(banner).toMatch(/SQL PGlite/);
     expect(banner).toMatch(/simulator stands in for the providers/);
+  });
+
+  it('runs the rollout controller, its admin API behind the admin token', async () => {
+    const list = await fetch(`${url('rollout controller')}/v1/rollouts`, {
+      headers: { authorization: `Bearer ${running.secrets.adminToken}` },
+    });
+    expect(list.status).toBe(200);
+    expect(await list.json()).toEqual({ rollouts: [] });
+    expect((await fetch(`${url('rollout controller')}/v1/rollouts`)).status).toBe(401);
   });
 
   it('closes the loop from a gateway answer to a down vote to a new case in the curator', async () => {

@@ -11,11 +11,12 @@ import {
   loadConfig,
   registerLogSecret,
 } from '@flywheel/platform';
+import { createRolloutsApp, parseRolloutsEnv } from '@flywheel/rollouts';
 import { createSimServer, parseSimEnv, type SimServer } from '@flywheel/upstream-sim';
 import { devSecrets } from './dev-secrets';
 
 /** What `flywheel start --only <name>` can run alone (one per container). */
-export const SERVICES = ['gateway', 'feedback', 'curator', 'sim'] as const;
+export const SERVICES = ['gateway', 'feedback', 'curator', 'rollouts', 'sim'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 export interface StartOptions {
@@ -147,6 +148,20 @@ async function startAll(env: NodeJS.ProcessEnv, log: (line: string) => void): Pr
     components.push({ name: 'curator (triage API GET /v1/cases)', url: curator.url });
     components.push({ name: 'triage console', url: `${curator.url}/console` });
 
+    const rollouts = await createRolloutsApp({
+      env: parseRolloutsEnv({
+        ...env,
+        ROLLOUTS_HOST: host,
+        ROLLOUTS_PORT: env.ROLLOUTS_PORT ?? '8083',
+        FLYWHEEL_ADMIN_TOKEN: secrets.adminToken,
+        FLYWHEEL_DATA_DIR: dataDir,
+      }),
+      config,
+      bus,
+    });
+    shutdown.services.push(() => rollouts.close());
+    components.push({ name: 'rollout controller (GET /v1/rollouts)', url: rollouts.url });
+
     log('');
     log('Flywheel started');
     for (const c of components) log(`  ${c.name.padEnd(48)} ${c.url}`);
@@ -231,6 +246,12 @@ async function startOne(
         const curator = await createCuratorApp({ env: parseCuratorEnv(env) });
         shutdown.services.push(() => curator.close());
         components.push({ name: 'curator', url: curator.url });
+        break;
+      }
+      case 'rollouts': {
+        const rollouts = await createRolloutsApp({ env: parseRolloutsEnv(env) });
+        shutdown.services.push(() => rollouts.close());
+        components.push({ name: 'rollouts', url: rollouts.url });
         break;
       }
       case 'sim': {

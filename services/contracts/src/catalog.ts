@@ -1,11 +1,13 @@
 import type { z } from 'zod';
 import { EvalCaseEvent, FeedbackEvent, InteractionEvent, SubjectErasedEvent } from './events';
+import { RolloutDecisionEvent } from './rollouts';
 
 /** Kafka topics (mirrors infra/kafka/topics.json, which a test keeps in sync). */
 export const Topics = {
   interactions: 'flywheel.interactions.v1',
   feedback: 'flywheel.feedback.v1',
   evalCases: 'flywheel.eval-cases.v1',
+  rollouts: 'flywheel.rollouts.v1',
   dlq: 'flywheel.dlq.v1',
   subjects: 'flywheel.subjects.v1',
 } as const;
@@ -17,6 +19,7 @@ export const EventCatalog = {
   'dev.flywheel.feedback.v1': { topic: Topics.feedback, schema: FeedbackEvent },
   'dev.flywheel.eval-case.v1': { topic: Topics.evalCases, schema: EvalCaseEvent },
   'dev.flywheel.subject-erased.v1': { topic: Topics.subjects, schema: SubjectErasedEvent },
+  'dev.flywheel.rollout-decision.v1': { topic: Topics.rollouts, schema: RolloutDecisionEvent },
 } as const satisfies Record<string, { topic: Topic; schema: z.ZodType }>;
 
 export type EventType = keyof typeof EventCatalog;

@@ -7,3 +7,4 @@ export * from './gateway';
 export * from './curator';
 export * from './messages';
 export * from './embeddings';
+export * from './rollouts';

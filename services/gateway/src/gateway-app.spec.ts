@@ -28,6 +28,7 @@ const config = (chain: string[]): FlywheelConfig => ({
     redaction: { enabled: true, extra_patterns: [], max_field_chars: 262144 },
   },
   api_keys: {},
+  rollouts: {},
 });
 
 describe('createGatewayApp', () => {

@@ -67,5 +67,25 @@ export function checkReferences(raw: unknown): PathProblem[] {
       });
     }
   }
+  for (const [routeName, planValue] of Object.entries(mapping(config.rollouts))) {
+    if (!Object.hasOwn(routes, routeName)) {
+      problems.push({
+        path: ['rollouts', routeName],
+        message: `unknown route "${routeName}" (routes: ${known(Object.keys(routes))})`,
+      });
+      continue;
+    }
+    const variants = mapping(mapping(routes[routeName]).variants);
+    const plan = mapping(planValue);
+    for (const key of ['control', 'candidate'] as const) {
+      const variant = plan[key];
+      if (typeof variant === 'string' && !Object.hasOwn(variants, variant)) {
+        problems.push({
+          path: ['rollouts', routeName, key],
+          message: `unknown variant "${variant}" of route ${routeName} (variants: ${known(Object.keys(variants))})`,
+        });
+      }
+    }
+  }
   return problems;
 }

@@ -1,5 +1,6 @@
 import { RE2JS } from 're2js';
 import { z } from 'zod';
+import { RolloutsConfig } from './rollouts-config';
 
 /**
  * flywheel.yaml (FLYWHEEL_CONFIG), validated once at boot by `loadConfig`. Secrets never
@@ -244,6 +245,8 @@ export const FlywheelConfigSchema = z.strictObject({
   curator: CuratorConfig.prefault({}),
   /** scoped gateway API keys: name → scope and limits (FLYWHEEL_API_KEYS stay unscoped) */
   api_keys: z.record(KeyName, ApiKeyConfig).default({}),
+  /** guarded rollouts, one plan per route (rollouts-config.ts) */
+  rollouts: RolloutsConfig.default({}),
 });
 /** The file after zod parsing, before the loader resolves `output_schema: {file}`. */
 export type ParsedFlywheelConfig = z.infer<typeof FlywheelConfigSchema>;

@@ -1,0 +1,76 @@
+import type { MigrationPlan } from '@flywheel/platform';
+
+/**
+ * The controller's tables. Evidence is counted per route, epoch (one per start of the
+ * rollout) and variant; `processed_events` makes every count idempotent under redelivery.
+ * Times are the controller's clock, passed as parameters.
+ */
+export const ROLLOUTS_MIGRATIONS: MigrationPlan = {
+  component: 'rollouts',
+  migrations: [
+    {
+      id: '0001_rollouts',
+      sql: `
+        create table rollout_processed_events (
+          event_id text primary key,
+          received_at timestamptz not null
+        );
+
+        create table rollout_state (
+          route text primary key,
+          epoch integer not null,
+          status text not null,
+          step_index integer not null,
+          step_started_at timestamptz not null,
+          reason text,
+          hold_cause text,
+          -- per-variant interactions and candidate votes when the step began
+          step_base jsonb not null,
+          plan_revision text not null,
+          updated_at timestamptz not null
+        );
+
+        create table rollout_evidence (
+          route text not null,
+          epoch integer not null,
+          variant text not null,
+          interactions bigint not null default 0,
+          votes_up bigint not null default 0,
+          votes_down bigint not null default 0,
+          errors bigint not null default 0,
+          cost_sum double precision not null default 0,
+          cost_sum_squares double precision not null default 0,
+          latency_sketch bytea,
+          primary key (route, epoch, variant)
+        );
+
+        -- the latest vote of each subject on each interaction, so a changed vote moves one count
+        create table rollout_votes (
+          route text not null,
+          epoch integer not null,
+          interaction_id text not null,
+          subject_hash text not null,
+          variant text not null,
+          rating text not null check (rating in ('up', 'down')),
+          revision integer not null,
+          primary key (route, epoch, interaction_id, subject_hash)
+        );
+
+        create table rollout_decisions (
+          id bigserial primary key,
+          route text not null,
+          epoch integer not null,
+          at timestamptz not null,
+          kind text not null,
+          from_percent double precision not null,
+          to_percent double precision not null,
+          reason text not null,
+          evidence jsonb not null,
+          published boolean not null default false
+        );
+        create index rollout_decisions_route on rollout_decisions (route, id desc);
+        create index rollout_decisions_unpublished on rollout_decisions (id) where not published;
+      `,
+    },
+  ],
+};

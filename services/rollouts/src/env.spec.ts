@@ -1,0 +1,28 @@
+import { ConfigError } from '@flywheel/platform';
+import { parseRolloutsEnv } from './env';
+
+const TOKEN = 'rollouts-admin-token-0123456789';
+
+describe('parseRolloutsEnv', () => {
+  it('applies the defaults', () => {
+    expect(parseRolloutsEnv({ FLYWHEEL_ADMIN_TOKEN: TOKEN })).toMatchObject({
+      port: 8083,
+      host: '0.0.0.0',
+      groupId: 'flywheel-rollouts',
+      decideIntervalMs: 5_000,
+      dataDir: '.flywheel',
+      kafka: undefined,
+    });
+  });
+
+  it('names the variable that is missing or wrong', () => {
+    expect(() => parseRolloutsEnv({})).toThrow(ConfigError);
+    expect(() => parseRolloutsEnv({})).toThrow(/FLYWHEEL_ADMIN_TOKEN/);
+    expect(() => parseRolloutsEnv({ FLYWHEEL_ADMIN_TOKEN: TOKEN, ROLLOUTS_PORT: '70000' })).toThrow(
+      /ROLLOUTS_PORT/,
+    );
+    expect(() => parseRolloutsEnv({ FLYWHEEL_ADMIN_TOKEN: TOKEN, ROLLOUTS_DECIDE_INTERVAL_MS: '0' })).toThrow(
+      /ROLLOUTS_DECIDE_INTERVAL_MS/,
+    );
+  });
+});

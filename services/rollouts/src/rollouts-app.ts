@@ -1,0 +1,101 @@
+import {
+  bearerAuth,
+  busLocation,
+  type Clock,
+  createEventBus,
+  createSqlDatabase,
+  type EventBus,
+  type HostedService,
+  hostService,
+  loadConfig,
+  migrate,
+  provideValues,
+  type RolloutsConfig,
+  SecretSet,
+  type SqlDatabase,
+  systemClock,
+} from '@flywheel/platform';
+import type { Registry } from 'prom-client';
+import { ROLLOUTS_MIGRATIONS } from './db/migrations';
+import { pgliteDataDir, type RolloutsEnv } from './env';
+import { EvidenceStore } from './evidence/evidence.store';
+import { IngestConsumer } from './ingest/ingest.consumer';
+import { DecideLoop } from './rollouts/decide-loop';
+import { RolloutService } from './rollouts/rollout.service';
+import { RolloutStore } from './rollouts/rollout.store';
+import { RolloutsController } from './rollouts/rollouts.controller';
+import { RolloutMetrics } from './rollouts.metrics';
+import { rolloutsOpenApi } from './openapi';
+
+export const SERVICE = 'rollouts';
+
+export interface RolloutsAppOptions {
+  env: RolloutsEnv;
+  /** the `rollouts` section of flywheel.yaml; default: loaded from FLYWHEEL_CONFIG */
+  config?: { rollouts: RolloutsConfig };
+  /** a bus to share (all-in-one); else one from env, closed by close() */
+  bus?: EventBus;
+  /** a database to share; else Postgres (DATABASE_URL) or PGlite under FLYWHEEL_DATA_DIR */
+  sql?: SqlDatabase;
+  clock?: Clock;
+  registry?: Registry;
+}
+
+export type RolloutsApp = HostedService & {
+  bus: EventBus;
+  sql: SqlDatabase;
+  rollouts: RolloutService;
+};
+
+/**
+ * The rollout controller on the service host, listening on `env.port` (ROLLOUTS_PORT, 8083):
+ * migrates its tables, counts interactions and votes of planned routes (consumer group
+ * `env.groupId`), decides on fresh evidence and every `env.decideIntervalMs`, publishes
+ * decisions on `flywheel.rollouts.v1` and serves the admin API (admin token).
+ */
+export async function createRolloutsApp(options: RolloutsAppOptions): Promise<RolloutsApp> {
+  const { env } = options;
+  const config = options.config ?? loadConfig(env.configPath);
+  const clock = options.clock ?? systemClock;
+  const host = { service: SERVICE, port: env.port, host: env.host, registry: options.registry };
+  return hostService(host, async ({ registry, own }) => {
+    const sql =
+      options.sql ?? own(await createSqlDatabase({ url: env.databaseUrl, dataDir: pgliteDataDir(env) }));
+    await migrate(sql, ROLLOUTS_MIGRATIONS);
+    const bus = options.bus ?? own(await createEventBus({ source: SERVICE, registry, ...busLocation(env) }));
+    const plans = config.rollouts;
+    const evidence = new EvidenceStore(sql, plans, clock);
+    const metrics = new RolloutMetrics(registry);
+    const rollouts = new RolloutService(sql, plans, evidence, new RolloutStore(), bus, clock, metrics);
+    await rollouts.init();
+    const loop = new DecideLoop(() => rollouts.decideAll(), env.decideIntervalMs);
+    const consumer = new IngestConsumer(bus, evidence, env.groupId, () => loop.poke());
+    try {
+      await consumer.start();
+    } catch (err) {
+      await consumer.stop().catch(() => undefined);
+      throw err;
+    }
+    loop.start();
+    return {
+      controllers: [RolloutsController],
+      providers: provideValues(rollouts),
+      openapi: rolloutsOpenApi(),
+      gates: [
+        bearerAuth(new SecretSet([{ secret: env.adminToken, label: 'admin' }]), {
+          prefix: '/v1/',
+          message: 'a valid admin token is required: Authorization: Bearer <FLYWHEEL_ADMIN_TOKEN>',
+        }),
+      ],
+      readiness: [
+        { name: 'db', check: () => sql.ping() },
+        { name: 'bus', check: () => bus.ping() },
+      ],
+      onDrain: async () => {
+        await consumer.stop();
+        await loop.stop();
+      },
+      expose: { bus, sql, rollouts },
+    };
+  });
+}
