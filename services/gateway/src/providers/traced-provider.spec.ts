@@ -1,7 +1,7 @@
 import { context, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import type { LlmRequest, LlmResponse, LlmStreamEvent } from '../llm/llm.types';
+import type { EmbeddingResponse, LlmRequest, LlmResponse, LlmStreamEvent } from '../llm/llm.types';
 import type { LlmProvider, ProviderCallOptions } from './llm-provider';
 import { ProviderError } from './provider-error';
 import { tracedProvider } from './traced-provider';
@@ -47,6 +47,11 @@ class Scripted implements LlmProvider {
       response_model: 'gpt-test-0601',
       response_id: 'c-1',
     };
+  }
+  async embed(): Promise<EmbeddingResponse> {
+    this.activeSpans.push(trace.getActiveSpan()?.spanContext().spanId);
+    if (this.script.fail) throw this.script.fail;
+    return { vectors: [[0.6, 0.8]], usage: { input_tokens: 5, output_tokens: 0, total_tokens: 5 } };
   }
   async *stream(): AsyncIterable<LlmStreamEvent> {
     const events = this.script.events ?? [];
@@ -159,6 +164,33 @@ describe('tracedProvider', () => {
       if (e.type === 'delta') break;
     }
     expect(only().attributes['error.type']).toBe('cancelled');
+  });
+
+  it('records an embeddings call as `embeddings <model>` with its input tokens, and a failed one with error.type', async () => {
+    const inner = new Scripted({});
+    const embedding = { model: 'embed-test', input: ['secret question'] };
+    const response = await tracedProvider(inner, identity).embed!(embedding, options());
+    expect(response.vectors).toEqual([[0.6, 0.8]]);
+    const span = only();
+    expect(span.name).toBe('embeddings embed-test');
+    expect(inner.activeSpans).toEqual([span.spanContext().spanId]);
+    expect(span.attributes).toEqual({
+      'gen_ai.operation.name': 'embeddings',
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.system': 'openai',
+      'gen_ai.request.model': 'embed-test',
+      'server.address': 'llm.example.com',
+      'server.port': 8443,
+      'gen_ai.usage.input_tokens': 5,
+    });
+
+    exporter.reset();
+    const error = new ProviderError('server_error', 'upstream 500', 500);
+    await expect(
+      tracedProvider(new Scripted({ fail: error }), identity).embed!(embedding, options()),
+    ).rejects.toBe(error);
+    expect(only().attributes['error.type']).toBe('server_error');
+    expect(JSON.stringify(only().attributes)).not.toContain('secret question');
   });
 
   it('passes every other member through to the provider', () => {

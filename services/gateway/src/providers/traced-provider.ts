@@ -1,6 +1,6 @@
 import { type GenAiCall, type GenAiSpan, startGenAiSpan } from '@flywheel/platform';
 import type { ProviderConfig } from '../config.types';
-import type { LlmRequest, LlmResponse, LlmStreamEvent } from '../llm/llm.types';
+import type { EmbeddingRequest, LlmRequest, LlmResponse, LlmStreamEvent } from '../llm/llm.types';
 import type { LlmProvider, ProviderCallOptions } from './llm-provider';
 import { ProviderError } from './provider-error';
 
@@ -18,7 +18,8 @@ interface ProviderIdentity {
 
 /**
  * `provider` with one OpenTelemetry GenAI span per upstream call (`chat <model>`, see
- * `@flywheel/platform` gen-ai.ts): complete() and stream() are traced, every other member is the
+ * `@flywheel/platform` gen-ai.ts; `embeddings <model>` for embed()): complete(), stream() and
+ * embed() are traced, every other member is the
  * provider's own (the wrapper delegates through its prototype). A stream's span ends at its
  * `done` event, at its error, or when its consumer stops reading (`error.type: cancelled`). When
  * nothing records the span (tracing off, trace not sampled) the call goes straight through.
@@ -39,6 +40,21 @@ export function tracedProvider(
     const span = startGenAiSpan(chatCall(identity, request));
     return span ? streamTraced(provider, span, request, options) : provider.stream(request, options);
   };
+  const embed = provider.embed?.bind(provider);
+  if (embed) {
+    traced.embed = async (request, options) => {
+      const span = startGenAiSpan(embeddingsCall(identity, request));
+      if (!span) return embed(request, options);
+      try {
+        const response = await span.run(() => embed(request, options));
+        span.end({ inputTokens: response.usage.input_tokens });
+        return response;
+      } catch (err) {
+        span.fail(errorType(err));
+        throw err;
+      }
+    };
+  }
   return traced;
 }
 
@@ -115,6 +131,12 @@ function chatCall(identity: ProviderIdentity, request: LlmRequest): GenAiCall {
   if (params?.stop !== undefined) r.stop_sequences = params.stop;
   call.request = r;
   call.outputType = request.output_schema !== undefined || request.json_object === true ? 'json' : 'text';
+  return call;
+}
+
+function embeddingsCall(identity: ProviderIdentity, request: EmbeddingRequest): GenAiCall {
+  const call: GenAiCall = { operation: 'embeddings', provider: identity.kind, requestModel: request.model };
+  if (identity.server) call.server = identity.server;
   return call;
 }
 
