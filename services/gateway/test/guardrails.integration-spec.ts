@@ -148,8 +148,14 @@ describe('on_leak: refuse (canary)', () => {
       expect(streamedText(r.body)).not.toContain('ZQ-CANARY');
       const data = sseData(r.body);
       expect(data).not.toContain('[DONE]');
+      // OpenAI's error shape, as on a whole answer
       expect(JSON.parse(data.at(-1) as string)).toEqual({
-        error: { type: 'guardrail', message: expect.stringContaining('canary_leak') },
+        error: {
+          type: 'guardrail',
+          code: 'guardrail',
+          param: null,
+          message: expect.stringContaining('canary_leak'),
+        },
       });
       const event = await kafka.event(r.id as string);
       expect(event).toMatchObject({ status: 'error', guardrail: 'canary_leak' });
