@@ -64,7 +64,7 @@ describe('createGatewayApp', () => {
       api_keys: { demo: ApiKeyConfig.parse({ key_env: 'UNSET_DEMO_KEY' }) },
     };
     const boot = createGatewayApp({
-      env: { ...env(join(FIXTURES, 'flags.json')), apiKeys: [] },
+      env: { ...env(join(FIXTURES, 'flags.json')), apiKeys: [], adminToken: undefined },
       config: keyless,
       providerEnv: {},
     });
