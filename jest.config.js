@@ -41,7 +41,8 @@ const common = {
 
 /** @type {import('jest').Config} */
 module.exports = {
-  maxWorkers: 2,
+  // 3 on 2 cores: integration tests mostly wait (broker restarts, outages, installs), not compute
+  maxWorkers: 3,
   testTimeout: 60000,
   projects: [
     {

@@ -184,4 +184,5 @@ it('reprocesses a dislike whose offset was not committed before a crash, without
     second.process.kill('SIGTERM');
     expect(await second.exited).toBe(0);
   }
-});
+  // two curator processes start, join the group and rebalance: over a minute on a loaded 2-core host
+}, 180_000);

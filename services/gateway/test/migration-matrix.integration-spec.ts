@@ -204,6 +204,12 @@ const probes: Probe[] = [
   },
   { field: 'seed (anthropic)', model: 'claude-ok', params: { seed: 7 }, refused: 'seed' },
   { field: 'top_p (anthropic)', model: 'claude-ok', params: { top_p: 0.5 }, refused: 'top_p' },
+  {
+    field: 'temperature (anthropic)',
+    model: 'claude-ok',
+    params: { temperature: 0.3 },
+    refused: 'temperature',
+  },
   { field: 'logprobs (anthropic)', model: 'claude-ok', params: { logprobs: true }, refused: 'logprobs' },
   {
     field: 'logit_bias (anthropic)',

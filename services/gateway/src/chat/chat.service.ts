@@ -41,7 +41,10 @@ export class ChatService {
     } else {
       checkRouteFormat(body, assignment.route, assignment.chain);
     }
-    for (const [field, value] of refusableFields(extras)) {
+    const fields = refusableFields(extras);
+    // the client's temperature applies only to direct calls (a route's variant sets its own)
+    if (assignment.route === null && body.temperature != null) fields.push(['temperature', body.temperature]);
+    for (const [field, value] of fields) {
       const refused = this.executor.refusal(assignment.chain, field, value);
       if (refused) throw invalidField(field, `${refused.reason} (model ${refused.model})`);
     }

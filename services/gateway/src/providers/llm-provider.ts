@@ -20,7 +20,8 @@ export interface ProviderCallOptions {
  * retries of their own, and throw only {@link ProviderError} (see `provider-error.ts`).
  */
 /** A client request field a provider may not be able to take (see `LlmProvider.refusal`). */
-export type RequestField = keyof SamplingParams | 'json_object';
+/** A client parameter a provider may refuse; `temperature` only on direct calls (a route's variant sets its own). */
+export type RequestField = keyof SamplingParams | 'json_object' | 'temperature';
 
 export interface LlmProvider {
   /**

@@ -88,6 +88,9 @@ export const ANTHROPIC_PARAMS: Readonly<Record<RequestField, string | null>> = {
   prompt_cache_key: null,
   safety_identifier: null,
   json_object: null,
+  // API version 2026-10-21 (SDK 1.x) takes no sampling parameters: a client's temperature on a
+  // direct call is refused by name rather than dropped (a variant's own is not sent, see above)
+  temperature: null,
 };
 
 /** Why the Messages API cannot take `field` = `value`, or undefined when it can. */
