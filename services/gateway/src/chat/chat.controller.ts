@@ -4,7 +4,7 @@ import { callerLabel, ZodBody } from '@flywheel/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKey } from '../auth/api-keys';
 import { KeyAccess } from '../auth/key-access.service';
-import { sendAnswer, sendStream } from '../http/answer-reply';
+import { ownMeta, sendAnswer, sendStream } from '../http/answer-reply';
 import { callerFrom } from '../http/caller';
 import { IdempotencyService } from '../idempotency/idempotency.service';
 import { InteractionService } from '../interactions/interaction.service';
@@ -54,6 +54,7 @@ export class ChatController {
       begin,
       run: (interaction, signal) => this.interactions.complete(interaction, signal),
       body: chatCompletion,
+      meta: ownMeta,
     });
   }
 }

@@ -4,7 +4,7 @@ import { callerLabel, ZodBody } from '@flywheel/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKey } from '../auth/api-keys';
 import { KeyAccess } from '../auth/key-access.service';
-import { sendAnswer } from '../http/answer-reply';
+import { ownMeta, sendAnswer } from '../http/answer-reply';
 import { callerFrom } from '../http/caller';
 import { IdempotencyService } from '../idempotency/idempotency.service';
 import { InteractionService } from '../interactions/interaction.service';
@@ -36,6 +36,7 @@ export class EmbeddingsController {
       begin: () => this.embeddings.begin(request, caller),
       run: (interaction, signal) => this.interactions.embed(interaction, signal),
       body: (interaction, result) => embeddingsResponse(interaction, result, encoding),
+      meta: ownMeta,
     });
   }
 }

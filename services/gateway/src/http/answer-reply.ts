@@ -19,25 +19,32 @@ const STREAM_WITH_KEY = new DomainError(
   { issues: [{ path: 'headers.idempotency-key', message: 'not supported with stream: true' }] },
 );
 
-/** The steps of a whole answer: name the interaction, run it, shape its body (with its `flywheel` object). */
-export interface AnswerSteps<R extends { usage: Usage }> {
+/**
+ * The steps of a whole answer: name the interaction, run it, shape its body, and say what the
+ * `x-flywheel-*` headers carry (`ownMeta` for a body with its own `flywheel` object).
+ */
+export interface AnswerSteps<R extends { usage: Usage }, B> {
   begin(): Promise<Interaction>;
   run(interaction: Interaction, signal: AbortSignal): Promise<R>;
-  body(interaction: Interaction, result: R): { flywheel: FlywheelAnswerMeta };
+  body(interaction: Interaction, result: R): B;
+  meta(body: B, interaction: Interaction, result: R): FlywheelAnswerMeta;
 }
+
+/** The headers of an answer whose body carries its `flywheel` object (chat, messages, embeddings). */
+export const ownMeta = (body: { flywheel: FlywheelAnswerMeta }): FlywheelAnswerMeta => body.flywheel;
 
 /**
  * A whole answer, once per Idempotency-Key: the routed headers as soon as the variant is known
  * (so an error still names it), then the body with the `x-flywheel-*` headers. The API key's
  * ticket is charged what the answer used and settled however the request ends.
  */
-export function sendAnswer<R extends { usage: Usage }>(
+export function sendAnswer<R extends { usage: Usage }, B>(
   idempotency: IdempotencyService,
   req: FastifyRequest,
   reply: FastifyReply,
   endpoint: string,
   ticket: KeyTicket,
-  steps: AnswerSteps<R>,
+  steps: AnswerSteps<R, B>,
 ): Promise<void> {
   return settleAfter(ticket, () =>
     sendIdempotent(idempotency, req, reply, endpoint, async () => {
@@ -46,7 +53,7 @@ export function sendAnswer<R extends { usage: Usage }>(
       const result = await steps.run(interaction, clientGone(reply.raw));
       ticket.used(result.usage);
       const body = steps.body(interaction, result);
-      return { status: 200, headers: answerHeaders(body.flywheel), body };
+      return { status: 200, headers: answerHeaders(steps.meta(body, interaction, result)), body };
     }),
   );
 }

@@ -4,12 +4,10 @@ import { callerLabel, ZodBody } from '@flywheel/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKey } from '../auth/api-keys';
 import { KeyAccess } from '../auth/key-access.service';
-import { settleAfter } from '../auth/key-ticket';
-import { answerHeaders, answerMeta, routedHeaders } from '../http/answer-headers';
+import { answerMeta } from '../http/answer-headers';
+import { sendAnswer } from '../http/answer-reply';
 import { callerFrom } from '../http/caller';
-import { clientGone } from '../http/client-abort';
 import { IdempotencyService } from '../idempotency/idempotency.service';
-import { sendIdempotent } from '../idempotency/idempotent-reply';
 import { InteractionService } from '../interactions/interaction.service';
 import { invokeResponse, InvokeService } from './invoke.service';
 
@@ -36,18 +34,11 @@ export class InvokeController {
     const key = callerLabel<ApiKey>(req);
     const caller = callerFrom(req.headers, request.user, key.role);
     const ticket = await this.keys.admit(key, { route, model: null, messages: request.messages });
-    await settleAfter(ticket, () =>
-      sendIdempotent(this.idempotency, req, reply, `POST /v1/routes/${route}/invoke`, async () => {
-        const interaction = await this.invoke.begin(route, request, caller);
-        void reply.headers(routedHeaders(interaction));
-        const result = await this.interactions.complete(interaction, clientGone(reply.raw));
-        ticket.used(result.usage);
-        return {
-          status: 200,
-          headers: answerHeaders(answerMeta(interaction, result.final_model)),
-          body: invokeResponse(interaction, result),
-        };
-      }),
-    );
+    await sendAnswer(this.idempotency, req, reply, `POST /v1/routes/${route}/invoke`, ticket, {
+      begin: () => this.invoke.begin(route, request, caller),
+      run: (interaction, signal) => this.interactions.complete(interaction, signal),
+      body: invokeResponse,
+      meta: (_body, interaction, result) => answerMeta(interaction, result.final_model),
+    });
   }
 }

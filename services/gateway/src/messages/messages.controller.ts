@@ -6,7 +6,7 @@ import type { ApiKey } from '../auth/api-keys';
 import { KeyAccess } from '../auth/key-access.service';
 import { chatKeyAsk } from '../chat/chat-request';
 import { ChatService } from '../chat/chat.service';
-import { sendAnswer, sendStream } from '../http/answer-reply';
+import { ownMeta, sendAnswer, sendStream } from '../http/answer-reply';
 import { callerFrom } from '../http/caller';
 import { IdempotencyService } from '../idempotency/idempotency.service';
 import { InteractionService } from '../interactions/interaction.service';
@@ -60,6 +60,7 @@ export class MessagesController {
       begin,
       run: (interaction, signal) => this.interactions.complete(interaction, signal),
       body: messagesResponse,
+      meta: ownMeta,
     });
   }
 }
