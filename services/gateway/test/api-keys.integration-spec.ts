@@ -162,6 +162,20 @@ describe('the demo key (routes: [chat], no direct models, no system, max_tokens 
     expect(ok.status).toBe(200);
   });
 
+  it('lists only its own route in GET /v1/models; other models and routes are 404 to it, not to an unscoped key', async () => {
+    const key = as(secrets.DEMO_KEY);
+    const list = (await (await fetch(`${a.url}/v1/models`, { headers: key })).json()) as {
+      data: { id: string }[];
+    };
+    expect(list.data.map((m) => m.id)).toEqual(['route:chat']);
+    expect((await fetch(`${a.url}/v1/models/route:chat`, { headers: key })).status).toBe(200);
+    for (const id of ['ok', 'route:slow']) {
+      const res = await fetch(`${a.url}/v1/models/${id}`, { headers: key });
+      expect([id, res.status]).toEqual([id, 404]);
+      expect((await fetch(`${a.url}/v1/models/${id}`, { headers: as(API_KEY) })).status).toBe(200);
+    }
+  });
+
   it('counts requests, refusals by reason and tokens per key name in /metrics, never the secret', async () => {
     const metrics = await (await fetch(`${a.url}/metrics`)).text();
     expect(metrics).toMatch(new RegExp(`flywheel_gateway_key_requests_total\\{key="${names.demo}"\\} [1-9]`));

@@ -3,6 +3,8 @@ import { ModelsService } from './models.service';
 
 const price = { input_per_mtok: 0, output_per_mtok: 0 };
 
+const all = { routes: '*', models: '*' } as const;
+
 describe('ModelsService', () => {
   const service = new ModelsService(
     {
@@ -22,7 +24,7 @@ describe('ModelsService', () => {
   );
 
   it('lists model ids then route:<name> entries, with their owners and the boot time', () => {
-    expect(service.list()).toEqual({
+    expect(service.list(all)).toEqual({
       object: 'list',
       data: [
         { id: 'gpt-x', object: 'model', created: 1_700_000_000, owned_by: 'openai' },
@@ -33,10 +35,20 @@ describe('ModelsService', () => {
   });
 
   it('gets one entry; unknown_model for anything else (a bare route name included)', () => {
-    expect(service.get('route:chat').owned_by).toBe('flywheel');
+    expect(service.get('route:chat', all).owned_by).toBe('flywheel');
     for (const id of ['chat', 'route:', 'nope']) {
-      expect(() => service.get(id)).toThrow(DomainError);
-      expect(() => service.get(id)).toThrow(expect.objectContaining({ code: 'unknown_model' }));
+      expect(() => service.get(id, all)).toThrow(DomainError);
+      expect(() => service.get(id, all)).toThrow(expect.objectContaining({ code: 'unknown_model' }));
     }
+  });
+
+  it('shows a scoped key only its routes and direct models: the rest is unknown_model to it', () => {
+    const demo = { routes: new Set(['chat']), models: new Set<string>() };
+    expect(service.list(demo).data.map((m) => m.id)).toEqual(['route:chat']);
+    expect(
+      service.list({ routes: new Set<string>(), models: new Set(['claude']) }).data.map((m) => m.id),
+    ).toEqual(['claude']);
+    expect(service.get('route:chat', demo).id).toBe('route:chat');
+    expect(() => service.get('gpt-x', demo)).toThrow(expect.objectContaining({ code: 'unknown_model' }));
   });
 });
