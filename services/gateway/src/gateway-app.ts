@@ -187,7 +187,7 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
       controllers: [ChatController, MessagesController, EmbeddingsController, ModelsController, InvokeController],
       providers: provideValues(
         new ChatService(routes, rollout, interactions, executor),
-        new InvokeService(routes, rollout, interactions),
+        new InvokeService(routes, rollout, interactions, executor),
         new ModelsService(config, clock.now()),
         new EmbeddingsService(routes, rollout, interactions, executor),
         interactions,

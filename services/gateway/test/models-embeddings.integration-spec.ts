@@ -146,4 +146,15 @@ describe('POST /v1/embeddings', () => {
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     expect((err as InstanceType<typeof OpenAI.APIError>).param).toBe('model');
   });
+
+  it('refuses invoke on an embedding route with a 400 pointing at /v1/embeddings, before any upstream call', async () => {
+    const res = await post(`${t.gw.url}/v1/routes/embed-search/invoke`, {
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    expect(res.status).toBe(400);
+    const json = (await res.json()) as { error: { code: string; message: string } };
+    expect(json.error.code).toBe('invalid_request');
+    expect(json.error.message).toContain('POST /v1/embeddings');
+    expect(t.gw.sim.received()).toHaveLength(0);
+  });
 });

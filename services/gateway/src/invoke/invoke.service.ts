@@ -1,6 +1,6 @@
 import type { InvokeRequest, InvokeResponse } from '@flywheel/contracts';
 import { DomainError, type VariantConfig } from '@flywheel/platform';
-import type { ChainResult } from '../chain/chain-executor';
+import type { ChainExecutor, ChainResult } from '../chain/chain-executor';
 import type { Caller } from '../http/caller';
 import { clientMessages } from '../interactions/client-messages';
 import type { Interaction, InteractionService } from '../interactions/interaction.service';
@@ -21,6 +21,7 @@ export class InvokeService {
     private readonly routes: RouteTable,
     private readonly rollout: RolloutService,
     private readonly interactions: InteractionService,
+    private readonly executor: Pick<ChainExecutor, 'isEmbedding'>,
   ) {
     for (const { variant } of routes.variants()) {
       if (variant.prompt !== undefined) this.templates.set(variant, new PromptTemplate(variant.prompt));
@@ -31,6 +32,12 @@ export class InvokeService {
     const route = this.routes.route(routeName);
     if (!route) throw new DomainError('unknown_route', `no route named "${routeName}"`);
     const assignment = await this.rollout.assign(route, caller);
+    if (this.executor.isEmbedding(assignment.chain)) {
+      throw new DomainError(
+        'invalid_request',
+        `route ${routeName} serves embeddings: use POST /v1/embeddings with model "route:${routeName}"`,
+      );
+    }
     if (body.messages !== undefined) {
       const messages = clientMessages(body.messages, assignment);
       return this.interactions.begin(assignment, caller, { messages, stream: false });
