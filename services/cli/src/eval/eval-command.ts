@@ -1,19 +1,22 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { EvalRun, EvalSetCase } from '@flywheel/contracts';
+import {
+  checkAssertions,
+  createJudge,
+  CuratorClient,
+  type EvalPlan,
+  GatewayClient,
+  runEval,
+  UsageError,
+} from '@flywheel/platform/eval';
 import { z } from 'zod';
-import { CuratorClient } from '../sets/curator-client';
-import { checkAssertions } from './assertions';
 import { readBaseline, readCasesFile, variantOutputSchema } from './eval-inputs';
 import { baseUrl, type CommandIo, numberFlag, parseCommandEnv, parseFlags, requiredFlag } from './flags';
-import { GatewayClient } from './gateway-client';
-import { createJudge } from './judge';
 import { junitReport } from './junit-report';
 import { markdownReport } from './markdown-report';
 import { createProgress } from './progress';
-import { type EvalPlan, runEval } from './runner';
 import { consoleSummary } from './summary-text';
-import { UsageError } from './usage-error';
 
 export const EVAL_RUN_USAGE = `usage: flywheel eval run --route R --variant V [options]
 

@@ -6,9 +6,8 @@ import {
   parseBody,
   Service,
   type ServiceOptions,
-} from '../eval/http-json';
-import { baseUrl, numberFlag } from '../eval/flags';
-import { UsageError } from '../eval/usage-error';
+} from './http-json';
+import { UsageError } from './usage-error';
 import { parseEvalSet, type SetFormat } from './eval-set';
 
 /**
@@ -22,26 +21,6 @@ export class CuratorClient {
 
   constructor(options: ServiceOptions) {
     this.curator = new Service(options);
-  }
-
-  /** The curator of `--curator` (else FLYWHEEL_CURATOR_URL) with `--timeout-ms` (default 120 s). */
-  static fromFlags(
-    flags: { curator?: string; 'timeout-ms'?: string },
-    env: { FLYWHEEL_CURATOR_URL: string; FLYWHEEL_ADMIN_TOKEN: string },
-  ): CuratorClient {
-    return new CuratorClient({
-      url: baseUrl(
-        flags.curator ?? env.FLYWHEEL_CURATOR_URL,
-        flags.curator ? '--curator' : 'FLYWHEEL_CURATOR_URL',
-      ),
-      token: env.FLYWHEEL_ADMIN_TOKEN,
-      timeoutMs: numberFlag(flags['timeout-ms'], 'timeout-ms', {
-        min: 100,
-        max: 3_600_000,
-        integer: true,
-        fallback: 120_000,
-      }),
-    });
   }
 
   /** The route's accepted cases in `format`, as the curator writes them. */
