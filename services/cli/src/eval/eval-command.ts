@@ -2,11 +2,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { EvalRun, EvalSetCase } from '@flywheel/contracts';
 import {
-  checkAssertions,
-  createJudge,
   CuratorClient,
   type EvalPlan,
   GatewayClient,
+  gatewayRunnerDeps,
   runEval,
   UsageError,
 } from '@flywheel/platform/eval';
@@ -191,24 +190,16 @@ export async function evalRunCommand(args: string[], io: CommandIo): Promise<num
     token: options.gatewayToken,
     timeoutMs: options.timeoutMs,
   });
-  const judge = createJudge((model, messages) => gateway.chat(model, messages), options.judgeModel);
   const run = await runEval(
     cases,
     plan,
-    {
-      answer: (c) => gateway.answer(plan.route, plan.variant, c.case_id, c.input),
-      check: (c, answer) =>
-        checkAssertions(
-          c.assertions,
-          answer,
-          { input: c.input, expected: c.expected },
-          {
-            variantSchema: () => variantSchema,
-            judge,
-          },
-        ),
+    gatewayRunnerDeps(gateway, {
+      route: plan.route,
+      variant: plan.variant,
+      judgeModel: options.judgeModel,
+      variantSchema,
       listener: createProgress(io.stderr, `eval ${plan.route}/${plan.variant}`),
-    },
+    }),
     previous,
   );
 

@@ -7,6 +7,7 @@ export * from './assertions';
 export * from './curator-client';
 export * from './eval-set';
 export * from './gateway-client';
+export * from './gateway-runner';
 export * from './http-json';
 export * from './judge';
 export * from './outcome';
