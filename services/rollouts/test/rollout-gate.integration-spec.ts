@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { CaseList, EvalRun, RolloutState } from '@flywheel/contracts';
 import { createCuratorApp, parseCuratorEnv } from '@flywheel/curator';
 import { createGatewayApp, parseGatewayEnv } from '@flywheel/gateway';
-import { createEventBus, type EventBus, parseConfig } from '@flywheel/platform';
+import { createEventBus, type EventBus, type FlywheelConfig, parseConfig } from '@flywheel/platform';
 import { expectEventually } from '@flywheel/platform/testing';
 import { createSimServer, type SimServer } from '@flywheel/upstream-sim';
 import { createTestDatabase, type TestDatabase } from '../../../test-support/postgres';
@@ -30,8 +30,9 @@ const API_KEY = `gate-key-${randomUUID()}`;
 const suffix = randomBytes(4).toString('hex');
 const GATED = `gated-${suffix}`;
 const TWIN = `twin-${suffix}`;
+const TUNED = `tuned-${suffix}`;
 
-const config = (simUrl: string) => `
+const config = (simUrl: string, tunedCandidate = 'echo') => `
 providers:
   sim: { kind: openai, base_url: '${simUrl}/v1', api_key_env: SIM_API_KEY, timeout_ms: 5000 }
 models:
@@ -50,6 +51,12 @@ routes:
     variants:
       control: { chain: [echo] }
       candidate: { chain: [echo] }
+  ${TUNED}:
+    flag: ${TUNED}-flag
+    default_variant: control
+    variants:
+      control: { chain: [echo] }
+      candidate: { chain: [${tunedCandidate}] }
 rollouts:
   ${GATED}:
     control: control
@@ -66,11 +73,16 @@ rollouts:
       dislike_rate: { max_increase: 0.02 }
       error_rate: { max_increase: 0.01 }
     gate: { min_pass_rate: 0.9 }
+  ${TUNED}:
+    control: control
+    candidate: candidate
+    steps: [10, 100]
+    min_per_step: { interactions: 1000000, votes: 0, seconds: 0 }
 `;
 
 const FLAGS = {
   flags: Object.fromEntries(
-    [GATED, TWIN].map((r) => [
+    [GATED, TWIN, TUNED].map((r) => [
       `${r}-flag`,
       { state: 'ENABLED', variants: { control: 'control' }, defaultVariant: 'control' },
     ]),
@@ -84,6 +96,8 @@ let curatorDb: TestDatabase;
 let rolloutsDb: TestDatabase;
 let curatorUrl: string;
 let rollouts: RolloutsApp;
+let gatewayUrl: string;
+let simUrl: string;
 const stops: (() => Promise<unknown>)[] = [];
 
 async function call<T>(url: string, init: RequestInit = {}): Promise<{ status: number; body: T }> {
@@ -127,6 +141,25 @@ async function acceptedCase(route: string, question: string): Promise<string> {
   });
   expect(accepted.status).toBe(200);
   return found.id;
+}
+
+function startRollouts(config: FlywheelConfig): Promise<RolloutsApp> {
+  return createRolloutsApp({
+    env: parseRolloutsEnv({
+      ROLLOUTS_PORT: '0',
+      ROLLOUTS_HOST: '127.0.0.1',
+      FLYWHEEL_ADMIN_TOKEN: ADMIN,
+      DATABASE_URL: rolloutsDb.url,
+      FLYWHEEL_DATA_DIR: dir,
+      ROLLOUTS_GROUP_ID: `gate-rollouts-${suffix}`,
+      ROLLOUTS_DECIDE_INTERVAL_MS: '300',
+      ROLLOUTS_GATE_RETRY_MS: '1000',
+      FLYWHEEL_GATEWAY_URL: gatewayUrl,
+      FLYWHEEL_CURATOR_URL: curatorUrl,
+    }),
+    config,
+    bus,
+  });
 }
 
 beforeAll(async () => {
@@ -182,22 +215,9 @@ beforeAll(async () => {
 
   rolloutsDb = await createTestDatabase('gate_rollouts');
   stops.push(() => rolloutsDb.drop());
-  rollouts = await createRolloutsApp({
-    env: parseRolloutsEnv({
-      ROLLOUTS_PORT: '0',
-      ROLLOUTS_HOST: '127.0.0.1',
-      FLYWHEEL_ADMIN_TOKEN: ADMIN,
-      DATABASE_URL: rolloutsDb.url,
-      FLYWHEEL_DATA_DIR: dir,
-      ROLLOUTS_GROUP_ID: `gate-rollouts-${suffix}`,
-      ROLLOUTS_DECIDE_INTERVAL_MS: '300',
-      ROLLOUTS_GATE_RETRY_MS: '1000',
-      FLYWHEEL_GATEWAY_URL: gateway.url,
-      FLYWHEEL_CURATOR_URL: curator.url,
-    }),
-    config: parsed,
-    bus,
-  });
+  gatewayUrl = gateway.url;
+  simUrl = sim.url;
+  rollouts = await startRollouts(parsed);
   stops.push(() => rollouts.close());
 }, 180_000);
 
@@ -341,5 +361,34 @@ describe('the regression gate of a rollout', () => {
       ['advance', 50, 100],
       ['complete', 100, 100],
     ]);
+  });
+
+  it("runs the gate again when the candidate's config changed across a restart", async () => {
+    const caseId = await acceptedCase(TUNED, 'Can I pay by invoice?');
+    expect((await act(TUNED, 'start')).status).toBe(200);
+    const first = await expectEventually(
+      async () => {
+        const state = await rollout(TUNED);
+        expect(state.gate).toMatchObject({ status: 'passed', cases: 1 });
+        return state;
+      },
+      { timeoutMs: 60_000 },
+    );
+    // a new model for the candidate in flywheel.yaml: the restarted controller owes it a gate run
+    await rollouts.close();
+    rollouts = await startRollouts(parseConfig(config(simUrl, 'ok'), join(dir, 'tuned.yaml')));
+    const rerun = await expectEventually(
+      async () => {
+        const state = await rollout(TUNED);
+        expect(state.gate.run_id).toBeDefined();
+        expect(state.gate.run_id).not.toBe(first.gate.run_id);
+        expect(state.gate).toMatchObject({ status: 'passed' });
+        return state;
+      },
+      { timeoutMs: 60_000 },
+    );
+    const run = EvalRun.parse((await call(`${curatorUrl}/v1/eval-runs/${rerun.gate.run_id}`)).body);
+    expect(run).toMatchObject({ route: TUNED, variant: 'candidate' });
+    expect(run.results).toEqual([expect.objectContaining({ case_id: caseId })]);
   });
 });
