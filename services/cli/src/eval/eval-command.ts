@@ -10,6 +10,7 @@ import {
   UsageError,
 } from '@flywheel/platform/eval';
 import { z } from 'zod';
+import { CURATOR_HINT } from '../sets/curator-flags';
 import { readBaseline, readCasesFile, variantOutputSchema } from './eval-inputs';
 import { baseUrl, type CommandIo, numberFlag, parseCommandEnv, parseFlags, requiredFlag } from './flags';
 import { junitReport } from './junit-report';
@@ -150,6 +151,7 @@ export async function evalRunCommand(args: string[], io: CommandIo): Promise<num
     url: options.curatorUrl,
     token: options.token,
     timeoutMs: options.timeoutMs,
+    unreachableHint: CURATOR_HINT,
   });
   const fromCurator = options.casesFile === undefined;
 

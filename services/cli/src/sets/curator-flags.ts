@@ -1,6 +1,9 @@
 import { CuratorClient } from '@flywheel/platform/eval';
 import { baseUrl, numberFlag } from '../eval/flags';
 
+/** What to check when the curator does not answer a CLI command. */
+export const CURATOR_HINT = 'set --curator / FLYWHEEL_CURATOR_URL, or run from a file with --cases';
+
 /** The curator of `--curator` (else FLYWHEEL_CURATOR_URL) with `--timeout-ms` (default 120 s). */
 export function curatorFromFlags(
   flags: { curator?: string; 'timeout-ms'?: string },
@@ -18,5 +21,6 @@ export function curatorFromFlags(
       integer: true,
       fallback: 120_000,
     }),
+    unreachableHint: CURATOR_HINT,
   });
 }

@@ -19,8 +19,12 @@ import { parseEvalSet, type SetFormat } from './eval-set';
 export class CuratorClient {
   private readonly curator: Service;
 
-  constructor(options: ServiceOptions) {
+  private readonly unreachableHint: string;
+
+  /** `unreachableHint`: what to check when the curator does not answer (default: FLYWHEEL_CURATOR_URL) */
+  constructor(options: ServiceOptions & { unreachableHint?: string }) {
     this.curator = new Service(options);
+    this.unreachableHint = options.unreachableHint ?? 'check FLYWHEEL_CURATOR_URL';
   }
 
   /** The route's accepted cases in `format`, as the curator writes them. */
@@ -84,7 +88,7 @@ export class CuratorClient {
   private async call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<HttpReply> {
     const reply = await this.curator.send(method, path, { body }).catch((err: Error) => {
       throw new Error(
-        `no answer from the curator: ${err.message} (set --curator / FLYWHEEL_CURATOR_URL, or run from a file with --cases)`,
+        `no answer from the curator: ${err.message} (${this.unreachableHint})`,
       );
     });
     if (reply.status >= 200 && reply.status < 300) return reply;
