@@ -27,6 +27,7 @@ const moduleNameMapper = {
   '^@flywheel/platform$': '<rootDir>/services/platform/src/index.ts',
   '^@flywheel/platform/testing$': '<rootDir>/services/platform/src/testing/index.ts',
   '^@flywheel/platform/config$': '<rootDir>/services/platform/src/config/index.ts',
+  '^@flywheel/platform/eval$': '<rootDir>/services/platform/src/eval/index.ts',
   '^@flywheel/platform/tracing$': '<rootDir>/services/platform/src/telemetry/tracing.ts',
 };
 

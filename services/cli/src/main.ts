@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { EVAL_RUN_USAGE, evalRunCommand } from './eval/eval-command';
 import type { CommandIo } from './eval/flags';
-import { UsageError } from './eval/usage-error';
+import { UsageError } from '@flywheel/platform/eval';
 import { SETS_EXPORT_USAGE, setsExportCommand } from './sets/export-command';
 import { SUBJECTS_ERASE_USAGE, subjectsEraseCommand } from './subjects/erase-command';
 

@@ -155,6 +155,10 @@ async function startAll(env: NodeJS.ProcessEnv, log: (line: string) => void): Pr
         ROLLOUTS_PORT: env.ROLLOUTS_PORT ?? '8083',
         FLYWHEEL_ADMIN_TOKEN: secrets.adminToken,
         FLYWHEEL_DATA_DIR: dataDir,
+        // the regression gate runs the accepted cases through this gateway, forcing the candidate
+        FLYWHEEL_GATEWAY_URL: gatewayUrl,
+        FLYWHEEL_CURATOR_URL: curator.url,
+        GATEWAY_ADMIN_TOKEN: secrets.gatewayAdminToken,
       }),
       config,
       bus,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { CaseList, ChatCompletionResponse, EvalRun, EvalRunList } from '@flywheel/contracts';
 import { expectEventually } from '@flywheel/platform/testing';
-import { parseEvalSet } from '../src/sets/eval-set';
+import { parseEvalSet } from '@flywheel/platform/eval';
 import { ADMIN_TOKEN, API_KEY, type EvalWorld, runCli, startEvalWorld } from './eval-kit';
 
 /**

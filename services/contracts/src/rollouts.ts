@@ -61,6 +61,11 @@ export const RolloutGate = z.looseObject({
   pass_rate: z.number().optional(),
   /** why the gate is in this state, e.g. "no accepted regression cases yet" */
   note: z.string().optional(),
+  /** accepted cases in the last run (0: none yet, the gate passes) */
+  cases: z.number().int().nonnegative().optional(),
+  min_pass_rate: z.number().min(0).max(1).optional(),
+  /** when the last run finished */
+  finished_at: z.string().optional(),
 });
 
 export const RolloutState = z.looseObject({

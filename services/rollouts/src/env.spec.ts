@@ -12,7 +12,30 @@ describe('parseRolloutsEnv', () => {
       decideIntervalMs: 5_000,
       dataDir: '.flywheel',
       kafka: undefined,
+      gate: {
+        gatewayUrl: 'http://127.0.0.1:8080',
+        curatorUrl: 'http://127.0.0.1:8082',
+        gatewayToken: TOKEN,
+        curatorToken: TOKEN,
+        retryMs: 30_000,
+      },
     });
+  });
+
+  it('forces the candidate with the gateway admin token when it differs from the admin token', () => {
+    const env = parseRolloutsEnv({
+      FLYWHEEL_ADMIN_TOKEN: TOKEN,
+      GATEWAY_ADMIN_TOKEN: 'gateway-admin-token',
+      FLYWHEEL_GATEWAY_URL: 'http://gw.internal:8080/',
+    });
+    expect(env.gate).toMatchObject({
+      gatewayUrl: 'http://gw.internal:8080',
+      gatewayToken: 'gateway-admin-token',
+      curatorToken: TOKEN,
+    });
+    expect(() => parseRolloutsEnv({ FLYWHEEL_ADMIN_TOKEN: TOKEN, FLYWHEEL_CURATOR_URL: 'curator:8082' })).toThrow(
+      /FLYWHEEL_CURATOR_URL/,
+    );
   });
 
   it('names the variable that is missing or wrong', () => {

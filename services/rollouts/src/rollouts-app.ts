@@ -11,6 +11,7 @@ import {
   migrate,
   provideValues,
   type RolloutsConfig,
+  type RouteConfig,
   SecretSet,
   type SqlDatabase,
   systemClock,
@@ -19,6 +20,10 @@ import type { Registry } from 'prom-client';
 import { ROLLOUTS_MIGRATIONS } from './db/migrations';
 import { pgliteDataDir, type RolloutsEnv } from './env';
 import { EvidenceStore } from './evidence/evidence.store';
+import { CaseEventsConsumer } from './gate/case-events.consumer';
+import { candidateConfigHash } from './gate/candidate-config';
+import { type GateRunner, GatewayGateRunner } from './gate/gate-runner';
+import { GateService } from './gate/gate.service';
 import { IngestConsumer } from './ingest/ingest.consumer';
 import { DecideLoop } from './rollouts/decide-loop';
 import { RolloutService } from './rollouts/rollout.service';
@@ -31,8 +36,13 @@ export const SERVICE = 'rollouts';
 
 export interface RolloutsAppOptions {
   env: RolloutsEnv;
-  /** the `rollouts` section of flywheel.yaml; default: loaded from FLYWHEEL_CONFIG */
-  config?: { rollouts: RolloutsConfig };
+  /**
+   * the `rollouts` section of flywheel.yaml (and `routes`, for the candidate's config the gate
+   * depends on); default: loaded from FLYWHEEL_CONFIG
+   */
+  config?: { rollouts: RolloutsConfig; routes?: Record<string, RouteConfig> };
+  /** runs the regression gate; default: the route's accepted cases through the gateway (env.gate) */
+  gateRunner?: GateRunner;
   /** a bus to share (all-in-one); else one from env, closed by close() */
   bus?: EventBus;
   /** a database to share; else Postgres (DATABASE_URL) or PGlite under FLYWHEEL_DATA_DIR */
@@ -45,6 +55,7 @@ export type RolloutsApp = HostedService & {
   bus: EventBus;
   sql: SqlDatabase;
   rollouts: RolloutService;
+  gates: GateService;
 };
 
 /**
@@ -66,17 +77,30 @@ export async function createRolloutsApp(options: RolloutsAppOptions): Promise<Ro
     const plans = config.rollouts;
     const evidence = new EvidenceStore(sql, plans, clock);
     const metrics = new RolloutMetrics(registry);
-    const rollouts = new RolloutService(sql, plans, evidence, new RolloutStore(), bus, clock, metrics);
+    const routes = config.routes ?? {};
+    let loop: DecideLoop | null = null;
+    const gates = new GateService(sql, plans, options.gateRunner ?? new GatewayGateRunner(env.gate, routes), clock, {
+      configHash: (route) => candidateConfigHash(plans[route]!, routes[route]),
+      onRun: () => loop?.poke(),
+      retryMs: env.gate.retryMs,
+    });
+    const rollouts = new RolloutService(sql, plans, evidence, new RolloutStore(), bus, clock, metrics, gates);
     await rollouts.init();
-    const loop = new DecideLoop(() => rollouts.decideAll(), env.decideIntervalMs);
-    const consumer = new IngestConsumer(bus, evidence, env.groupId, () => loop.poke());
+    loop = new DecideLoop(() => rollouts.decideAll(), env.decideIntervalMs);
+    const decideLoop = loop;
+    const consumer = new IngestConsumer(bus, evidence, env.groupId, () => decideLoop.poke());
+    const caseEvents = new CaseEventsConsumer(bus, gates, `${env.groupId}-gate`);
     try {
+      await gates.init();
       await consumer.start();
+      await caseEvents.start();
     } catch (err) {
+      await caseEvents.stop().catch(() => undefined);
       await consumer.stop().catch(() => undefined);
+      await gates.stop().catch(() => undefined);
       throw err;
     }
-    loop.start();
+    decideLoop.start();
     return {
       controllers: [RolloutsController],
       providers: provideValues(rollouts),
@@ -92,10 +116,12 @@ export async function createRolloutsApp(options: RolloutsAppOptions): Promise<Ro
         { name: 'bus', check: () => bus.ping() },
       ],
       onDrain: async () => {
+        await caseEvents.stop();
         await consumer.stop();
-        await loop.stop();
+        await gates.stop();
+        await decideLoop.stop();
       },
-      expose: { bus, sql, rollouts },
+      expose: { bus, sql, rollouts, gates },
     };
   });
 }

@@ -1,19 +1,22 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { EvalRun, EvalSetCase } from '@flywheel/contracts';
+import {
+  CuratorClient,
+  type EvalPlan,
+  GatewayClient,
+  gatewayRunnerDeps,
+  runEval,
+  UsageError,
+} from '@flywheel/platform/eval';
 import { z } from 'zod';
-import { CuratorClient } from '../sets/curator-client';
-import { checkAssertions } from './assertions';
+import { CURATOR_HINT } from '../sets/curator-flags';
 import { readBaseline, readCasesFile, variantOutputSchema } from './eval-inputs';
 import { baseUrl, type CommandIo, numberFlag, parseCommandEnv, parseFlags, requiredFlag } from './flags';
-import { GatewayClient } from './gateway-client';
-import { createJudge } from './judge';
 import { junitReport } from './junit-report';
 import { markdownReport } from './markdown-report';
 import { createProgress } from './progress';
-import { type EvalPlan, runEval } from './runner';
 import { consoleSummary } from './summary-text';
-import { UsageError } from './usage-error';
 
 export const EVAL_RUN_USAGE = `usage: flywheel eval run --route R --variant V [options]
 
@@ -148,6 +151,7 @@ export async function evalRunCommand(args: string[], io: CommandIo): Promise<num
     url: options.curatorUrl,
     token: options.token,
     timeoutMs: options.timeoutMs,
+    unreachableHint: CURATOR_HINT,
   });
   const fromCurator = options.casesFile === undefined;
 
@@ -188,24 +192,16 @@ export async function evalRunCommand(args: string[], io: CommandIo): Promise<num
     token: options.gatewayToken,
     timeoutMs: options.timeoutMs,
   });
-  const judge = createJudge((model, messages) => gateway.chat(model, messages), options.judgeModel);
   const run = await runEval(
     cases,
     plan,
-    {
-      answer: (c) => gateway.answer(plan.route, plan.variant, c.case_id, c.input),
-      check: (c, answer) =>
-        checkAssertions(
-          c.assertions,
-          answer,
-          { input: c.input, expected: c.expected },
-          {
-            variantSchema: () => variantSchema,
-            judge,
-          },
-        ),
+    gatewayRunnerDeps(gateway, {
+      route: plan.route,
+      variant: plan.variant,
+      judgeModel: options.judgeModel,
+      variantSchema,
       listener: createProgress(io.stderr, `eval ${plan.route}/${plan.variant}`),
-    },
+    }),
     previous,
   );
 

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { EvalRun, type EvalSetCase } from '@flywheel/contracts';
 import { ConfigError, loadConfig } from '@flywheel/platform/config';
-import { EvalSetError, parseEvalSet } from '../sets/eval-set';
-import { UsageError } from './usage-error';
+import { EvalSetError, parseEvalSet, UsageError } from '@flywheel/platform/eval';
 
 /** What an eval run reads besides the gateway: a cases file, a baseline run, flywheel.yaml. */
 

@@ -2,7 +2,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, parseEnv } from '@flywheel/platform/config';
 import type { z } from 'zod';
 import type { ProgressStream } from './progress';
-import { UsageError } from './usage-error';
+import { UsageError } from '@flywheel/platform/eval';
 
 /** Flag and environment parsing shared by the `eval` and `sets` commands; every problem is a UsageError. */
 

@@ -1,6 +1,6 @@
 import type { EvalCaseResult } from '@flywheel/contracts';
 import { Presets, SingleBar } from 'cli-progress';
-import type { RunListener } from './runner';
+import type { RunListener } from '@flywheel/platform/eval';
 
 /**
  * Progress on stderr: a bar (cli-progress) when stderr is a terminal; otherwise one line per

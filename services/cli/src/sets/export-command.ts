@@ -2,9 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { baseUrl, type CommandIo, parseCommandEnv, parseFlags, requiredFlag } from '../eval/flags';
-import { UsageError } from '../eval/usage-error';
-import { CuratorClient } from './curator-client';
-import { parseEvalSet, SET_FORMATS, type SetFormat } from './eval-set';
+import { parseEvalSet, SET_FORMATS, type SetFormat, UsageError } from '@flywheel/platform/eval';
+import { curatorFromFlags } from './curator-flags';
 
 export const SETS_EXPORT_USAGE = `usage: flywheel sets export --route R [--format jsonl|promptfoo] [--out FILE] [--gateway URL] [--variant V]
 
@@ -53,7 +52,7 @@ export async function setsExportCommand(args: string[], io: CommandIo): Promise<
   if (!(SET_FORMATS as readonly string[]).includes(format))
     throw new UsageError(`--format must be one of ${SET_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
   const env = parseCommandEnv(Env, io.env);
-  const curator = CuratorClient.fromFlags(v, env);
+  const curator = curatorFromFlags(v, env);
 
   const gateway = v.gateway ?? env.FLYWHEEL_GATEWAY_URL;
   const text = await curator.exportSet(route, format as SetFormat, {

@@ -2,8 +2,8 @@ import { parseArgs } from 'node:util';
 import { subjectHash } from '@flywheel/platform';
 import { z } from 'zod';
 import { type CommandIo, parseCommandEnv } from '../eval/flags';
-import { UsageError } from '../eval/usage-error';
-import { CuratorClient } from '../sets/curator-client';
+import { UsageError } from '@flywheel/platform/eval';
+import { curatorFromFlags } from '../sets/curator-flags';
 
 export const SUBJECTS_ERASE_USAGE = `usage: flywheel subjects erase <targeting key> | --hash <subject hash> [--curator URL]
 
@@ -66,7 +66,7 @@ export async function subjectsEraseCommand(args: string[], io: CommandIo): Promi
   const secret = env.FLYWHEEL_FEEDBACK_SECRET;
   const byHash = key === undefined || secret !== undefined;
   const subject = key === undefined ? v.hash! : secret !== undefined ? subjectHash(key, secret) : key;
-  const curator = CuratorClient.fromFlags(v, env);
+  const curator = curatorFromFlags(v, env);
   const erasure = await curator.eraseSubject(subject, { byHash });
   io.stdout.write(JSON.stringify(erasure, null, 2) + '\n');
   const d = erasure.deleted;

@@ -230,7 +230,7 @@ describe('nunjucksLiteral', () => {
 });
 
 describe('similar as a javascript assertion', () => {
-  // the runner's scorer (services/cli/src/eval/assertions.ts): cmpstr's dice, flags itwu
+  // the runner's scorer (services/platform/src/eval/assertions.ts): cmpstr's dice, flags itwu
   const runner = CmpStr.create().setMetric('dice').setFlags('itwu');
   type Graded = { pass: boolean; score: number; reason: string };
   const grade = (value: string, threshold: number, output: string): Graded =>

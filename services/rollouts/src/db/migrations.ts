@@ -72,5 +72,27 @@ export const ROLLOUTS_MIGRATIONS: MigrationPlan = {
         create index rollout_decisions_unpublished on rollout_decisions (id) where not published;
       `,
     },
+    {
+      // the regression gate of each route: its last finished run, and whether a new run is owed
+      // (requested > ran: a request came after the last run began)
+      id: '0002_rollout_gate',
+      sql: `
+        create table rollout_gates (
+          route text primary key,
+          status text not null check (status in ('none', 'passed', 'failed')),
+          run_id text,
+          pass_rate double precision,
+          cases integer,
+          min_pass_rate double precision,
+          config_hash text,
+          finished_at timestamptz,
+          requested integer not null default 0,
+          ran integer not null default 0,
+          request_reason text,
+          -- why the last attempt could not finish (unreachable gateway or curator), until one does
+          error text
+        );
+      `,
+    },
   ],
 };

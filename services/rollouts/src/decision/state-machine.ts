@@ -110,7 +110,9 @@ export function decide(input: DecisionInput): Outcome {
   evidence.srm = srm;
   const hold = holdCause(srm, input.gate, plan);
   if (hold) {
-    if (position.status === 'holding' && position.hold_cause === hold.cause)
+    // a gate hold is logged again when a new failing run replaces the one it names
+    const same = hold.cause !== 'gate' || position.reason === hold.reason;
+    if (position.status === 'holding' && position.hold_cause === hold.cause && same)
       return { position, decision: null };
     return {
       position: { ...position, status: 'holding', reason: hold.reason, hold_cause: hold.cause },

@@ -15,18 +15,15 @@ import {
   applyManual,
   decide,
   type DecisionInput,
-  type GateView,
   type ManualAction,
   type Outcome,
   percentOf,
 } from '../decision/state-machine';
 import type { EvidenceStore } from '../evidence/evidence.store';
+import type { GateService } from '../gate/gate.service';
 import type { RolloutMetrics } from '../rollouts.metrics';
 import { planRevision } from './plan-revision';
 import { jsonSafe, type RolloutStore, type StoredRollout } from './rollout.store';
-
-/** The regression gate runner is not part of the controller yet: the state says so. */
-const GATE: GateView & { note: string } = { status: 'none', note: 'regression gate runner not wired yet' };
 
 /**
  * Decides every planned route on fresh evidence and on a timer, applies admin actions, and
@@ -46,6 +43,7 @@ export class RolloutService {
     private readonly bus: Pick<EventBus, 'publish'>,
     private readonly clock: Clock,
     private readonly metrics: RolloutMetrics,
+    private readonly gates: Pick<GateService, 'state' | 'request'>,
   ) {}
 
   /** One state row per plan (pending until started); keeps existing state across restarts. */
@@ -92,6 +90,8 @@ export class RolloutService {
         }
         await this.apply(tx, stored, result.outcome, input);
       });
+      // every start runs the regression set against the candidate; no advance before it finishes
+      if (action === 'start') await this.gates.request(route, 'the rollout started');
       await this.publishPending();
       return this.stateOf(route);
     });
@@ -146,7 +146,7 @@ export class RolloutService {
         },
         control: { interactions: control.interactions - stored.step_base.control },
       },
-      gate: { ...GATE },
+      gate: await this.gates.state(tx, route),
     };
   }
 
@@ -200,7 +200,7 @@ export class RolloutService {
       steps: plan.steps,
       variants,
       intervals: intervals.map((i) => ({ ...i })),
-      gate: { ...GATE },
+      gate: { ...(await this.gates.state(this.db, route)) },
       decisions: await this.store.decisions(this.db, route),
     });
   }

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Assertion, AssertionResult, CaseInput } from '@flywheel/contracts';
-import { createJsonSchemaValidator } from '@flywheel/platform/config';
+import { createJsonSchemaValidator } from '../config';
 import { CmpStr } from 'cmpstr';
 import { RE2JS } from 're2js';
 

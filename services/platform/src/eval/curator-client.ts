@@ -6,9 +6,8 @@ import {
   parseBody,
   Service,
   type ServiceOptions,
-} from '../eval/http-json';
-import { baseUrl, numberFlag } from '../eval/flags';
-import { UsageError } from '../eval/usage-error';
+} from './http-json';
+import { UsageError } from './usage-error';
 import { parseEvalSet, type SetFormat } from './eval-set';
 
 /**
@@ -20,28 +19,12 @@ import { parseEvalSet, type SetFormat } from './eval-set';
 export class CuratorClient {
   private readonly curator: Service;
 
-  constructor(options: ServiceOptions) {
-    this.curator = new Service(options);
-  }
+  private readonly unreachableHint: string;
 
-  /** The curator of `--curator` (else FLYWHEEL_CURATOR_URL) with `--timeout-ms` (default 120 s). */
-  static fromFlags(
-    flags: { curator?: string; 'timeout-ms'?: string },
-    env: { FLYWHEEL_CURATOR_URL: string; FLYWHEEL_ADMIN_TOKEN: string },
-  ): CuratorClient {
-    return new CuratorClient({
-      url: baseUrl(
-        flags.curator ?? env.FLYWHEEL_CURATOR_URL,
-        flags.curator ? '--curator' : 'FLYWHEEL_CURATOR_URL',
-      ),
-      token: env.FLYWHEEL_ADMIN_TOKEN,
-      timeoutMs: numberFlag(flags['timeout-ms'], 'timeout-ms', {
-        min: 100,
-        max: 3_600_000,
-        integer: true,
-        fallback: 120_000,
-      }),
-    });
+  /** `unreachableHint`: what to check when the curator does not answer (default: FLYWHEEL_CURATOR_URL) */
+  constructor(options: ServiceOptions & { unreachableHint?: string }) {
+    this.curator = new Service(options);
+    this.unreachableHint = options.unreachableHint ?? 'check FLYWHEEL_CURATOR_URL';
   }
 
   /** The route's accepted cases in `format`, as the curator writes them. */
@@ -105,7 +88,7 @@ export class CuratorClient {
   private async call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<HttpReply> {
     const reply = await this.curator.send(method, path, { body }).catch((err: Error) => {
       throw new Error(
-        `no answer from the curator: ${err.message} (set --curator / FLYWHEEL_CURATOR_URL, or run from a file with --cases)`,
+        `no answer from the curator: ${err.message} (${this.unreachableHint})`,
       );
     });
     if (reply.status >= 200 && reply.status < 300) return reply;
