@@ -24,8 +24,9 @@ describe('rollout figures', () => {
   });
 
   it('says "no data yet" rather than "not violated" before any evidence', () => {
-    expect(verdict({ estimate: null, violated: false })).toBe('no data yet');
-    expect(verdict({ estimate: 0.01, violated: false })).toBe('not violated');
-    expect(verdict({ estimate: 0.2, violated: true })).toBe('violated');
+    expect(verdict({ estimate: null, lower: null, upper: null, violated: false })).toBe('no data yet');
+    expect(verdict({ estimate: 0, lower: null, upper: null, violated: false })).toBe('no data yet');
+    expect(verdict({ estimate: 0.01, lower: -0.1, upper: 0.12, violated: false })).toBe('not violated');
+    expect(verdict({ estimate: 0.2, lower: 0.05, upper: 0.3, violated: true })).toBe('violated');
   });
 });

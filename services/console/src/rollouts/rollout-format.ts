@@ -49,9 +49,10 @@ export function allowed(i: Pick<RolloutInterval, 'kind' | 'limit'>): string {
   return guardrailValue(i.kind, i.limit);
 }
 
-export function verdict(i: Pick<RolloutInterval, 'estimate' | 'violated'>): string {
+/** An interval without an estimate or without any finite bound has seen no evidence yet. */
+export function verdict(i: Pick<RolloutInterval, 'estimate' | 'lower' | 'upper' | 'violated'>): string {
   if (i.violated) return 'violated';
-  return i.estimate === null ? 'no data yet' : 'not violated';
+  return i.estimate === null || (i.lower === null && i.upper === null) ? 'no data yet' : 'not violated';
 }
 
 const STATUS_TEXT: Record<RolloutStatus, string> = {

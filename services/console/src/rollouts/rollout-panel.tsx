@@ -25,7 +25,7 @@ export function RolloutPanel({ api, rollout, onDone }: RolloutProps) {
   const stepText =
     status === 'pending'
       ? `not started; first step ${steps[0] ?? 0} %`
-      : `step ${rollout.step_index + 1} of ${steps.length}`;
+      : `${status === 'halted' ? 'halted at ' : ''}step ${rollout.step_index + 1} of ${steps.length}`;
   return (
     <section className="rollout" aria-labelledby={headingId}>
       <h2 id={headingId}>

@@ -95,7 +95,7 @@ describe('rollouts', () => {
     const panel = await screen.findByRole('region', { name: 'demo-chat halted' });
     expect(within(panel).getByLabelText('Reason for demo-chat').textContent).toBe(HALT_REASON);
     expect(panel.textContent).toContain('0 % of users on candidate');
-    expect(panel.textContent).toContain('step 2 of 5');
+    expect(panel.textContent).toContain('halted at step 2 of 5');
 
     const variants = within(panel).getByRole('table', { name: 'demo-chat: evidence per variant' });
     expect(within(variants).getAllByRole('row').slice(1).map(cells)).toEqual([
