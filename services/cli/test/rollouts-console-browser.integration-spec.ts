@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FeedbackEvent, InteractionEvent, RolloutState } from '@flywheel/contracts';
+import type { RolloutState } from '@flywheel/contracts';
 import { createCuratorApp, type CuratorApp, parseCuratorEnv } from '@flywheel/curator';
 import { createEventBus, type EventBus, RolloutPlanConfig } from '@flywheel/platform';
 import { expectEventually } from '@flywheel/platform/testing';
@@ -11,6 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../../../test-support/chromium';
 import { buildConsole } from '../../../test-support/console-build';
 import { createTestDatabase, type TestDatabase } from '../../../test-support/postgres';
+import { feedbackEvent, interactionEvent } from '../../curator/test/curator-test-kit';
 
 /**
  * The console's Rollouts page in Debian's Chromium, served by a real curator that forwards to a
@@ -133,38 +134,12 @@ async function startRollout(route: string): Promise<void> {
 async function publishVotes(route: string, n: number, downs: Record<'control' | 'candidate', number>) {
   for (let k = 0; k < n; k++) {
     for (const variant of ['control', 'candidate'] as const) {
-      const now = new Date().toISOString();
-      const interaction: InteractionEvent = {
-        interaction_id: `it-${randomUUID()}`,
-        route,
-        flag_key: route,
-        variant,
-        variant_reason: 'SPLIT',
-        subject_hash: randomBytes(32).toString('hex'),
-        subject_generated: false,
-        request: { messages: [{ role: 'user', content: 'Which plan fits a team of five?' }], stream: false },
-        attempts: [],
-        final_model: 'sim-fast',
-        status: 'ok',
-        output: 'The team plan.',
-        validation: { schema: false, valid: false, repaired: false, reasks: 0 },
-        usage: { input_tokens: 12, output_tokens: 4, total_tokens: 16 },
-        cost_usd: 0.0001,
-        latency_ms: 300,
-        started_at: now,
-        finished_at: now,
-      };
-      const vote: FeedbackEvent = {
-        feedback_id: `fb-${randomUUID()}`,
-        interaction_id: interaction.interaction_id,
-        route,
-        variant,
+      const interaction = interactionEvent(route, { variant, flag_key: route, latency_ms: 300 });
+      const vote = feedbackEvent(interaction, {
         subject_hash: interaction.subject_hash,
         rating: (k * downs[variant]) % n < downs[variant] ? 'down' : 'up',
         reasons: [],
-        revision: 1,
-        created_at: now,
-      };
+      });
       await bus.publish({
         type: 'dev.flywheel.interaction.v1',
         key: interaction.interaction_id,
