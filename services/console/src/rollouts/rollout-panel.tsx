@@ -35,12 +35,11 @@ export function RolloutPanel({ api, rollout, onDone }: RolloutProps) {
         <strong>{rollout.percent} %</strong> of users on <code>{candidate}</code> (control:{' '}
         <code>{control}</code>), {stepText}. Steps:{' '}
         {steps.map((s, i) => (
-          <span
-            key={i}
-            className={i === rollout.step_index && status !== 'pending' ? 'step current' : 'step'}
-          >
+          <span key={i}>
             {i > 0 ? ' → ' : ''}
-            {s} %
+            <span className={i === rollout.step_index && status !== 'pending' ? 'step current' : 'step'}>
+              {s} %
+            </span>
           </span>
         ))}
       </p>
