@@ -43,13 +43,19 @@ describe('flywheel start', () => {
     expect(banner).toMatch(/simulator stands in for the providers/);
   });
 
-  it('runs the rollout controller, its admin API behind the admin token', async () => {
-    const list = await fetch(`${url('rollout controller')}/v1/rollouts`, {
-      headers: { authorization: `Bearer ${running.secrets.adminToken}` },
-    });
+  it("runs the rollout controller with the shipped demo-chat plan, behind the admin token, and the console's curator reaches it", async () => {
+    const auth = { authorization: `Bearer ${running.secrets.adminToken}` };
+    const list = await fetch(`${url('rollout controller')}/v1/rollouts`, { headers: auth });
     expect(list.status).toBe(200);
-    expect(await list.json()).toEqual({ rollouts: [] });
+    const body = (await list.json()) as { rollouts: { route: string; status: string; percent: number }[] };
+    expect(body.rollouts).toEqual([
+      expect.objectContaining({ route: 'demo-chat', status: 'pending', percent: 0 }),
+    ]);
     expect((await fetch(`${url('rollout controller')}/v1/rollouts`)).status).toBe(401);
+    const viaCurator = await fetch(`${url('curator')}/v1/rollouts`, { headers: auth });
+    expect(viaCurator.status).toBe(200);
+    expect(await viaCurator.json()).toEqual(body);
+    expect((await fetch(`${url('curator')}/v1/rollouts`)).status).toBe(401);
   });
 
   it('closes the loop from a gateway answer to a down vote to a new case in the curator', async () => {

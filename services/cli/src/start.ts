@@ -131,7 +131,10 @@ async function startAll(env: NodeJS.ProcessEnv, log: (line: string) => void): Pr
     components.push({ name: 'demo chat with the widget', url: `${feedback.url}/demo` });
     components.push({ name: 'widget script', url: `${feedback.url}/widget.js` });
 
+    // the console's Rollouts page goes through the curator to the controller, which listens later
+    const controller: { url?: string } = {};
     const curator = await createCuratorApp({
+      rolloutsUrl: () => env.CURATOR_ROLLOUTS_URL ?? controller.url,
       env: parseCuratorEnv({
         ...env,
         CURATOR_HOST: host,
@@ -164,7 +167,9 @@ async function startAll(env: NodeJS.ProcessEnv, log: (line: string) => void): Pr
       bus,
     });
     shutdown.services.push(() => rollouts.close());
+    controller.url = rollouts.url;
     components.push({ name: 'rollout controller (GET /v1/rollouts)', url: rollouts.url });
+    components.push({ name: 'rollouts in the console', url: `${curator.url}/console/#/rollouts` });
 
     log('');
     log('Flywheel started');

@@ -11,6 +11,9 @@ import type {
   EvalRunList,
   ParkedList,
   RejectCaseRequest,
+  RolloutAction,
+  RolloutList,
+  RolloutState,
   VoteCounts,
 } from '@flywheel/contracts';
 
@@ -111,6 +114,16 @@ export class CuratorApi {
 
   evalRuns(): Promise<EvalRunList> {
     return this.json('GET', '/v1/eval-runs');
+  }
+
+  /** Every planned route's rollout, from the rollout controller through the curator. */
+  rollouts(): Promise<RolloutList> {
+    return this.json('GET', '/v1/rollouts');
+  }
+
+  /** An admin action on a route's rollout; a refusal (409) carries the controller's reason. */
+  rolloutAction(route: string, action: RolloutAction): Promise<RolloutState> {
+    return this.json('POST', `/v1/rollouts/${encodeURIComponent(route)}/${action}`);
   }
 
   /** The route's accepted cases, one JSON object per line. */

@@ -8,6 +8,7 @@ import { QueueView } from './queue/queue-view';
 import { DEFAULT_QUEUE, formatRoute, type Route, useRoute } from './router';
 import { type TokenStore } from './session';
 import { useShortcuts } from './shortcuts';
+import { RolloutsView } from './rollouts/rollouts-view';
 import { RunsView } from './runs/runs-view';
 import { TokenPrompt } from './token-prompt';
 
@@ -18,6 +19,7 @@ const NAV: { view: Route['view']; label: string; route: Route }[] = [
   { view: 'queue', label: 'Queue', route: DEFAULT_QUEUE },
   { view: 'parked', label: 'Parked votes', route: { view: 'parked' } },
   { view: 'runs', label: 'Eval runs', route: { view: 'runs' } },
+  { view: 'rollouts', label: 'Rollouts', route: { view: 'rollouts' } },
   { view: 'export', label: 'Export', route: { view: 'export' } },
 ];
 
@@ -140,6 +142,7 @@ export function App({ fetch, tokens }: AppProps) {
         )}
         {route.view === 'parked' && <ParkedView api={api} />}
         {route.view === 'runs' && <RunsView api={api} />}
+        {route.view === 'rollouts' && <RolloutsView api={api} />}
         {route.view === 'export' && <ExportView api={api} />}
       </main>
       {helpOpen && <HelpPanel onClose={() => setHelpOpen(false)} />}

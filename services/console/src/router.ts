@@ -11,6 +11,7 @@ export type Route =
   | { view: 'case'; id: string; action?: CaseAction }
   | { view: 'parked' }
   | { view: 'runs' }
+  | { view: 'rollouts' }
   | { view: 'export' };
 
 const STATUSES: readonly string[] = ['new', 'accepted', 'rejected'] satisfies EvalCaseStatus[];
@@ -31,6 +32,7 @@ export function parseHash(hash: string): Route {
     }
     case 'parked':
     case 'runs':
+    case 'rollouts':
     case 'export':
       return { view: parts[0] };
     default:

@@ -98,3 +98,7 @@ export const RolloutDecisionEvent = RolloutDecision.extend({
   epoch: z.number().int().nonnegative(),
 });
 export type RolloutDecisionEvent = z.infer<typeof RolloutDecisionEvent>;
+
+/** The admin actions of `POST /v1/rollouts/{route}/{action}`. */
+export const RolloutAction = z.enum(['start', 'pause', 'resume', 'advance', 'rollback']);
+export type RolloutAction = z.infer<typeof RolloutAction>;

@@ -38,6 +38,8 @@ import { countParked, ParkSweep } from './ingest/park-sweep';
 import { Periodic } from './jobs/periodic';
 import { type RetentionResult, RetentionJob } from './jobs/retention.job';
 import { curatorOpenApi } from './openapi';
+import { RolloutsClient } from './rollouts/rollouts-client';
+import { RolloutsController } from './rollouts/rollouts.controller';
 import { SubjectEraser } from './subjects/subject-eraser';
 import { SubjectsController } from './subjects/subjects.controller';
 import { Tombstones } from './subjects/tombstones';
@@ -52,8 +54,11 @@ export const SERVICE = 'curator';
 const BODY_LIMIT_BYTES = 8 * 1024 * 1024;
 
 /** The curator's own error codes (the common ones are built into the host). */
-export type CuratorErrorCode = 'not_configured';
-export const CURATOR_ERROR_STATUS = { not_configured: 501 } satisfies Record<CuratorErrorCode, number>;
+export type CuratorErrorCode = 'not_configured' | 'bad_gateway';
+export const CURATOR_ERROR_STATUS = { not_configured: 501, bad_gateway: 502 } satisfies Record<
+  CuratorErrorCode,
+  number
+>;
 
 /** Exit code of the fault-injection exit (CURATOR_FAULT_EXIT_AFTER_FEEDBACK). */
 export const FAULT_EXIT_CODE = 86;
@@ -69,6 +74,11 @@ export interface CuratorAppOptions {
   clock?: Clock;
   /** a metrics registry to share (all-in-one); else the host's own */
   registry?: Registry;
+  /**
+   * the rollout controller's base URL, asked on every forwarded call (all-in-one: known only
+   * once the controller listens); default `env.rolloutsUrl` (CURATOR_ROLLOUTS_URL)
+   */
+  rolloutsUrl?: () => string | undefined;
 }
 
 export type CuratorApp = HostedService & {
@@ -150,6 +160,7 @@ export async function createCuratorApp(options: CuratorAppOptions): Promise<Cura
         EvalSetsController,
         EvalRunsController,
         SubjectsController,
+        RolloutsController,
         ConsoleController,
       ],
       providers: provideValues(
@@ -159,6 +170,7 @@ export async function createCuratorApp(options: CuratorAppOptions): Promise<Cura
         new EvalRunsService(sql, clock),
         new SubjectEraser(sql, tombstones, metrics, clock, env.feedbackSecret),
         new ConsoleFiles(env.consoleDir),
+        new RolloutsClient(options.rolloutsUrl ?? (() => env.rolloutsUrl), env.adminToken),
       ),
       errorStatus: CURATOR_ERROR_STATUS,
       openapi: curatorOpenApi(),

@@ -16,6 +16,7 @@ describe('parseCuratorEnv', () => {
       dataDir: '.flywheel',
       spoolDir: undefined,
       consoleDir: DEFAULT_CONSOLE_DIR,
+      rolloutsUrl: undefined,
       groupId: 'flywheel-curator',
       sweepIntervalMs: 5000,
       retentionIntervalMs: 3_600_000,
@@ -38,6 +39,7 @@ describe('parseCuratorEnv', () => {
       FLYWHEEL_DATA_DIR: '/data',
       CURATOR_SPOOL_DIR: '/spool',
       CURATOR_CONSOLE_DIR: '/srv/console',
+      CURATOR_ROLLOUTS_URL: 'http://rollouts:8083',
       CURATOR_GROUP_ID: 'curator-blue',
       CURATOR_SWEEP_INTERVAL_MS: '250',
       CURATOR_RETENTION_INTERVAL_MS: '60000',
@@ -51,6 +53,7 @@ describe('parseCuratorEnv', () => {
       dataDir: '/data',
       spoolDir: '/spool',
       consoleDir: '/srv/console',
+      rolloutsUrl: 'http://rollouts:8083',
       groupId: 'curator-blue',
       sweepIntervalMs: 250,
       retentionIntervalMs: 60000,
@@ -71,12 +74,15 @@ describe('parseCuratorEnv', () => {
     expect(String(error)).not.toContain('short-secret');
   });
 
-  it('refuses a bad port or interval', () => {
+  it('refuses a bad port, interval or rollout controller URL', () => {
     expect(() => parseCuratorEnv({ FLYWHEEL_ADMIN_TOKEN: TOKEN, CURATOR_PORT: '70000' })).toThrow(
       /CURATOR_PORT/,
     );
     expect(() => parseCuratorEnv({ FLYWHEEL_ADMIN_TOKEN: TOKEN, CURATOR_SWEEP_INTERVAL_MS: '0' })).toThrow(
       /CURATOR_SWEEP_INTERVAL_MS/,
     );
+    expect(() =>
+      parseCuratorEnv({ FLYWHEEL_ADMIN_TOKEN: TOKEN, CURATOR_ROLLOUTS_URL: 'rollouts:8083' }),
+    ).toThrow(/CURATOR_ROLLOUTS_URL/);
   });
 });

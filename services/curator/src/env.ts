@@ -41,6 +41,11 @@ export const CuratorEnvSchema = z
     CURATOR_SPOOL_DIR: z.string().optional(),
     /** the built console (index.html and assets) served at /console */
     CURATOR_CONSOLE_DIR: z.string().default(DEFAULT_CONSOLE_DIR),
+    /**
+     * the rollout controller's base URL (e.g. http://rollouts:8083): the console's Rollouts page
+     * calls `/v1/rollouts*` on the curator, which forwards them there with its admin token
+     */
+    CURATOR_ROLLOUTS_URL: z.url({ protocol: /^https?$/, error: 'an http(s) URL' }).optional(),
     /** Kafka consumer group of the interactions + feedback consumer */
     CURATOR_GROUP_ID: z.string().min(1).max(255).default('flywheel-curator'),
     /** how often waiting votes are parked and pending case events are re-published */
@@ -70,6 +75,7 @@ export const CuratorEnvSchema = z
     dataDir: e.FLYWHEEL_DATA_DIR ?? '.flywheel',
     spoolDir: e.CURATOR_SPOOL_DIR,
     consoleDir: isAbsolute(e.CURATOR_CONSOLE_DIR) ? e.CURATOR_CONSOLE_DIR : resolve(e.CURATOR_CONSOLE_DIR),
+    rolloutsUrl: e.CURATOR_ROLLOUTS_URL,
     groupId: e.CURATOR_GROUP_ID,
     sweepIntervalMs: e.CURATOR_SWEEP_INTERVAL_MS,
     retentionIntervalMs: e.CURATOR_RETENTION_INTERVAL_MS,

@@ -11,6 +11,9 @@ import {
   EvalSetCase,
   ParkedList,
   RejectCaseRequest,
+  RolloutAction,
+  RolloutList,
+  RolloutState,
   SubjectErasure,
   VoteCounts,
 } from '@flywheel/contracts';
@@ -22,7 +25,8 @@ const ERROR_TEXT: Record<number, string> = {
   401: 'missing or wrong admin token',
   404: 'no such case, route or run',
   409: 'the case is not in a state that allows this, or the run id holds a different run',
-  501: 'erase by targeting key needs FLYWHEEL_FEEDBACK_SECRET (erase by subject hash instead)',
+  501: 'erase by targeting key needs FLYWHEEL_FEEDBACK_SECRET (erase by subject hash instead); rollouts need CURATOR_ROLLOUTS_URL',
+  502: 'the rollout controller is unreachable, refused the curator, or failed',
   503: 'a backend is unavailable, or the console is not built',
 };
 const errors = (...statuses: number[]): OpenApiOperation['responses'] =>
@@ -154,6 +158,31 @@ export function curatorOpenApi() {
         'The same erase by subject hash (64 lowercase hex, the subject_hash of the events), for operators who only have the hash. Idempotent. No body.',
       responses: { 200: { description: 'what was erased', schema: SubjectErasure }, ...errors(400, 401) },
     },
+    {
+      method: 'get',
+      path: '/v1/rollouts',
+      auth: true,
+      summary:
+        "The rollout controller's `GET /v1/rollouts`, forwarded (CURATOR_ROLLOUTS_URL) for the console's Rollouts page",
+      responses: { 200: { description: 'the rollouts', schema: RolloutList }, ...errors(401, 501, 502) },
+    },
+    {
+      method: 'get',
+      path: '/v1/rollouts/{route}',
+      auth: true,
+      summary: "One route's rollout state, forwarded to the rollout controller",
+      responses: { 200: { description: 'the rollout', schema: RolloutState }, ...errors(401, 404, 501, 502) },
+    },
+    ...RolloutAction.options.map((action): OpenApiOperation => ({
+      method: 'post',
+      path: `/v1/rollouts/{route}/${action}`,
+      auth: true,
+      summary: `The rollout controller's \`${action}\` admin action, forwarded; 409 with the controller's reason when refused`,
+      responses: {
+        200: { description: 'the new state', schema: RolloutState },
+        ...errors(401, 404, 409, 501, 502),
+      },
+    })),
     {
       method: 'get',
       path: '/console',

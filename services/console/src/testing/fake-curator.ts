@@ -6,6 +6,7 @@ import type {
   EvalCaseDetail,
   EvalRunSummary,
   ParkedVote,
+  RolloutState,
   VoteCounts,
 } from '@flywheel/contracts';
 import type { Fetch, RequestOptions, ResponseLike } from '../api';
@@ -114,6 +115,7 @@ export interface FakeCuratorFixtures {
   runs?: EvalRunSummary[];
   exports?: Record<string, string>;
   votes?: VoteCounts['votes'];
+  rollouts?: RolloutState[];
 }
 
 /**
@@ -157,6 +159,8 @@ export function fakeCurator(fixtures: FakeCuratorFixtures = {}) {
     }
     if (req.method === 'GET' && req.path === '/v1/votes')
       return { status: 200, body: { votes: fixtures.votes ?? [] } };
+    if (req.method === 'GET' && req.path === '/v1/rollouts')
+      return { status: 200, body: { rollouts: fixtures.rollouts ?? [] } };
     if (req.method === 'GET' && req.path === '/v1/eval-runs')
       return { status: 200, body: { runs: fixtures.runs ?? [] } };
     const setMatch = /^\/v1\/eval-sets\/([^/]+)$/.exec(req.path);
