@@ -45,6 +45,8 @@ module.exports = {
   // three full runs; the suite then takes ~14 minutes here instead of ~11
   maxWorkers: 2,
   testTimeout: 60000,
+  // longest files first on a fresh clone too (recorded durations; see test-support/test-sequencer.js)
+  testSequencer: '<rootDir>/test-support/test-sequencer.js',
   projects: [
     {
       ...common,
