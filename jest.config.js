@@ -45,6 +45,11 @@ module.exports = {
   // three full runs; the suite then takes ~14 minutes here instead of ~11
   maxWorkers: 2,
   testTimeout: 60000,
+  // a worker's heap grows by ~30 MB per integration file (each loads whole Nest apps, and what
+  // leaks keeps old module registries alive): past 2 GB late in a full run, every major GC, and
+  // the heap-measuring specs' forced ones, took seconds (memory-vote-store: 41 s in a full run,
+  // 2 s alone). A worker above this after a file is replaced by a fresh one.
+  workerIdleMemoryLimit: '800MB',
   // longest files first on a fresh clone too (recorded durations; see test-support/test-sequencer.js)
   testSequencer: '<rootDir>/test-support/test-sequencer.js',
   projects: [
