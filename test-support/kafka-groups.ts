@@ -33,7 +33,10 @@ export async function startGroupAt(
       const partitions = await expectEventually(
         async () =>
           at === 'end'
-            ? (await admin.fetchTopicOffsets(topic)).map(({ partition, high }) => ({ partition, offset: high }))
+            ? (await admin.fetchTopicOffsets(topic)).map(({ partition, high }) => ({
+                partition,
+                offset: high,
+              }))
             : await admin.fetchTopicOffsetsByTimestamp(topic, at),
         { timeoutMs: 30_000, intervalMs: 100 },
       );
