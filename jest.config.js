@@ -42,10 +42,22 @@ const common = {
 
 /** @type {import('jest').Config} */
 module.exports = {
-  // 2 on 2 cores: with 3, the curator's timing-sensitive specs (a case within 2 s) failed in one of
-  // three full runs; the suite then takes ~14 minutes here instead of ~11
+  // 2 on 2 cores. A third worker saved ~3 of 14 minutes in an earlier session, in files that
+  // mostly wait (the dozen longest used 219 s of CPU in 549 s of wall), but the services these
+  // specs run in-process lose their CPU with it: curator specs failed in one of three full runs
+  // then, and a -w 3 run of the longest files (2026-12-04, on a busy host) had the gateway shed
+  // the rollout spec's 10,000 users (503, its loop guard) and time out upstream calls (502). Time is
+  // saved instead by ordering (testSequencer), fresh consumer groups starting at the topics' end
+  // and recycled workers, which starve nothing.
   maxWorkers: 2,
   testTimeout: 60000,
+  // a worker's heap grows by ~30 MB per integration file (each loads whole Nest apps, and what
+  // leaks keeps old module registries alive): past 2 GB late in a full run, every major GC, and
+  // the heap-measuring specs' forced ones, took seconds (memory-vote-store: 41 s in a full run,
+  // 2 s alone). A worker above this after a file is replaced by a fresh one.
+  workerIdleMemoryLimit: '800MB',
+  // longest files first on a fresh clone too (recorded durations; see test-support/test-sequencer.js)
+  testSequencer: '<rootDir>/test-support/test-sequencer.js',
   projects: [
     {
       ...common,

@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { Topics } from '@flywheel/contracts';
 import { expectEventually } from '@flywheel/platform/testing';
 import { Kafka, logLevel } from 'kafkajs';
+import { startGroupAt } from '../../../test-support/kafka-groups';
 
 const ROOT = join(__dirname, '../../..');
 
@@ -73,16 +75,27 @@ export class StartProcess {
   }
 }
 
-/** The interaction events with these ids from the real Kafka topic, by id. */
+/** When the test file that imported this module was loaded: before it published anything. */
+const fileLoadedAt = Date.now();
+
+/**
+ * The interaction events with these ids from the real Kafka topic, by id. Reads from `since`
+ * (default: when the test file was loaded), not through every earlier suite's events on the
+ * shared broker.
+ */
 export async function interactionEvents(
   ids: ReadonlySet<string>,
   timeoutMs = 20_000,
+  since = fileLoadedAt,
 ): Promise<Map<string, unknown>> {
   const seen = new Map<string, unknown>();
-  const kafka = new Kafka({ brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: `cli-test-${process.pid}-${Date.now()}` });
+  const brokers = process.env.KAFKA_BROKERS!;
+  const groupId = `cli-test-${process.pid}-${Date.now()}`;
+  await startGroupAt(brokers, groupId, [Topics.interactions], since);
+  const kafka = new Kafka({ brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId });
   await consumer.connect();
-  await consumer.subscribe({ topic: 'flywheel.interactions.v1', fromBeginning: true });
+  await consumer.subscribe({ topic: Topics.interactions, fromBeginning: true });
   await consumer.run({
     eachMessage: async ({ message }) => {
       const key = message.key?.toString();

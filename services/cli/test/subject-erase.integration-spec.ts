@@ -44,6 +44,8 @@ let feedback: RunningFeedback;
 let curator: RunningCurator;
 let publisher: Publisher;
 let db: Awaited<ReturnType<typeof freshDatabase>>;
+/** before this file published anything: where the replay starts */
+const fileStartedAt = Date.now();
 
 beforeAll(async () => {
   db = await freshDatabase();
@@ -289,11 +291,12 @@ it('erases subject A everywhere in the curator, keeps B, tombstones A, and a rep
     links: 0,
   });
 
-  // replay: a second curator on the same database reads every topic from the beginning in a new
-  // consumer group (and has no FLYWHEEL_FEEDBACK_SECRET: erase by key is refused, by hash works)
+  // replay: a second curator on the same database reads the topics again in a new consumer group,
+  // from before this file's first event (and has no FLYWHEEL_FEEDBACK_SECRET: erase by key is
+  // refused, by hash works)
   await curator.close();
-  curator = await startCurator({ databaseUrl: db.url });
-  await waitCaughtUp(curator.groupId, 180_000);
+  curator = await startCurator({ databaseUrl: db.url, from: fileStartedAt });
+  await waitCaughtUp(curator.groupId);
   expect(await holdings(HASH_A, [...aIds, late.interaction_id])).toEqual({
     interactions: 0,
     votes: 0,

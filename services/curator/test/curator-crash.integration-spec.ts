@@ -7,6 +7,7 @@ import { type CaseList, Topics } from '@flywheel/contracts';
 import { encodeEvent } from '@flywheel/platform';
 import { expectEventually } from '@flywheel/platform/testing';
 import { type Admin, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { startGroupAt } from '../../../test-support/kafka-groups';
 import { FAULT_EXIT_CODE } from '../src/curator-app';
 import {
   ADMIN_TOKEN,
@@ -49,7 +50,11 @@ beforeAll(async () => {
   });
   admin = kafka.admin();
   producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  await Promise.all([admin.connect(), producer.connect()]);
+  await Promise.all([
+    admin.connect(),
+    producer.connect(),
+    startGroupAt(KAFKA_BROKERS, groupId, [Topics.interactions, Topics.feedback]),
+  ]);
 }, 120_000);
 afterAll(async () => {
   for (const child of children)

@@ -20,6 +20,7 @@ import {
 import { expectEventually } from '@flywheel/platform/testing';
 import { type Admin, type Consumer, Kafka, logLevel } from 'kafkajs';
 import { Pool } from 'pg';
+import { startGroupAt } from '../../../test-support/kafka-groups';
 import { createTestDatabase } from '../../../test-support/postgres';
 import { createCuratorApp, type CuratorApp } from '../src/curator-app';
 import { parseCuratorEnv } from '../src/env';
@@ -86,6 +87,12 @@ export interface StartOptions {
   routes?: Record<string, RouteConfig>;
   clock?: Clock;
   env?: Record<string, string>;
+  /**
+   * Where a new group (no `groupId` given) starts reading the interactions and feedback topics:
+   * their end (default: the test sees only what it publishes, not every earlier suite's events)
+   * or the first event at or after this time (ms since the epoch), for a replay.
+   */
+  from?: 'end' | number;
 }
 
 export interface RunningCurator extends CuratorApp {
@@ -103,8 +110,11 @@ export interface ApiResponse<T> {
 /** A curator on real Kafka and the given database, on a free port, in its own consumer group. */
 export async function startCurator(options: StartOptions): Promise<RunningCurator> {
   const { KAFKA_BROKERS } = requireInfra();
-  const spoolDir = mkdtempSync(join(tmpdir(), 'curator-spool-'));
   const groupId = options.groupId ?? `curator-test-${suffix()}`;
+  if (options.groupId === undefined) {
+    await startGroupAt(KAFKA_BROKERS, groupId, [Topics.interactions, Topics.feedback], options.from);
+  }
+  const spoolDir = mkdtempSync(join(tmpdir(), 'curator-spool-'));
   const env = parseCuratorEnv({
     KAFKA_BROKERS,
     DATABASE_URL: options.databaseUrl,

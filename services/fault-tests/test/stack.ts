@@ -3,8 +3,10 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Topics } from '@flywheel/contracts';
 import { expectEventually } from '@flywheel/platform/testing';
 import { createSimServer, type SimServer } from '@flywheel/upstream-sim';
+import { startGroupAt } from '../../../test-support/kafka-groups';
 
 const ROOT = path.resolve(__dirname, '../../..');
 export const API_KEY = 'fault-tests-api-key';
@@ -117,6 +119,9 @@ export class Stack {
   }
 
   static async start(opts: StackOptions): Promise<Stack> {
+    // the ledger's events are published after this: the curator need not read earlier suites' first
+    const curatorGroup = `fault-curator-${randomBytes(4).toString('hex')}`;
+    await startGroupAt(opts.kafkaBrokers, curatorGroup, [Topics.interactions, Topics.feedback]);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flywheel-faults-'));
     const sim = await createSimServer({ port: 0 });
     const configFile = path.join(dir, 'flywheel.yaml');
@@ -163,7 +168,7 @@ export class Stack {
         FLYWHEEL_ADMIN_TOKEN: ADMIN_TOKEN,
         CURATOR_HOST: '127.0.0.1',
         CURATOR_PORT: '0',
-        CURATOR_GROUP_ID: `fault-curator-${randomBytes(4).toString('hex')}`,
+        CURATOR_GROUP_ID: curatorGroup,
         CURATOR_SPOOL_DIR: path.join(dir, 'spool-curator'),
         CURATOR_SWEEP_INTERVAL_MS: '500',
       },

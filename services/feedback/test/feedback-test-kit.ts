@@ -3,11 +3,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type FeedbackEvent, FeedbackEvent as FeedbackEventSchema, Topics } from '@flywheel/contracts';
-import { ensureTopics, mintFeedbackToken, subjectHash } from '@flywheel/platform';
+import { mintFeedbackToken, subjectHash } from '@flywheel/platform';
 import { expectEventually } from '@flywheel/platform/testing';
 import { type Consumer, Kafka, logLevel } from 'kafkajs';
+import { startGroupAt } from '../../../test-support/kafka-groups';
 import { createFeedbackApp, type FeedbackApp } from '../src/feedback-app';
 import { parseFeedbackEnv } from '../src/env';
+
+/** before the test file that imported this kit published anything */
+const FILE_LOADED_AT = Date.now();
 
 export const SECRET = `feedback-integration-${randomUUID()}`;
 export const REASONS = ['incorrect', 'unhelpful', 'wrong_format', 'unsafe', 'other'];
@@ -117,11 +121,10 @@ export class FeedbackTopic {
       brokers: brokers.split(','),
       logLevel: logLevel.NOTHING,
     });
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin);
-    await admin.disconnect();
-    const consumer = kafka.consumer({ groupId: `feedback-test-${randomUUID()}` });
+    const groupId = `feedback-test-${randomUUID()}`;
+    // from when the test file was loaded, not through (and into memory) every earlier suite's events
+    await startGroupAt(brokers, groupId, [Topics.feedback], FILE_LOADED_AT);
+    const consumer = kafka.consumer({ groupId });
     const topic = new FeedbackTopic(consumer);
     await consumer.connect();
     await consumer.subscribe({ topic: Topics.feedback, fromBeginning: true });

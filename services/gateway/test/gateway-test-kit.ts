@@ -3,11 +3,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InteractionEvent, Topics } from '@flywheel/contracts';
-import { ensureTopics, type FlywheelConfig, parseConfig } from '@flywheel/platform';
+import { type FlywheelConfig, parseConfig } from '@flywheel/platform';
 import { expectEventually } from '@flywheel/platform/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import OpenAI from 'openai';
 import { createSimServer, type SimServer } from '../../upstream-sim/src';
+import { startGroupAt } from '../../../test-support/kafka-groups';
 import { createGatewayApp, type GatewayApp, type GatewayAppOptions, parseGatewayEnv } from '../src';
 
 /**
@@ -25,6 +26,8 @@ export const BODY_LIMIT = 64 * 1024;
 export const CORS_ORIGIN = 'http://demo.allowed.test:8081';
 
 const FIXTURES = join(__dirname, 'fixtures');
+/** before the test file that imported this kit published anything */
+const FILE_LOADED_AT = Date.now();
 
 export interface TestGateway {
   url: string;
@@ -153,11 +156,10 @@ export async function watchInteractions(): Promise<{
     expect(parsed.error).toBeUndefined();
     return parsed.data as InteractionEvent;
   };
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin);
-  await admin.disconnect();
-  const consumer = kafka.consumer({ groupId: `gateway-test-${randomUUID()}`, maxWaitTimeInMs: 100 });
+  const groupId = `gateway-test-${randomUUID()}`;
+  // from when the test file was loaded, not through (and into memory) every earlier suite's events
+  await startGroupAt(process.env.KAFKA_BROKERS as string, groupId, [Topics.interactions], FILE_LOADED_AT);
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
   await consumer.connect();
   await consumer.subscribe({ topic: Topics.interactions, fromBeginning: true });
   await consumer.run({
