@@ -19,6 +19,8 @@ import type { Registry } from 'prom-client';
 import { ROLLOUTS_MIGRATIONS } from './db/migrations';
 import { pgliteDataDir, type RolloutsEnv } from './env';
 import { EvidenceStore } from './evidence/evidence.store';
+import { FlagSyncServer } from './flags/flag-sync.server';
+import { ServedFlagsService } from './flags/served-flags.service';
 import { IngestConsumer } from './ingest/ingest.consumer';
 import { DecideLoop } from './rollouts/decide-loop';
 import { RolloutService } from './rollouts/rollout.service';
@@ -31,8 +33,11 @@ export const SERVICE = 'rollouts';
 
 export interface RolloutsAppOptions {
   env: RolloutsEnv;
-  /** the `rollouts` section of flywheel.yaml; default: loaded from FLYWHEEL_CONFIG */
-  config?: { rollouts: RolloutsConfig };
+  /**
+   * the `rollouts` section of flywheel.yaml and the planned routes' flag keys (`routes.<r>.flag`;
+   * a route missing there serves a flag named after it); default: loaded from FLYWHEEL_CONFIG
+   */
+  config?: { rollouts: RolloutsConfig; routes?: Readonly<Record<string, { flag: string }>> };
   /** a bus to share (all-in-one); else one from env, closed by close() */
   bus?: EventBus;
   /** a database to share; else Postgres (DATABASE_URL) or PGlite under FLYWHEEL_DATA_DIR */
@@ -45,13 +50,18 @@ export type RolloutsApp = HostedService & {
   bus: EventBus;
   sql: SqlDatabase;
   rollouts: RolloutService;
+  /** the flag sync (flagd sync protocol) port actually bound */
+  syncPort: number;
+  flags: ServedFlagsService;
 };
 
 /**
  * The rollout controller on the service host, listening on `env.port` (ROLLOUTS_PORT, 8083):
  * migrates its tables, counts interactions and votes of planned routes (consumer group
  * `env.groupId`), decides on fresh evidence and every `env.decideIntervalMs`, publishes
- * decisions on `flywheel.rollouts.v1` and serves the admin API (admin token).
+ * decisions on `flywheel.rollouts.v1` and serves the admin API (admin token). Serves the flags
+ * (FLAGS_FILE plus each planned route's split, from the stored state) over flagd's sync protocol
+ * on `env.syncPort` (ROLLOUTS_SYNC_PORT, 8015), pushing them to every client on each decision.
  */
 export async function createRolloutsApp(options: RolloutsAppOptions): Promise<RolloutsApp> {
   const { env } = options;
@@ -66,8 +76,18 @@ export async function createRolloutsApp(options: RolloutsAppOptions): Promise<Ro
     const plans = config.rollouts;
     const evidence = new EvidenceStore(sql, plans, clock);
     const metrics = new RolloutMetrics(registry);
-    const rollouts = new RolloutService(sql, plans, evidence, new RolloutStore(), bus, clock, metrics);
+    const store = new RolloutStore();
+    const rollouts = new RolloutService(sql, plans, evidence, store, bus, clock, metrics);
     await rollouts.init();
+    const flagKeys = Object.fromEntries(
+      Object.keys(plans).map((route) => [route, config.routes?.[route]?.flag ?? route]),
+    );
+    const flags = own(new ServedFlagsService(sql, plans, store, { flagsFile: env.flagsFile, flagKeys }));
+    await flags.start();
+    const sync = own(new FlagSyncServer(() => flags.current()));
+    flags.onChange((configuration) => sync.push(configuration));
+    rollouts.onChange(() => void flags.refresh());
+    const syncPort = await sync.listen(env.host, env.syncPort);
     const loop = new DecideLoop(() => rollouts.decideAll(), env.decideIntervalMs);
     const consumer = new IngestConsumer(bus, evidence, env.groupId, () => loop.poke());
     try {
@@ -95,7 +115,7 @@ export async function createRolloutsApp(options: RolloutsAppOptions): Promise<Ro
         await consumer.stop();
         await loop.stop();
       },
-      expose: { bus, sql, rollouts },
+      expose: { bus, sql, rollouts, syncPort, flags },
     };
   });
 }
