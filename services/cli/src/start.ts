@@ -91,6 +91,27 @@ async function startAll(env: NodeJS.ProcessEnv, log: (line: string) => void): Pr
 
     const config = loadConfig(env.FLYWHEEL_CONFIG);
     if (sim) pointAtSimulator(config, sim.url);
+    // the controller first: the gateway evaluates the flags it serves (FLAGS_FILE merged with
+    // the planned routes' splits) from its first request on
+    const rollouts = await createRolloutsApp({
+      env: parseRolloutsEnv({
+        ...env,
+        ROLLOUTS_HOST: host,
+        ROLLOUTS_PORT: env.ROLLOUTS_PORT ?? '8083',
+        ROLLOUTS_SYNC_PORT: env.ROLLOUTS_SYNC_PORT ?? '8015',
+        FLYWHEEL_ADMIN_TOKEN: secrets.adminToken,
+        FLYWHEEL_DATA_DIR: dataDir,
+      }),
+      config,
+      bus,
+    });
+    shutdown.services.push(() => rollouts.close());
+    components.push({ name: 'rollout controller (GET /v1/rollouts)', url: rollouts.url });
+    components.push({
+      name: 'flag sync (flagd sync protocol, gRPC)',
+      url: `grpc://${host}:${rollouts.syncPort}`,
+    });
+
     const feedbackPort = env.FEEDBACK_PORT ?? '8081';
     const demoKeyName = Object.entries(config.api_keys).find(([, k]) => k.key_env === DEMO_KEY_ENV)?.[0];
     const gateway = await createGatewayApp({
@@ -102,6 +123,7 @@ async function startAll(env: NodeJS.ProcessEnv, log: (line: string) => void): Pr
         FLYWHEEL_API_KEYS: secrets.apiKey,
         GATEWAY_ADMIN_TOKEN: secrets.gatewayAdminToken,
         FLYWHEEL_FEEDBACK_SECRET: secrets.feedbackSecret,
+        FLAGS_SYNC_ADDRESS: env.FLAGS_SYNC_ADDRESS ?? `${host}:${rollouts.syncPort}`,
         GATEWAY_CORS_ORIGINS:
           env.GATEWAY_CORS_ORIGINS ?? `http://${host}:${feedbackPort},http://localhost:${feedbackPort}`,
       }),
@@ -147,20 +169,6 @@ async function startAll(env: NodeJS.ProcessEnv, log: (line: string) => void): Pr
     shutdown.services.push(() => curator.close());
     components.push({ name: 'curator (triage API GET /v1/cases)', url: curator.url });
     components.push({ name: 'triage console', url: `${curator.url}/console` });
-
-    const rollouts = await createRolloutsApp({
-      env: parseRolloutsEnv({
-        ...env,
-        ROLLOUTS_HOST: host,
-        ROLLOUTS_PORT: env.ROLLOUTS_PORT ?? '8083',
-        FLYWHEEL_ADMIN_TOKEN: secrets.adminToken,
-        FLYWHEEL_DATA_DIR: dataDir,
-      }),
-      config,
-      bus,
-    });
-    shutdown.services.push(() => rollouts.close());
-    components.push({ name: 'rollout controller (GET /v1/rollouts)', url: rollouts.url });
 
     log('');
     log('Flywheel started');
@@ -252,6 +260,10 @@ async function startOne(
         const rollouts = await createRolloutsApp({ env: parseRolloutsEnv(env) });
         shutdown.services.push(() => rollouts.close());
         components.push({ name: 'rollouts', url: rollouts.url });
+        components.push({
+          name: 'rollouts flag sync',
+          url: `grpc://${env.ROLLOUTS_HOST ?? '0.0.0.0'}:${rollouts.syncPort}`,
+        });
         break;
       }
       case 'sim': {

@@ -78,6 +78,8 @@ describe.each(backends)('flywheel start on %s', (name, backend) => {
         GATEWAY_PORT: '0',
         FEEDBACK_PORT: String(await freePort()),
         CURATOR_PORT: '0',
+        ROLLOUTS_PORT: '0',
+        ROLLOUTS_SYNC_PORT: '0',
         FLYWHEEL_DATA_DIR: dataDir,
         CURATOR_CONSOLE_DIR: consoleDist,
       },

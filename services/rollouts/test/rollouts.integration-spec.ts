@@ -1,19 +1,15 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type {
-  FeedbackEvent,
-  InteractionEvent,
-  RolloutDecisionEvent,
-  RolloutState,
-} from '@flywheel/contracts';
+import type { RolloutDecisionEvent, RolloutState } from '@flywheel/contracts';
 import { createEventBus, type EventBus, RolloutPlanConfig, type RolloutsConfig } from '@flywheel/platform';
 import { expectEventually } from '@flywheel/platform/testing';
 import { Pool } from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../../test-support/postgres';
 import { parseRolloutsEnv } from '../src/env';
 import { createRolloutsApp, type RolloutsApp } from '../src/rollouts-app';
+import { type Evidence, interaction, publishEvidence, suffix, traffic, vote } from './rollouts-test-kit';
 
 /**
  * The controller on real Kafka and Postgres: counts are idempotent under redelivery and vote
@@ -24,8 +20,6 @@ import { createRolloutsApp, type RolloutsApp } from '../src/rollouts-app';
  */
 
 const ADMIN = `rollouts-admin-${randomUUID()}`;
-const suffix = () => randomBytes(5).toString('hex');
-const hex64 = () => randomBytes(32).toString('hex');
 
 const plan = (over: Partial<RolloutPlanConfig> = {}) =>
   RolloutPlanConfig.parse({
@@ -44,46 +38,6 @@ const plans: RolloutsConfig = {
   [routes.halt]: plan({ steps: [50, 100] }),
   [routes.srm]: plan(),
 };
-
-function interaction(route: string, variant: string, over: Partial<InteractionEvent> = {}): InteractionEvent {
-  const now = new Date().toISOString();
-  return {
-    interaction_id: `it-${randomUUID()}`,
-    route,
-    flag_key: `${route}-flag`,
-    variant,
-    variant_reason: 'SPLIT',
-    subject_hash: hex64(),
-    subject_generated: false,
-    request: { messages: [{ role: 'user', content: 'hello' }], stream: false },
-    attempts: [],
-    final_model: 'sim-fast',
-    status: 'ok',
-    output: 'hi',
-    validation: { schema: false, valid: false, repaired: false, reasks: 0 },
-    usage: { input_tokens: 10, output_tokens: 5, total_tokens: 15 },
-    cost_usd: 0.001,
-    latency_ms: 200,
-    started_at: now,
-    finished_at: now,
-    ...over,
-  };
-}
-
-function vote(i: InteractionEvent, rating: 'up' | 'down', over: Partial<FeedbackEvent> = {}): FeedbackEvent {
-  return {
-    feedback_id: `fb-${randomUUID()}`,
-    interaction_id: i.interaction_id,
-    route: i.route,
-    variant: i.variant,
-    subject_hash: i.subject_hash,
-    rating,
-    reasons: [],
-    revision: 1,
-    created_at: new Date().toISOString(),
-    ...over,
-  };
-}
 
 let db: TestDatabase;
 let pool: Pool;
@@ -105,6 +59,7 @@ async function start(): Promise<RolloutsApp> {
     DATABASE_URL: db.url,
     FLYWHEEL_ADMIN_TOKEN: ADMIN,
     ROLLOUTS_PORT: '0',
+    ROLLOUTS_SYNC_PORT: '0',
     ROLLOUTS_HOST: '127.0.0.1',
     ROLLOUTS_SPOOL_DIR: spool(),
     ROLLOUTS_GROUP_ID: `rollouts-test-${suffix()}`,
@@ -121,43 +76,7 @@ async function api<T>(path: string, init: RequestInit & { token?: string | null 
   return { status: res.status, body: (await res.json()) as T };
 }
 
-async function publish(
-  events: ({ kind: 'i'; e: InteractionEvent; id?: string } | { kind: 'f'; e: FeedbackEvent; id?: string })[],
-) {
-  for (const ev of events) {
-    if (ev.kind === 'i') {
-      await publisher.publish({
-        type: 'dev.flywheel.interaction.v1',
-        key: ev.e.interaction_id,
-        id: ev.id ?? ev.e.interaction_id,
-        data: ev.e,
-      });
-    } else {
-      await publisher.publish({
-        type: 'dev.flywheel.feedback.v1',
-        key: ev.e.interaction_id,
-        id: ev.id ?? `${ev.e.feedback_id}:${ev.e.revision}`,
-        data: ev.e,
-      });
-    }
-  }
-  await publisher.flush(30_000);
-}
-
-/** `n` interactions of a variant, the first `votes` of them voted, `downs` of those dislikes, spread evenly. */
-function traffic(route: string, variant: string, n: number, votes: number, downs: number) {
-  const out: Parameters<typeof publish>[0] = [];
-  for (let k = 0; k < n; k++) {
-    const i = interaction(route, variant);
-    out.push({ kind: 'i', e: i });
-    if (k < votes)
-      out.push({
-        kind: 'f',
-        e: vote(i, Math.floor(((k + 1) * downs) / votes) > Math.floor((k * downs) / votes) ? 'down' : 'up'),
-      });
-  }
-  return out;
-}
+const publish = (events: Evidence[]) => publishEvidence(publisher, events);
 
 /** Alternates the events of two streams, as a real split interleaves its variants. */
 function interleave<T>(a: T[], b: T[]): T[] {
