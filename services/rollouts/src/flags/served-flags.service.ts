@@ -15,6 +15,7 @@ export interface ServedFlagsOptions {
   refreshMs?: number;
   /** how often FLAGS_FILE is checked for changes */
   pollIntervalMs?: number;
+  logger?: Pick<Logger, 'warn' | 'error'>;
 }
 
 /**
@@ -25,7 +26,7 @@ export interface ServedFlagsOptions {
  * A FLAGS_FILE edit that does not load is logged and ignored (the last good file stays merged).
  */
 export class ServedFlagsService {
-  private readonly logger = new Logger('ServedFlags');
+  private readonly logger: Pick<Logger, 'warn' | 'error'>;
   private readonly poller: FileChangePoller;
   private readonly listeners = new Set<(configuration: string) => void>();
   private file: FlagdDocument = { flags: {} };
@@ -41,6 +42,7 @@ export class ServedFlagsService {
     private readonly store: Pick<RolloutStore, 'get'>,
     private readonly options: ServedFlagsOptions,
   ) {
+    this.logger = options.logger ?? new Logger('ServedFlags');
     this.poller = new FileChangePoller(options.flagsFile, options.pollIntervalMs ?? 500, () =>
       this.reloadFile(),
     );

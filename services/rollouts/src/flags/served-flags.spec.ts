@@ -36,8 +36,7 @@ function evaluate(doc: FlagdDocument, flag = 'demo-chat', context: Record<string
   );
 }
 
-const onCandidate = (variants: string[]) =>
-  new Set(users.filter((_, i) => variants[i] === 'candidate'));
+const onCandidate = (variants: string[]) => new Set(users.filter((_, i) => variants[i] === 'candidate'));
 
 describe('servedFlags', () => {
   it('keeps the file flags without a plan unchanged, and the file document around them', () => {
