@@ -225,15 +225,20 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
             if (!flags.ready()) throw new Error('flags are not loaded');
           },
         },
-        {
-          // the last flags stay in force while the sync source is away: reported, still ready
-          name: 'flags_sync',
-          advisory: true,
-          check: async () => {
-            const problem = flags.source?.().problem;
-            if (problem) throw new Error(problem);
-          },
-        },
+        // with FLAGS_SYNC_ADDRESS: the last flags stay in force while the source is away, so
+        // that is reported but the gateway stays ready
+        ...(env.flagsSyncAddress
+          ? [
+              {
+                name: 'flags_sync',
+                advisory: true,
+                check: async () => {
+                  const problem = flags.source?.().problem;
+                  if (problem) throw new Error(problem);
+                },
+              },
+            ]
+          : []),
       ],
       onStopped: () => events.flush(),
       expose: { bus, config, missingProviderKeys: providers.missingKeys, disabledApiKeys: keys.disabled },
