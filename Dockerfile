@@ -5,6 +5,7 @@
 #   docker build --target gateway   -t flywheel/gateway .     # :8080
 #   docker build --target feedback  -t flywheel/feedback .    # :8081 (serves widget.js)
 #   docker build --target curator   -t flywheel/curator .     # :8082 (serves the console)
+#   docker build --target rollouts  -t flywheel/rollouts .    # :8083 (+ flag sync, gRPC :8015)
 #   docker build --target simulator -t flywheel/simulator .   # :8090 (fake OpenAI/Anthropic)
 #
 # build      npm ci + npm run build: the same commands CI runs (.ci/run, npm test), so an image
@@ -48,7 +49,7 @@ RUN mkdir -p /var/lib/flywheel && chown node:node /var/lib/flywheel
 USER node
 # Liveness of whichever service the target runs: each target sets only its own port variable.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "const e=process.env,p=e.GATEWAY_PORT||e.FEEDBACK_PORT||e.CURATOR_PORT||e.SIM_PORT;fetch('http://127.0.0.1:'+p+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "const e=process.env,p=e.GATEWAY_PORT||e.FEEDBACK_PORT||e.CURATOR_PORT||e.ROLLOUTS_PORT||e.SIM_PORT;fetch('http://127.0.0.1:'+p+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 
 FROM runtime AS simulator
 ENV SIM_PORT=8090
@@ -59,6 +60,14 @@ FROM runtime AS curator
 ENV CURATOR_PORT=8082
 EXPOSE 8082
 CMD ["node", "services/cli/dist/flywheel.js", "start", "--only", "curator"]
+
+FROM runtime AS rollouts
+ENV ROLLOUTS_PORT=8083
+# flagd's sync protocol (gRPC): the gateways' FLAGS_SYNC_ADDRESS
+ENV ROLLOUTS_SYNC_PORT=8015
+EXPOSE 8083
+EXPOSE 8015
+CMD ["node", "services/cli/dist/flywheel.js", "start", "--only", "rollouts"]
 
 FROM runtime AS feedback
 ENV FEEDBACK_PORT=8081

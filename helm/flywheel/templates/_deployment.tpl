@@ -1,8 +1,8 @@
 {{/*
 The Deployment of one service. Call with
   (dict "root" $ "name" "gateway" "component" .Values.gateway "portEnv" "GATEWAY_PORT" "env" $env "flags" true)
-where $env is the service's own environment (a YAML list, not indented) and flags mounts the
-flags ConfigMap (FLAGS_FILE).
+where $env is the service's own environment (a YAML list, not indented), flags mounts the
+flags ConfigMap (FLAGS_FILE) and syncPort (optional) adds the flag sync (gRPC) port `flag-sync`.
 */}}
 {{- define "flywheel.deployment" -}}
 {{- $root := .root -}}
@@ -61,6 +61,11 @@ spec:
             - name: http
               containerPort: {{ $c.port }}
               protocol: TCP
+            {{- with .syncPort }}
+            - name: flag-sync
+              containerPort: {{ . }}
+              protocol: TCP
+            {{- end }}
           env:
             - name: {{ .portEnv }}
               value: {{ $c.port | quote }}

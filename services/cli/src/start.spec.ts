@@ -20,6 +20,7 @@ describe('flywheel start', () => {
         FEEDBACK_PORT: '0',
         CURATOR_PORT: '0',
         ROLLOUTS_PORT: '0',
+        ROLLOUTS_SYNC_PORT: '0',
         FLYWHEEL_DATA_DIR: dataDir,
       },
       log: (l) => lines.push(l),

@@ -11,7 +11,7 @@ import {
   loadConfig,
   registerLogSecret,
 } from '@flywheel/platform';
-import { createRolloutsApp, parseRolloutsEnv } from '@flywheel/rollouts';
+import { createRolloutsApp, type GateRunner, GatewayGateRunner, parseRolloutsEnv } from '@flywheel/rollouts';
 import { createSimServer, parseSimEnv, type SimServer } from '@flywheel/upstream-sim';
 import { devSecrets } from './dev-secrets';
 
@@ -91,6 +91,38 @@ async function startAll(env: NodeJS.ProcessEnv, log: (line: string) => void): Pr
 
     const config = loadConfig(env.FLYWHEEL_CONFIG);
     if (sim) pointAtSimulator(config, sim.url);
+    // the controller first: the gateway evaluates the flags it serves (FLAGS_FILE merged with
+    // the planned routes' splits) from its first request on
+    const rolloutsEnv = parseRolloutsEnv({
+      ...env,
+      ROLLOUTS_HOST: host,
+      ROLLOUTS_PORT: env.ROLLOUTS_PORT ?? '8083',
+      ROLLOUTS_SYNC_PORT: env.ROLLOUTS_SYNC_PORT ?? '8015',
+      FLYWHEEL_ADMIN_TOKEN: secrets.adminToken,
+      GATEWAY_ADMIN_TOKEN: secrets.gatewayAdminToken,
+      FLYWHEEL_DATA_DIR: dataDir,
+    });
+    // the gateway and the curator listen after the controller: until then a gate run cannot
+    // finish, and the controller retries it (ROLLOUTS_GATE_RETRY_MS)
+    const lateGate: { runner?: GateRunner } = {};
+    const rollouts = await createRolloutsApp({
+      env: rolloutsEnv,
+      config,
+      bus,
+      gateRunner: {
+        run: async (route, plan) => {
+          if (!lateGate.runner) throw new Error('the gateway and curator are not listening yet');
+          return lateGate.runner.run(route, plan);
+        },
+      },
+    });
+    shutdown.services.push(() => rollouts.close());
+    components.push({ name: 'rollout controller (GET /v1/rollouts)', url: rollouts.url });
+    components.push({
+      name: 'flag sync (flagd sync protocol, gRPC)',
+      url: `grpc://${host}:${rollouts.syncPort}`,
+    });
+
     const feedbackPort = env.FEEDBACK_PORT ?? '8081';
     const demoKeyName = Object.entries(config.api_keys).find(([, k]) => k.key_env === DEMO_KEY_ENV)?.[0];
     const gateway = await createGatewayApp({
@@ -102,6 +134,7 @@ async function startAll(env: NodeJS.ProcessEnv, log: (line: string) => void): Pr
         FLYWHEEL_API_KEYS: secrets.apiKey,
         GATEWAY_ADMIN_TOKEN: secrets.gatewayAdminToken,
         FLYWHEEL_FEEDBACK_SECRET: secrets.feedbackSecret,
+        FLAGS_SYNC_ADDRESS: env.FLAGS_SYNC_ADDRESS ?? `${host}:${rollouts.syncPort}`,
         GATEWAY_CORS_ORIGINS:
           env.GATEWAY_CORS_ORIGINS ?? `http://${host}:${feedbackPort},http://localhost:${feedbackPort}`,
       }),
@@ -151,24 +184,13 @@ async function startAll(env: NodeJS.ProcessEnv, log: (line: string) => void): Pr
     components.push({ name: 'curator (triage API GET /v1/cases)', url: curator.url });
     components.push({ name: 'triage console', url: `${curator.url}/console` });
 
-    const rollouts = await createRolloutsApp({
-      env: parseRolloutsEnv({
-        ...env,
-        ROLLOUTS_HOST: host,
-        ROLLOUTS_PORT: env.ROLLOUTS_PORT ?? '8083',
-        FLYWHEEL_ADMIN_TOKEN: secrets.adminToken,
-        FLYWHEEL_DATA_DIR: dataDir,
-        // the regression gate runs the accepted cases through this gateway, forcing the candidate
-        FLYWHEEL_GATEWAY_URL: gatewayUrl,
-        FLYWHEEL_CURATOR_URL: curator.url,
-        GATEWAY_ADMIN_TOKEN: secrets.gatewayAdminToken,
-      }),
-      config,
-      bus,
-    });
-    shutdown.services.push(() => rollouts.close());
+    // the regression gate runs the accepted cases through this gateway (candidate forced by the
+    // gateway admin key) and stores runs in this curator: both listen only now
+    lateGate.runner = new GatewayGateRunner(
+      { ...rolloutsEnv.gate, gatewayUrl, curatorUrl: curator.url },
+      config.routes,
+    );
     controller.url = rollouts.url;
-    components.push({ name: 'rollout controller (GET /v1/rollouts)', url: rollouts.url });
     components.push({ name: 'rollouts in the console', url: `${curator.url}/console/#/rollouts` });
 
     log('');
@@ -261,6 +283,10 @@ async function startOne(
         const rollouts = await createRolloutsApp({ env: parseRolloutsEnv(env) });
         shutdown.services.push(() => rollouts.close());
         components.push({ name: 'rollouts', url: rollouts.url });
+        components.push({
+          name: 'rollouts flag sync',
+          url: `grpc://${env.ROLLOUTS_HOST ?? '0.0.0.0'}:${rollouts.syncPort}`,
+        });
         break;
       }
       case 'sim': {

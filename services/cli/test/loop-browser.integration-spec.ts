@@ -72,6 +72,8 @@ describe.each(backends)('flywheel start on %s', (name, backend) => {
         // a port known in advance: the gateway's CORS allowlist must name the demo page's origin
         FEEDBACK_PORT: String(await freePort()),
         CURATOR_PORT: '0',
+        ROLLOUTS_PORT: '0',
+        ROLLOUTS_SYNC_PORT: '0',
         FLYWHEEL_DATA_DIR: dataDir,
         CURATOR_CONSOLE_DIR: consoleDist,
       },

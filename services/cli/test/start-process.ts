@@ -25,6 +25,8 @@ export class StartProcess {
         GATEWAY_PORT: '0',
         FEEDBACK_PORT: '0',
         CURATOR_PORT: '0',
+        ROLLOUTS_PORT: '0',
+        ROLLOUTS_SYNC_PORT: '0',
         OPENAI_API_KEY: '',
         ANTHROPIC_API_KEY: '',
         ...env,

@@ -17,8 +17,8 @@ import {
  */
 const ROOT = path.resolve(__dirname, '../../..');
 const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yml');
-const FLYWHEEL = ['gateway', 'feedback', 'curator', 'simulator'] as const;
-const PORTS = { gateway: 8080, feedback: 8081, curator: 8082, simulator: 8090 };
+const FLYWHEEL = ['gateway', 'feedback', 'curator', 'rollouts', 'simulator'] as const;
+const PORTS = { gateway: 8080, feedback: 8081, curator: 8082, rollouts: 8083, simulator: 8090 };
 
 const SECRETS = {
   FLYWHEEL_FEEDBACK_SECRET: 'compose-test-feedback-secret-0123456789abcdef',
@@ -127,6 +127,7 @@ describe('docker-compose config', () => {
         'postgres',
         'prometheus',
         'redis',
+        'rollouts',
         'simulator',
         'topic-init',
       ].sort(),
@@ -145,6 +146,7 @@ describe('docker-compose config', () => {
       gateway: '',
       feedback: '',
       curator: '',
+      rollouts: '',
       simulator: 'simulator',
       prometheus: 'observability',
       grafana: 'observability',
@@ -168,7 +170,7 @@ describe('docker-compose config', () => {
     });
     expect(ports(kafka)).toEqual([{ hostIp: '127.0.0.1', published: 9092, target: 9094 }]);
     // the Flywheel services too: with the demo on by default, a public gateway is an open LLM proxy
-    for (const name of ['redis', 'postgres', 'gateway', 'feedback', 'curator']) {
+    for (const name of ['redis', 'postgres', 'gateway', 'feedback', 'curator', 'rollouts']) {
       for (const p of ports(service(base, name))) expect([name, p.hostIp]).toEqual([name, '127.0.0.1']);
     }
   });
@@ -228,6 +230,10 @@ describe('docker-compose config', () => {
       postgres: 'service_healthy',
       'topic-init': 'service_completed_successfully',
     });
+    expect(dependsOn(service(base, 'rollouts'))).toEqual({
+      postgres: 'service_healthy',
+      'topic-init': 'service_completed_successfully',
+    });
     expect(dependsOn(service(base, 'grafana'))).toEqual({ prometheus: 'service_healthy' });
     for (const s of Object.values(base.services)) {
       for (const [dep, condition] of Object.entries(dependsOn(s))) {
@@ -239,7 +245,7 @@ describe('docker-compose config', () => {
 
   it('wires the backends and shares each secret between exactly the services that need it', () => {
     const env = (name: string) => service(base, name).environment ?? {};
-    for (const name of ['gateway', 'feedback', 'curator']) {
+    for (const name of ['gateway', 'feedback', 'curator', 'rollouts']) {
       expect(env(name)).toMatchObject({
         KAFKA_BROKERS: 'kafka:9092',
         FLYWHEEL_DATA_DIR: '/var/lib/flywheel',
@@ -251,6 +257,12 @@ describe('docker-compose config', () => {
     // the demo page's key is the gateway's scoped api_keys.demo key, not one of FLYWHEEL_API_KEYS
     expect(env('gateway').FLYWHEEL_DEMO_API_KEY).toBe(env('feedback').FEEDBACK_DEMO_GATEWAY_KEY);
     expect(env('curator').DATABASE_URL).toBe('postgres://flywheel:flywheel@postgres:5432/flywheel');
+    expect(env('rollouts').DATABASE_URL).toBe(env('curator').DATABASE_URL);
+    expect(env('rollouts').FLYWHEEL_ADMIN_TOKEN).toBe(SECRETS.FLYWHEEL_ADMIN_TOKEN);
+    expect(env('rollouts').FLYWHEEL_FEEDBACK_SECRET).toBeUndefined();
+    // every gateway evaluates the controller's flags, with the same FLAGS_FILE mounted in both
+    expect(env('gateway').FLAGS_SYNC_ADDRESS).toBe(`rollouts:${env('rollouts').ROLLOUTS_SYNC_PORT}`);
+    expect(env('rollouts').FLAGS_FILE).toBe(env('gateway').FLAGS_FILE);
     expect(service(base, 'postgres').environment).toMatchObject({
       POSTGRES_USER: 'flywheel',
       POSTGRES_DB: 'flywheel',
@@ -306,7 +318,7 @@ describe('observability profile', () => {
     const targets = Object.fromEntries(
       scrape.scrape_configs.map((c) => [c.job_name, c.static_configs.flatMap((s) => s.targets)]),
     );
-    for (const name of ['gateway', 'feedback', 'curator'] as const) {
+    for (const name of ['gateway', 'feedback', 'curator', 'rollouts'] as const) {
       expect(targets[name]).toEqual([`${name}:${PORTS[name]}`]);
     }
   });

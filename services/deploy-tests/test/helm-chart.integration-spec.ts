@@ -19,7 +19,7 @@ import {
  * the manifests a cluster would receive.
  */
 const CHART = path.resolve(__dirname, '../../../helm/flywheel');
-const SERVICES = ['gateway', 'feedback', 'curator'] as const;
+const SERVICES = ['gateway', 'feedback', 'curator', 'rollouts'] as const;
 
 interface Container {
   name: string;
@@ -189,9 +189,10 @@ describe('Deployments', () => {
     ['gateway', 8080],
     ['feedback', 8081],
     ['curator', 8082],
+    ['rollouts', 8083],
   ] as const)('%s has probes on /healthz and /readyz of its port %d, and resources', (service, port) => {
     const { c } = container(defaults, service);
-    expect(c.ports).toEqual([expect.objectContaining({ name: 'http', containerPort: port })]);
+    expect(c.ports[0]).toEqual(expect.objectContaining({ name: 'http', containerPort: port }));
     expect(c.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'http' });
     expect(c.startupProbe?.httpGet).toEqual({ path: '/healthz', port: 'http' });
     expect(c.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'http' });
@@ -199,7 +200,12 @@ describe('Deployments', () => {
       expect.objectContaining({ cpu: expect.any(String), memory: expect.any(String) }),
     );
     expect(c.resources?.limits?.memory).toEqual(expect.any(String));
-    const portEnv = { gateway: 'GATEWAY_PORT', feedback: 'FEEDBACK_PORT', curator: 'CURATOR_PORT' }[service];
+    const portEnv = {
+      gateway: 'GATEWAY_PORT',
+      feedback: 'FEEDBACK_PORT',
+      curator: 'CURATOR_PORT',
+      rollouts: 'ROLLOUTS_PORT',
+    }[service];
     expect(envOf(c, portEnv)?.value).toBe(String(port));
   });
 
@@ -215,7 +221,7 @@ describe('Deployments', () => {
     },
   );
 
-  it('mounts flywheel.yaml from its ConfigMap into every service, and the flags only into the gateway', () => {
+  it('mounts flywheel.yaml from its ConfigMap into every service, and the flags into the gateway and the controller', () => {
     for (const service of SERVICES) {
       const { pod, c } = container(defaults, service);
       expect(envOf(c, 'FLYWHEEL_CONFIG')?.value).toBe('/etc/flywheel/config/flywheel.yaml');
@@ -226,11 +232,31 @@ describe('Deployments', () => {
       });
       expect(pod.volumes).toContainEqual({ name: 'config', configMap: { name: 'flywheel-config' } });
       const flagsMounted = c.volumeMounts.some((m) => m.mountPath === '/etc/flywheel/flags');
-      expect([service, flagsMounted]).toEqual([service, service === 'gateway']);
+      expect([service, flagsMounted]).toEqual([service, service === 'gateway' || service === 'rollouts']);
     }
-    const { pod, c } = container(defaults, 'gateway');
-    expect(envOf(c, 'FLAGS_FILE')?.value).toBe('/etc/flywheel/flags/flags.json');
-    expect(pod.volumes).toContainEqual({ name: 'flags', configMap: { name: 'flywheel-flags' } });
+    for (const service of ['gateway', 'rollouts']) {
+      const { pod, c } = container(defaults, service);
+      expect(envOf(c, 'FLAGS_FILE')?.value).toBe('/etc/flywheel/flags/flags.json');
+      expect(pod.volumes).toContainEqual({ name: 'flags', configMap: { name: 'flywheel-flags' } });
+    }
+  });
+
+  it("points every gateway at the rollout controller's flag sync port, served by its Service", () => {
+    const rollouts = container(defaults, 'rollouts').c;
+    expect(envOf(rollouts, 'ROLLOUTS_SYNC_PORT')?.value).toBe('8015');
+    expect(rollouts.ports).toContainEqual(
+      expect.objectContaining({ name: 'flag-sync', containerPort: 8015 }),
+    );
+    const svc = find(defaults, 'Service', 'flywheel-rollouts').spec as {
+      ports: { name: string; port: number; targetPort: string }[];
+    };
+    expect(svc.ports).toContainEqual(
+      expect.objectContaining({ name: 'flag-sync', port: 8015, targetPort: 'flag-sync' }),
+    );
+    expect(envOf(container(defaults, 'gateway').c, 'FLAGS_SYNC_ADDRESS')?.value).toBe(
+      'flywheel-rollouts:8015',
+    );
+    expect(find<Deployment>(defaults, 'Deployment', 'flywheel-rollouts').spec.replicas).toBe(1);
   });
 
   it('takes every secret from the Secret, provider keys optional, and never inlines a secret', () => {
@@ -247,10 +273,12 @@ describe('Deployments', () => {
       name: 'flywheel',
       key: 'FLYWHEEL_FEEDBACK_SECRET',
     });
-    expect(secretRef(container(defaults, 'curator').c, 'FLYWHEEL_ADMIN_TOKEN')).toEqual({
-      name: 'flywheel',
-      key: 'FLYWHEEL_ADMIN_TOKEN',
-    });
+    for (const service of ['curator', 'rollouts']) {
+      expect(secretRef(container(defaults, service).c, 'FLYWHEEL_ADMIN_TOKEN')).toEqual({
+        name: 'flywheel',
+        key: 'FLYWHEEL_ADMIN_TOKEN',
+      });
+    }
     expect(defaults.filter((m) => m.kind === 'Secret')).toEqual([]);
     for (const service of SERVICES) {
       for (const e of container(defaults, service).c.env) {
@@ -271,10 +299,9 @@ describe('Deployments', () => {
     for (const c of [feedback, container(everything, 'gateway').c]) {
       expect(envOf(c, 'REDIS_URL')?.valueFrom?.secretKeyRef).toEqual({ name: 'flywheel-redis', key: 'url' });
     }
-    expect(envOf(curator, 'DATABASE_URL')?.valueFrom?.secretKeyRef).toEqual({
-      name: 'flywheel-db',
-      key: 'url',
-    });
+    for (const c of [curator, container(everything, 'rollouts').c]) {
+      expect(envOf(c, 'DATABASE_URL')?.valueFrom?.secretKeyRef).toEqual({ name: 'flywheel-db', key: 'url' });
+    }
     expect(envOf(feedback, 'FEEDBACK_DEMO')?.value).toBe('off');
     expect(container(everything, 'gateway').c.image).toBe('ghcr.io/acme/flywheel/gateway:1.2.3');
     expect(container(defaults, 'gateway').c.image).toBe('flywheel/gateway:0.1.0');
@@ -473,7 +500,9 @@ describe('optional resources', () => {
     for (const service of SERVICES) {
       const svc = find(everything, 'Service', `flywheel-${service}`);
       expect(svc.metadata.labels).toMatchObject(spec.selector.matchLabels);
-      expect((svc.spec as { ports: { name: string }[] }).ports.map((p) => p.name)).toEqual(['http']);
+      expect((svc.spec as { ports: { name: string }[] }).ports.map((p) => p.name)).toEqual(
+        service === 'rollouts' ? ['http', 'flag-sync'] : ['http'],
+      );
     }
   });
 });

@@ -13,6 +13,7 @@ describe('parseGatewayEnv', () => {
       secret: SECRET,
       configPath: undefined,
       flagsFile: undefined,
+      flagsSyncAddress: undefined,
       kafka: undefined,
       dataDir: undefined,
       spoolDir: undefined,

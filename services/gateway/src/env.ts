@@ -35,6 +35,11 @@ export const GatewayEnvSchema = z
       .refine((s) => Buffer.byteLength(s, 'utf8') >= 32, 'must be at least 32 bytes long'),
     FLYWHEEL_CONFIG: z.string().optional(),
     FLAGS_FILE: z.string().optional(),
+    /** the rollout controller's flag sync port (`host:port`, flagd sync protocol); unset: FLAGS_FILE only */
+    FLAGS_SYNC_ADDRESS: z
+      .string()
+      .regex(/^(\[[^\]]+\]|[^:\s]+):\d{1,5}$/, 'must be host:port, e.g. rollouts:8015')
+      .optional(),
     /** KAFKA_BROKERS, KAFKA_SSL*, KAFKA_SASL_*: see the README */
     ...KafkaEnvSchema.shape,
     FLYWHEEL_DATA_DIR: z.string().optional(),
@@ -97,6 +102,7 @@ export const GatewayEnvSchema = z
     secret: e.FLYWHEEL_FEEDBACK_SECRET,
     configPath: e.FLYWHEEL_CONFIG,
     flagsFile: e.FLAGS_FILE,
+    flagsSyncAddress: e.FLAGS_SYNC_ADDRESS,
     kafka: kafkaConnectionFromEnv(e),
     dataDir: e.FLYWHEEL_DATA_DIR,
     spoolDir: e.GATEWAY_SPOOL_DIR,

@@ -100,4 +100,27 @@ describe('createGatewayApp', () => {
       await gateway.close();
     }
   });
+
+  it('boots on FLAGS_FILE when the flag sync source is down, ready, with /readyz saying so', async () => {
+    const gateway = await createGatewayApp({
+      // port 9 (discard): nothing answers gRPC there
+      env: { ...env(join(FIXTURES, 'flags.json')), flagsSyncAddress: '127.0.0.1:9' },
+      config: config(['m']),
+      providerEnv: {},
+    });
+    try {
+      const ready = await gateway.app.inject({
+        method: 'GET',
+        url: '/readyz',
+        headers: { authorization: 'Bearer gateway-admin-token-0123' },
+      });
+      expect(ready.statusCode).toBe(200);
+      expect(ready.json()).toMatchObject({ ready: true, checks: { flags: 'ok' } });
+      expect(ready.json().checks.flags_sync).toMatch(
+        /^flag sync source 127\.0\.0\.1:9 unreachable since .*; serving .*flags\.json; reconnecting$/,
+      );
+    } finally {
+      await gateway.close();
+    }
+  });
 });

@@ -65,8 +65,11 @@ export interface GatewayAppOptions {
   bus?: EventBus;
   /** a key-value store to share (idempotency keys); else one from env.redisUrl, closed by close() */
   kv?: KeyValueStore;
-  /** a flag source to share; else a FlagService on `env.flagsFile` (FLAGS_FILE), closed by close() */
-  flags?: VariantFlags & { ready(): boolean };
+  /**
+   * a flag source to share; else a FlagService on `env.flagsSyncAddress` (FLAGS_SYNC_ADDRESS) with
+   * `env.flagsFile` (FLAGS_FILE) as its boot fallback, or on the file alone; closed by close()
+   */
+  flags?: VariantFlags & Pick<FlagService, 'ready'> & Partial<Pick<FlagService, 'source'>>;
   /** a metrics registry to share (all-in-one); else the host's own */
   registry?: Registry;
   clock?: Clock;
@@ -153,7 +156,9 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
       options.resilience?.chain,
     );
     const routes = new RouteTable(config, executor, env.configPath ?? 'flywheel.yaml');
-    const flags = options.flags ?? own(await FlagService.create({ flagsFile: env.flagsFile }));
+    const flags =
+      options.flags ??
+      own(await FlagService.create({ flagsFile: env.flagsFile, syncAddress: env.flagsSyncAddress }));
     const bus =
       options.bus ??
       own(await createEventBus({ source: SERVICE, registry, ...busLocation(env), kafka: EVENT_BATCHING }));
@@ -184,7 +189,13 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
     );
     const rollout = new RolloutService(flags, metrics);
     return {
-      controllers: [ChatController, MessagesController, EmbeddingsController, ModelsController, InvokeController],
+      controllers: [
+        ChatController,
+        MessagesController,
+        EmbeddingsController,
+        ModelsController,
+        InvokeController,
+      ],
       providers: provideValues(
         new ChatService(routes, rollout, interactions, executor),
         new InvokeService(routes, rollout, interactions, executor),
@@ -214,6 +225,20 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
             if (!flags.ready()) throw new Error('flags are not loaded');
           },
         },
+        // with FLAGS_SYNC_ADDRESS: the last flags stay in force while the source is away, so
+        // that is reported but the gateway stays ready
+        ...(env.flagsSyncAddress
+          ? [
+              {
+                name: 'flags_sync',
+                advisory: true,
+                check: async () => {
+                  const problem = flags.source?.().problem;
+                  if (problem) throw new Error(problem);
+                },
+              },
+            ]
+          : []),
       ],
       onStopped: () => events.flush(),
       expose: { bus, config, missingProviderKeys: providers.missingKeys, disabledApiKeys: keys.disabled },

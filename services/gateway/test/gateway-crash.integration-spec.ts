@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { InvokeResponse } from '@flywheel/contracts';
-import { expectEventually } from '@flywheel/platform/testing';
+import { type ServiceProcess, startServiceProcess } from '../../../test-support/service-process';
 import { createSimServer, type SimServer } from '../../upstream-sim/src';
 import { API_KEY, post, SECRET, watchInteractions } from './gateway-test-kit';
 
@@ -15,7 +15,6 @@ import { API_KEY, post, SECRET, watchInteractions } from './gateway-test-kit';
  * Kafka reachable, and every answered interaction's event arrives.
  */
 
-const ROOT = resolve(__dirname, '../../..');
 const KAFKA_BROKERS = process.env.KAFKA_BROKERS;
 if (!KAFKA_BROKERS) throw new Error('KAFKA_BROKERS is not set: run in the integration project');
 
@@ -64,46 +63,25 @@ async function deadPort(): Promise<number> {
 }
 
 /** Runs the gateway as its own process and waits until it listens. */
-async function runGateway(brokers: string): Promise<{ process: ChildProcess; url: string }> {
-  // node itself runs the gateway (tsx as a loader, not the tsx CLI, which would run it in a
-  // grandchild that a SIGKILL of this child would leave running)
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'services/cli/src/main.ts', 'start', '--only', 'gateway'],
+function runGateway(brokers: string): Promise<ServiceProcess> {
+  return startServiceProcess(
+    'gateway',
     {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        LOG_LEVEL: 'info', // the "listening on" line is an info log
-        GATEWAY_PORT: '0',
-        GATEWAY_HOST: '127.0.0.1',
-        FLYWHEEL_API_KEYS: API_KEY,
-        FLYWHEEL_FEEDBACK_SECRET: SECRET,
-        FLYWHEEL_CONFIG: join(dir, 'flywheel.yaml'),
-        FLAGS_FILE: join(dir, 'flags.json'),
-        KAFKA_BROKERS: brokers,
-        GATEWAY_SPOOL_DIR: join(dir, 'spool'),
-        SIM_API_KEY: 'sk-sim',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      GATEWAY_PORT: '0',
+      GATEWAY_HOST: '127.0.0.1',
+      FLYWHEEL_API_KEYS: API_KEY,
+      FLYWHEEL_FEEDBACK_SECRET: SECRET,
+      FLYWHEEL_CONFIG: join(dir, 'flywheel.yaml'),
+      FLAGS_FILE: join(dir, 'flags.json'),
+      KAFKA_BROKERS: brokers,
+      GATEWAY_SPOOL_DIR: join(dir, 'spool'),
+      SIM_API_KEY: 'sk-sim',
     },
-  );
-  children.push(child);
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const url = await expectEventually(
-    () => {
-      expect(child.exitCode).toBeNull();
-      const m = output.match(/gateway listening on (http:\/\/[^\s"]+)/);
-      expect(m).not.toBeNull();
-      return m![1]!;
-    },
-    { timeoutMs: 90_000, intervalMs: 100 },
-  ).catch((err: unknown) => {
-    throw new Error(`gateway did not start: ${String(err)}\n${output}`);
+    90_000,
+  ).then((started) => {
+    children.push(started.process);
+    return started;
   });
-  return { process: child, url };
 }
 
 it('delivers the event of every answered request after a SIGKILL right after the answers', async () => {

@@ -8,6 +8,8 @@ describe('parseRolloutsEnv', () => {
     expect(parseRolloutsEnv({ FLYWHEEL_ADMIN_TOKEN: TOKEN })).toMatchObject({
       port: 8083,
       host: '0.0.0.0',
+      syncPort: 8015,
+      flagsFile: 'infra/flags/flags.json',
       groupId: 'flywheel-rollouts',
       decideIntervalMs: 5_000,
       dataDir: '.flywheel',
@@ -43,6 +45,9 @@ describe('parseRolloutsEnv', () => {
     expect(() => parseRolloutsEnv({})).toThrow(/FLYWHEEL_ADMIN_TOKEN/);
     expect(() => parseRolloutsEnv({ FLYWHEEL_ADMIN_TOKEN: TOKEN, ROLLOUTS_PORT: '70000' })).toThrow(
       /ROLLOUTS_PORT/,
+    );
+    expect(() => parseRolloutsEnv({ FLYWHEEL_ADMIN_TOKEN: TOKEN, ROLLOUTS_SYNC_PORT: 'x' })).toThrow(
+      /ROLLOUTS_SYNC_PORT/,
     );
     expect(() => parseRolloutsEnv({ FLYWHEEL_ADMIN_TOKEN: TOKEN, ROLLOUTS_DECIDE_INTERVAL_MS: '0' })).toThrow(
       /ROLLOUTS_DECIDE_INTERVAL_MS/,

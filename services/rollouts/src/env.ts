@@ -11,6 +11,10 @@ export const RolloutsEnvSchema = z
   .object({
     ROLLOUTS_PORT: port.default(8083),
     ROLLOUTS_HOST: z.string().min(1).default('0.0.0.0'),
+    /** flagd sync protocol (gRPC) port: the gateways' FLAGS_SYNC_ADDRESS points here */
+    ROLLOUTS_SYNC_PORT: port.default(8015),
+    /** the hand-written flags served alongside the planned routes' splits */
+    FLAGS_FILE: z.string().min(1).default('infra/flags/flags.json'),
     /** bearer token of the rollouts admin API */
     FLYWHEEL_ADMIN_TOKEN: z
       .string({ error: 'required (the bearer token of the admin API; e.g. openssl rand -base64 32)' })
@@ -44,6 +48,8 @@ export const RolloutsEnvSchema = z
   .transform((e) => ({
     port: e.ROLLOUTS_PORT,
     host: e.ROLLOUTS_HOST,
+    syncPort: e.ROLLOUTS_SYNC_PORT,
+    flagsFile: e.FLAGS_FILE,
     adminToken: e.FLYWHEEL_ADMIN_TOKEN,
     databaseUrl: e.DATABASE_URL,
     kafka: kafkaConnectionFromEnv(e),

@@ -24,6 +24,8 @@ import { CaseEventsConsumer } from './gate/case-events.consumer';
 import { candidateConfigHash } from './gate/candidate-config';
 import { type GateRunner, GatewayGateRunner } from './gate/gate-runner';
 import { GateService } from './gate/gate.service';
+import { FlagSyncServer } from './flags/flag-sync.server';
+import { ServedFlagsService } from './flags/served-flags.service';
 import { IngestConsumer } from './ingest/ingest.consumer';
 import { DecideLoop } from './rollouts/decide-loop';
 import { RolloutService } from './rollouts/rollout.service';
@@ -37,8 +39,9 @@ export const SERVICE = 'rollouts';
 export interface RolloutsAppOptions {
   env: RolloutsEnv;
   /**
-   * the `rollouts` section of flywheel.yaml (and `routes`, for the candidate's config the gate
-   * depends on); default: loaded from FLYWHEEL_CONFIG
+   * the `rollouts` section of flywheel.yaml and `routes` (the planned routes' flag keys, and the
+   * candidate's config the gate depends on; a route missing there serves a flag named after it);
+   * default: loaded from FLYWHEEL_CONFIG
    */
   config?: { rollouts: RolloutsConfig; routes?: Record<string, RouteConfig> };
   /** runs the regression gate; default: the route's accepted cases through the gateway (env.gate) */
@@ -56,13 +59,18 @@ export type RolloutsApp = HostedService & {
   sql: SqlDatabase;
   rollouts: RolloutService;
   gates: GateService;
+  /** the flag sync (flagd sync protocol) port actually bound */
+  syncPort: number;
+  flags: ServedFlagsService;
 };
 
 /**
  * The rollout controller on the service host, listening on `env.port` (ROLLOUTS_PORT, 8083):
  * migrates its tables, counts interactions and votes of planned routes (consumer group
  * `env.groupId`), decides on fresh evidence and every `env.decideIntervalMs`, publishes
- * decisions on `flywheel.rollouts.v1` and serves the admin API (admin token).
+ * decisions on `flywheel.rollouts.v1` and serves the admin API (admin token). Serves the flags
+ * (FLAGS_FILE plus each planned route's split, from the stored state) over flagd's sync protocol
+ * on `env.syncPort` (ROLLOUTS_SYNC_PORT, 8015), pushing them to every client on each decision.
  */
 export async function createRolloutsApp(options: RolloutsAppOptions): Promise<RolloutsApp> {
   const { env } = options;
@@ -79,13 +87,29 @@ export async function createRolloutsApp(options: RolloutsAppOptions): Promise<Ro
     const metrics = new RolloutMetrics(registry);
     const routes = config.routes ?? {};
     let loop: DecideLoop | null = null;
-    const gates = new GateService(sql, plans, options.gateRunner ?? new GatewayGateRunner(env.gate, routes), clock, {
-      configHash: (route) => candidateConfigHash(plans[route]!, routes[route]),
-      onRun: () => loop?.poke(),
-      retryMs: env.gate.retryMs,
-    });
-    const rollouts = new RolloutService(sql, plans, evidence, new RolloutStore(), bus, clock, metrics, gates);
+    const gates = new GateService(
+      sql,
+      plans,
+      options.gateRunner ?? new GatewayGateRunner(env.gate, routes),
+      clock,
+      {
+        configHash: (route) => candidateConfigHash(plans[route]!, routes[route]),
+        onRun: () => loop?.poke(),
+        retryMs: env.gate.retryMs,
+      },
+    );
+    const store = new RolloutStore();
+    const rollouts = new RolloutService(sql, plans, evidence, store, bus, clock, metrics, gates);
     await rollouts.init();
+    const flagKeys = Object.fromEntries(
+      Object.keys(plans).map((route) => [route, routes[route]?.flag ?? route]),
+    );
+    const flags = own(new ServedFlagsService(sql, plans, store, { flagsFile: env.flagsFile, flagKeys }));
+    await flags.start();
+    const sync = own(new FlagSyncServer(() => flags.current()));
+    flags.onChange((configuration) => sync.push(configuration));
+    rollouts.onChange(() => void flags.refresh());
+    const syncPort = await sync.listen(env.host, env.syncPort);
     loop = new DecideLoop(() => rollouts.decideAll(), env.decideIntervalMs);
     const decideLoop = loop;
     const consumer = new IngestConsumer(bus, evidence, env.groupId, () => decideLoop.poke());
@@ -121,7 +145,7 @@ export async function createRolloutsApp(options: RolloutsAppOptions): Promise<Ro
         await gates.stop();
         await decideLoop.stop();
       },
-      expose: { bus, sql, rollouts, gates },
+      expose: { bus, sql, rollouts, gates, syncPort, flags },
     };
   });
 }

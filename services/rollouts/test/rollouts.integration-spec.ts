@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,15 @@ import { Pool } from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../../test-support/postgres';
 import { parseRolloutsEnv } from '../src/env';
 import { createRolloutsApp, type RolloutsApp } from '../src/rollouts-app';
-import { interaction, interleave, publishTraffic, traffic, type TrafficEvent, vote } from './traffic-kit';
+import {
+  interaction,
+  interleave,
+  publishTraffic,
+  suffix,
+  traffic,
+  type TrafficEvent,
+  vote,
+} from './traffic-kit';
 
 /**
  * The controller on real Kafka and Postgres: counts are idempotent under redelivery and vote
@@ -20,7 +28,6 @@ import { interaction, interleave, publishTraffic, traffic, type TrafficEvent, vo
  */
 
 const ADMIN = `rollouts-admin-${randomUUID()}`;
-const suffix = () => randomBytes(5).toString('hex');
 
 const plan = (over: Partial<RolloutPlanConfig> = {}) =>
   RolloutPlanConfig.parse({
@@ -60,6 +67,7 @@ async function start(): Promise<RolloutsApp> {
     DATABASE_URL: db.url,
     FLYWHEEL_ADMIN_TOKEN: ADMIN,
     ROLLOUTS_PORT: '0',
+    ROLLOUTS_SYNC_PORT: '0',
     ROLLOUTS_HOST: '127.0.0.1',
     ROLLOUTS_SPOOL_DIR: spool(),
     ROLLOUTS_GROUP_ID: `rollouts-test-${suffix()}`,

@@ -8,8 +8,14 @@ import type { EventBus } from '@flywheel/platform';
  */
 
 export const hex64 = () => randomBytes(32).toString('hex');
+/** A short random suffix that keeps route names, groups and spools of one test run apart. */
+export const suffix = () => randomBytes(5).toString('hex');
 
-export function interaction(route: string, variant: string, over: Partial<InteractionEvent> = {}): InteractionEvent {
+export function interaction(
+  route: string,
+  variant: string,
+  over: Partial<InteractionEvent> = {},
+): InteractionEvent {
   const now = new Date().toISOString();
   return {
     interaction_id: `it-${randomUUID()}`,
@@ -34,7 +40,11 @@ export function interaction(route: string, variant: string, over: Partial<Intera
   };
 }
 
-export function vote(i: InteractionEvent, rating: 'up' | 'down', over: Partial<FeedbackEvent> = {}): FeedbackEvent {
+export function vote(
+  i: InteractionEvent,
+  rating: 'up' | 'down',
+  over: Partial<FeedbackEvent> = {},
+): FeedbackEvent {
   return {
     feedback_id: `fb-${randomUUID()}`,
     interaction_id: i.interaction_id,
@@ -50,8 +60,7 @@ export function vote(i: InteractionEvent, rating: 'up' | 'down', over: Partial<F
 }
 
 export type TrafficEvent =
-  | { kind: 'i'; e: InteractionEvent; id?: string }
-  | { kind: 'f'; e: FeedbackEvent; id?: string };
+  { kind: 'i'; e: InteractionEvent; id?: string } | { kind: 'f'; e: FeedbackEvent; id?: string };
 
 /** Publishes the events in order (ids: the interaction id, `<feedback_id>:<revision>`) and flushes. */
 export async function publishTraffic(bus: EventBus, events: readonly TrafficEvent[]): Promise<void> {
@@ -107,4 +116,3 @@ export function interleave<T>(a: T[], b: T[]): T[] {
   }
   return out.concat(a.slice(i));
 }
-

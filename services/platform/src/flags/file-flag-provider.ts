@@ -1,14 +1,6 @@
 import { FlagdProvider } from '@openfeature/flagd-provider';
-import {
-  OpenFeatureEventEmitter,
-  ProviderEvents,
-  ProviderNotReadyError,
-  type EvaluationContext,
-  type JsonValue,
-  type Logger,
-  type Provider,
-  type ResolutionDetails,
-} from '@openfeature/server-sdk';
+import { ProviderEvents, ProviderNotReadyError } from '@openfeature/server-sdk';
+import { DelegatingProvider } from './delegating-provider';
 import { FileChangePoller } from './file-change-poller';
 
 export interface FileFlagProviderOptions {
@@ -29,12 +21,8 @@ export interface FileFlagProviderOptions {
  * redundant (closing the old provider runs `fs.unwatchFile(path)`, which drops every listener on
  * that path, the new provider's included); this poller is what keeps flags current.
  */
-export class FileFlagProvider implements Provider {
+export class FileFlagProvider extends DelegatingProvider {
   readonly metadata = { name: 'flagd-file' } as const;
-  readonly runsOn = 'server' as const;
-  /** holds a file watcher: one domain per instance */
-  readonly domainScoped = true;
-  readonly events = new OpenFeatureEventEmitter();
 
   private current: FlagdProvider | undefined;
   private readonly poller: FileChangePoller;
@@ -47,6 +35,7 @@ export class FileFlagProvider implements Provider {
     readonly path: string,
     { pollIntervalMs = 500, logger = console }: FileFlagProviderOptions = {},
   ) {
+    super();
     this.logger = logger;
     this.poller = new FileChangePoller(path, pollIntervalMs, () => this.reload());
   }
@@ -67,43 +56,7 @@ export class FileFlagProvider implements Provider {
     return this.closing;
   }
 
-  resolveBooleanEvaluation(
-    flagKey: string,
-    defaultValue: boolean,
-    context: EvaluationContext,
-    logger: Logger,
-  ): Promise<ResolutionDetails<boolean>> {
-    return this.active().resolveBooleanEvaluation(flagKey, defaultValue, context, logger);
-  }
-
-  resolveStringEvaluation(
-    flagKey: string,
-    defaultValue: string,
-    context: EvaluationContext,
-    logger: Logger,
-  ): Promise<ResolutionDetails<string>> {
-    return this.active().resolveStringEvaluation(flagKey, defaultValue, context, logger);
-  }
-
-  resolveNumberEvaluation(
-    flagKey: string,
-    defaultValue: number,
-    context: EvaluationContext,
-    logger: Logger,
-  ): Promise<ResolutionDetails<number>> {
-    return this.active().resolveNumberEvaluation(flagKey, defaultValue, context, logger);
-  }
-
-  resolveObjectEvaluation<T extends JsonValue>(
-    flagKey: string,
-    defaultValue: T,
-    context: EvaluationContext,
-    logger: Logger,
-  ): Promise<ResolutionDetails<T>> {
-    return this.active().resolveObjectEvaluation(flagKey, defaultValue, context, logger);
-  }
-
-  private active(): FlagdProvider {
+  protected active(): FlagdProvider {
     if (!this.current) throw new ProviderNotReadyError(`flags from ${this.path} are not loaded`);
     return this.current;
   }

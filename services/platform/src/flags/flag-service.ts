@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { NOOP_PROVIDER, OpenFeature, ProviderStatus, type Client } from '@openfeature/server-sdk';
 import { FileFlagProvider } from './file-flag-provider';
+import { type FlagSourceStatus, SyncFlagProvider } from './sync-flag-provider';
 
 export const DEFAULT_FLAGS_FILE = 'infra/flags/flags.json';
 
@@ -27,6 +28,13 @@ export interface FlagServiceOptions {
   flagsFile?: string;
   /** how often the file is checked for changes (default 500 ms) */
   pollIntervalMs?: number;
+  /**
+   * a flag sync source (`host:port`, flagd's sync protocol, e.g. the rollout controller): its
+   * flags replace the file's; the file is used only while the source has sent nothing since boot
+   */
+  syncAddress?: string;
+  /** with `syncAddress`: how long boot waits for the source before using the file (default 3 s) */
+  syncBootWaitMs?: number;
   logger?: Pick<Console, 'warn'>;
 }
 
@@ -34,7 +42,8 @@ let instances = 0;
 
 /**
  * Picks a route's variant for a user: the string value of an OpenFeature flag, evaluated by
- * flagd's in-process resolver on a local file that is re-read within a second of an edit.
+ * flagd's in-process resolver on a local file that is re-read within a second of an edit, or on
+ * the flags a sync source streams (`syncAddress`).
  * Each instance binds its own OpenFeature domain, so several services (or tests) in one process
  * never share or replace each other's provider.
  */
@@ -44,20 +53,30 @@ export class FlagService {
   private constructor(
     private readonly domain: string,
     private readonly client: Client,
-    private readonly provider: FileFlagProvider,
+    private readonly provider: FileFlagProvider | SyncFlagProvider,
   ) {}
 
   /** Loads the flag file; rejects (naming the file) when it is missing or not valid flagd JSON. */
-  static async create({ flagsFile, pollIntervalMs, logger }: FlagServiceOptions = {}): Promise<FlagService> {
+  static async create(options: FlagServiceOptions = {}): Promise<FlagService> {
+    const { flagsFile, pollIntervalMs, logger, syncAddress } = options;
     const path = resolve(flagsFile ?? process.env.FLAGS_FILE ?? DEFAULT_FLAGS_FILE);
-    const provider = new FileFlagProvider(path, { pollIntervalMs, logger });
+    const provider = syncAddress
+      ? new SyncFlagProvider({
+          address: syncAddress,
+          fallbackFile: path,
+          bootWaitMs: options.syncBootWaitMs,
+          pollIntervalMs,
+          logger,
+        })
+      : new FileFlagProvider(path, { pollIntervalMs, logger });
+    const what = syncAddress ? `flags from ${syncAddress} or ${path}` : path;
     const domain = `flywheel-flags-${++instances}`;
     try {
       await OpenFeature.setProviderAndWait(domain, provider);
     } catch (err) {
       await OpenFeature.setProviderAndWait(domain, NOOP_PROVIDER);
       await provider.onClose();
-      throw new Error(`flags: cannot load ${path}: ${(err as Error).message}`, { cause: err });
+      throw new Error(`flags: cannot load ${what}: ${(err as Error).message}`, { cause: err });
     }
     return new FlagService(domain, OpenFeature.getClient(domain), provider);
   }
@@ -101,6 +120,15 @@ export class FlagService {
   /** True while flags are loaded and the service is open (for /readyz). */
   ready(): boolean {
     return !this.closed && this.client.providerStatus === ProviderStatus.READY;
+  }
+
+  /**
+   * Where the flags come from: the file, or the sync source and whether it is connected (a
+   * gateway keeps serving the last flags while it is not; /readyz reports it).
+   */
+  source(): FlagSourceStatus {
+    if (this.provider instanceof SyncFlagProvider) return this.provider.sourceStatus();
+    return { source: 'file', connected: true };
   }
 
   /** Stops watching the file and unbinds the domain. Evaluations afterwards return the default. */

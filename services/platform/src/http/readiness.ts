@@ -4,6 +4,8 @@ export interface ReadinessCheck {
   name: string;
   /** throws when the dependency is unusable */
   check(): Promise<void>;
+  /** reported in `checks` when it fails, but never makes the service unready (degraded, still serving) */
+  advisory?: boolean;
 }
 
 export interface ReadinessReport {
@@ -27,7 +29,8 @@ interface Round {
 }
 
 /**
- * What /readyz reports: 503 while draining or while any registered backend check fails. The
+ * What /readyz reports: 503 while draining or while any registered backend check fails (an
+ * advisory check's failure is reported but keeps the service ready). The
  * backend checks run at most once per `cacheMs` whoever asks (concurrent callers share the round
  * under way), so /readyz cannot be used to hammer Kafka, Redis or Postgres; draining shows at
  * once. A check that starts or stops failing is logged with its error, so the details reach the
@@ -61,8 +64,9 @@ export class Readiness {
       this.round = { at: now, results: this.runChecks() };
     }
     const checks = await this.round.results;
+    const advisory = new Set(this.checks.filter((c) => c.advisory).map((c) => c.name));
     return {
-      ready: !this.draining && Object.values(checks).every((r) => r === 'ok'),
+      ready: !this.draining && Object.entries(checks).every(([name, r]) => r === 'ok' || advisory.has(name)),
       draining: this.draining,
       checks,
     };

@@ -34,6 +34,8 @@ import { jsonSafe, type RolloutStore, type StoredRollout } from './rollout.store
 export class RolloutService {
   private readonly logger = new Logger('RolloutService');
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly changeListeners: (() => void)[] = [];
+  private changed = false;
 
   constructor(
     private readonly db: SqlDatabase,
@@ -106,8 +108,17 @@ export class RolloutService {
     return Promise.all(Object.keys(this.plans).map((route) => this.stateOf(route)));
   }
 
+  /** Called after every committed decision (the served flags follow the state). */
+  onChange(listener: () => void): void {
+    this.changeListeners.push(listener);
+  }
+
   /** Publishes the decisions not yet on the bus, oldest first. */
   async publishPending(): Promise<void> {
+    if (this.changed) {
+      this.changed = false;
+      for (const listener of this.changeListeners) listener();
+    }
     const pending = await this.store.unpublished(this.db);
     for (const d of pending) {
       const { id, route, epoch, ...decision } = d;
@@ -168,6 +179,7 @@ export class RolloutService {
       };
     }
     stored.position = position;
+    this.changed = true;
     await this.store.save(tx, stored, now);
     await this.store.addDecision(tx, stored.route, stored.epoch, decision, now);
     this.metrics.decision(stored.route, decision.kind);
