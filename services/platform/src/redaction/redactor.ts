@@ -1,7 +1,7 @@
 import { RE2JS } from 're2js';
 import { redactDatesOfBirth, redactStreetAddresses } from './personal';
 import { redactPhones } from './phone';
-import { foldFullWidth, PLACEHOLDER, replaceSpans, type RedactStep } from './replace';
+import { foldFullWidth, newRedactRun, PLACEHOLDER, replaceSpans, type RedactStep } from './replace';
 import { redactSecrets } from './secrets';
 import { redactCards, redactEmails, redactIbans, redactIps, redactSsns } from './structured';
 
@@ -37,6 +37,11 @@ export interface RedactorOptions {
   maxFieldChars?: number;
   /** Told the number of characters replaced unread each time a string is cut (a metric). */
   onOversize?: (droppedChars: number) => void;
+  /**
+   * Told the number of phone-shaped runs in one string replaced by `[PHONE]` without a
+   * libphonenumber lookup, because the string's lookup budget was spent (a metric).
+   */
+  onUnverifiedPhones?: (runs: number) => void;
 }
 
 /**
@@ -87,6 +92,7 @@ export class Redactor {
   private readonly steps: readonly RedactStep[];
   private readonly maxFieldChars: number;
   private readonly onOversize: (droppedChars: number) => void;
+  private readonly onUnverifiedPhones: (runs: number) => void;
 
   constructor(options: RedactorOptions) {
     const extra = options.enabled ? options.extraPatterns.map(compileExtraPattern) : [];
@@ -94,6 +100,7 @@ export class Redactor {
     this.steps = options.enabled ? [...extra.map(extraPatternStep), ...BUILT_IN] : [];
     this.maxFieldChars = options.maxFieldChars ?? DEFAULT_MAX_FIELD_CHARS;
     this.onOversize = options.onOversize ?? (() => undefined);
+    this.onUnverifiedPhones = options.onUnverifiedPhones ?? (() => undefined);
   }
 
   get enabled(): boolean {
@@ -107,11 +114,13 @@ export class Redactor {
     // passes repeat until nothing changes: that makes redaction idempotent. Text without PII
     // takes one pass; the cap only guards against extra patterns that match their own placeholder.
     let out = foldFullWidth(head);
+    const run = newRedactRun();
     for (let pass = 0; pass < MAX_PASSES; pass++) {
-      const next = this.steps.reduce((acc, step) => step(acc), out);
+      const next = this.steps.reduce((acc, step) => step(acc, run), out);
       if (next === out) break;
       out = next;
     }
+    if (run.unverifiedPhones > 0) this.onUnverifiedPhones(run.unverifiedPhones);
     return dropped ? out + PLACEHOLDER.oversize : out;
   }
 

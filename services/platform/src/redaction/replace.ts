@@ -17,8 +17,26 @@ export const PLACEHOLDER = {
 
 export type PiiType = keyof typeof PLACEHOLDER;
 
+/**
+ * What one `redact()` call carries from pass to pass: the phone lookups' budget and answers
+ * (see phone.ts), so a second pass over the same text neither repeats a lookup nor gets a
+ * fresh budget, and how many phone-shaped runs were replaced unverified (a metric).
+ */
+export interface RedactRun {
+  /** libphonenumber calls made for this text. */
+  phoneCalls: number;
+  /** Each looked-up candidate's numbers, as spans relative to the candidate (made on first use). */
+  phoneAnswers: Map<string, readonly (readonly [number, number])[]> | undefined;
+  /** Phone-shaped runs replaced by `[PHONE]` without a lookup, once the budget ran out. */
+  unverifiedPhones: number;
+}
+
+export function newRedactRun(): RedactRun {
+  return { phoneCalls: 0, phoneAnswers: undefined, unverifiedPhones: 0 };
+}
+
 /** One detector: takes text, returns it with what it found replaced by placeholders. */
-export type RedactStep = (text: string) => string;
+export type RedactStep = (text: string, run: RedactRun) => string;
 
 /**
  * Replaces every match of a global `pattern` with what `replacement` returns for it;
