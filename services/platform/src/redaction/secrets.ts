@@ -1,5 +1,5 @@
-import { PLACEHOLDER, replaceMatches, type RedactStep } from './replace';
-import { isAsciiDigit, isAsciiLetter } from './scan';
+import { PLACEHOLDER, replaceAnchored, replaceMatches, type RedactStep } from './replace';
+import { asciiRunStart, isAsciiDigit, isAsciiLetter, nextMatchEnd } from './scan';
 
 /*
  * API keys, tokens and passwords. No npm library does this offline, synchronously and on
@@ -81,6 +81,16 @@ const ASSIGNMENT = new RegExp(
   'gi',
 );
 
+/**
+ * A match's name is followed by a separator and ends a run of name characters
+ * (`[a-z0-9_.-]`), which the match starts: the pattern is tried (sticky) once per name found
+ * before a separator, at its run's start, instead of at every word (~4 ms per MiB of prose).
+ */
+const ASSIGNMENT_AT = new RegExp(ASSIGNMENT.source, 'iy');
+const NAME_BEFORE_SEPARATOR = new RegExp(String.raw`(?:${SECRET_NAMES})(?=["']?[ \t]*(?::|=>|=))`, 'gi');
+const isNameChar = (code: number): boolean =>
+  isAsciiLetter(code) || isAsciiDigit(code) || code === 95 || code === 46 || code === 45;
+
 /** "my password is hunter2": natural language, so only values that are no plain word. */
 const PASSWORD_IN_PROSE =
   /\b((?:password|passcode|passwd|pin)\s+(?:is|was)(?:\s*:)?\s+)([^\s"'`,;]*[^\s"'`,;.!?])/gi;
@@ -125,6 +135,7 @@ export const SECRET_PATTERNS: readonly RegExp[] = [
   AUTHORIZATION,
   BEARER,
   ASSIGNMENT,
+  NAME_BEFORE_SEPARATOR,
   PASSWORD_IN_PROSE,
 ];
 
@@ -173,6 +184,22 @@ function redactPrefixed(text: string): string {
   return last === 0 ? text : out + text.slice(last);
 }
 
+/** Secret assignments, tried at the start of each run of name characters that ends in a name. */
+function redactAssignments(text: string): string {
+  return replaceAnchored(
+    text,
+    (from) => nextMatchEnd(text, NAME_BEFORE_SEPARATOR, from),
+    // The pattern's look-behind: no name character before the start.
+    (nameEnd, floor) => {
+      const start = asciiRunStart(text, nameEnd, floor, isNameChar);
+      return start > 0 && isNameChar(text.charCodeAt(start - 1)) ? -1 : start;
+    },
+    ASSIGNMENT_AT,
+    ASSIGNMENT,
+    redactAssignedValue,
+  );
+}
+
 export const redactSecrets: RedactStep = (text) => {
   let out = redactPrefixed(text);
   if (out.includes('://')) out = replaceMatches(out, URL_PASSWORD, (m) => `${m[1]}${SECRET}`);
@@ -181,7 +208,7 @@ export const redactSecrets: RedactStep = (text) => {
   );
   out = replaceMatches(out, BEARER, (m) => (looksRandom(m[2] ?? '') ? `${m[1]}${SECRET}` : undefined));
   // A name=value or name: value needs `=` or `:`.
-  if (/[:=]/.test(out)) out = replaceMatches(out, ASSIGNMENT, redactAssignedValue);
+  if (/[:=]/.test(out)) out = redactAssignments(out);
   return replaceMatches(out, PASSWORD_IN_PROSE, (m) =>
     /[^A-Za-z]/.test(m[2] ?? '') ? `${m[1]}${SECRET}` : undefined,
   );
