@@ -46,6 +46,11 @@ const PREFIXED_TOKEN = new RegExp(PREFIXED_TOKEN_PARTS.join('|'), 'g');
 /** `scheme://user:password@host`: the password goes, the rest of the URL stays. */
 const URL_PASSWORD = /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)([^\s@/[\]]+)(?=@)/gi;
 
+/** Tried (sticky) once per `://`, from the start of the scheme before it; see {@link replaceAnchored}. */
+const URL_PASSWORD_AT = new RegExp(URL_PASSWORD.source, 'iy');
+const isSchemeChar = (code: number): boolean =>
+  isAsciiLetter(code) || isAsciiDigit(code) || code === 43 || code === 46 || code === 45;
+
 /** `Authorization: Bearer …` (header, JSON or code): the credential goes whatever its shape. */
 const AUTHORIZATION =
   /\b(authorization["']?[ \t]*[:=][ \t]*["']?(?:(?:bearer|basic|token|digest)\s+)?)([^\s"',;[\]]{8,})/gi;
@@ -184,16 +189,31 @@ function redactPrefixed(text: string): string {
   return last === 0 ? text : out + text.slice(last);
 }
 
+/** The start of the run ending at `end` of characters passing `accepts`, if the run can start a match. */
+function runStartAfter(text: string, end: number, floor: number, accepts: (code: number) => boolean): number {
+  const start = asciiRunStart(text, end, floor, accepts);
+  // The patterns' look-behind: no run character before the start.
+  return start > 0 && accepts(text.charCodeAt(start - 1)) ? -1 : start;
+}
+
+/** Passwords in URLs, tried at the start of the scheme before each `://`. */
+function redactUrlPasswords(text: string): string {
+  return replaceAnchored(
+    text,
+    (from) => text.indexOf('://', from),
+    (separator, floor) => runStartAfter(text, separator, floor, isSchemeChar),
+    URL_PASSWORD_AT,
+    URL_PASSWORD,
+    (m) => `${m[1]}${SECRET}`,
+  );
+}
+
 /** Secret assignments, tried at the start of each run of name characters that ends in a name. */
 function redactAssignments(text: string): string {
   return replaceAnchored(
     text,
     (from) => nextMatchEnd(text, NAME_BEFORE_SEPARATOR, from),
-    // The pattern's look-behind: no name character before the start.
-    (nameEnd, floor) => {
-      const start = asciiRunStart(text, nameEnd, floor, isNameChar);
-      return start > 0 && isNameChar(text.charCodeAt(start - 1)) ? -1 : start;
-    },
+    (nameEnd, floor) => runStartAfter(text, nameEnd, floor, isNameChar),
     ASSIGNMENT_AT,
     ASSIGNMENT,
     redactAssignedValue,
@@ -202,7 +222,7 @@ function redactAssignments(text: string): string {
 
 export const redactSecrets: RedactStep = (text) => {
   let out = redactPrefixed(text);
-  if (out.includes('://')) out = replaceMatches(out, URL_PASSWORD, (m) => `${m[1]}${SECRET}`);
+  if (out.includes('://')) out = redactUrlPasswords(out);
   out = replaceMatches(out, AUTHORIZATION, (m) =>
     PLACEHOLDERS.has(m[2] ?? '') ? undefined : `${m[1]}${SECRET}`,
   );
