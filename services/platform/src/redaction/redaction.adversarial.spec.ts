@@ -99,6 +99,13 @@ describe('Redactor on adversarial text', () => {
     expect(await unverified()).toBe(replaced);
   });
 
+  it('reads `version` across a line break before an IPv4 address anywhere in a long text', () => {
+    // The detectors after secrets run on chunks cut at line breaks; none may fall in between.
+    const text = `${'w '.repeat(7)}version\n 203.0.113.9\n`.repeat(20_000);
+    expect(redactor.redact(text)).toBe(text);
+    expect(redactor.redact(`${text}ip 203.0.113.9`)).toBe(`${text}ip [IP]`);
+  });
+
   it('finds the corpus in a text of 1 MiB that repeats it', () => {
     const unit = PII_CORPUS.map((s) => s.text).join('\n');
     const once = redactor.redact(unit);
