@@ -1,5 +1,5 @@
 import { type CountryCode, findPhoneNumbersInText, parsePhoneNumberFromString } from 'libphonenumber-js/max';
-import { PLACEHOLDER, replaceSpans, type RedactStep } from './replace';
+import { PLACEHOLDER, replaceSpans, type RedactRun, type RedactStep } from './replace';
 
 /*
  * Phone numbers: libphonenumber-js (a port of Google's libphonenumber with its full
@@ -8,10 +8,12 @@ import { PLACEHOLDER, replaceSpans, type RedactStep } from './replace';
  * - a cheap regex first picks out runs of at least 7 digits with phone punctuation;
  * - a run with no `+`/`00`/trunk prefix is read as a US number, and one with fewer than 10
  *   digits cannot hold one (checked against libphonenumber on random runs): never looked up;
- * - a run seen before in the same text reuses its answer (logs repeat numbers);
- * - past {@link MAX_LOOKUPS} library calls for one text, the remaining runs are replaced
- *   unverified: a text made of 35,000 phone-shaped runs would otherwise take a minute. That
- *   errs towards redacting too much, never too little.
+ * - a run seen before in the same text reuses its answer (logs repeat numbers), in every pass
+ *   of the same `redact()` call;
+ * - past {@link MAX_LOOKUPS} library calls for one text (all its passes together), the
+ *   remaining runs are replaced unverified and counted: a text made of 35,000 phone-shaped
+ *   runs would otherwise take a minute. That errs towards redacting too much, never too little.
+ * Candidates are read with char codes off the text: no string per candidate unless it is looked up.
  */
 
 /** `+`/`(`, then digits, spaces, dots, dashes, slashes and parentheses, ending in a digit. */
@@ -32,81 +34,83 @@ const US_DIGITS = 10;
 /** libphonenumber calls (parse or search) per text, about 0.03–0.3 ms each; see the top. */
 export const MAX_LOOKUPS = 256;
 
-type Span = [start: number, end: number];
+type Span = readonly [start: number, end: number];
+const ZERO = 48;
+const PLUS = 43;
 
-interface Candidate {
-  /** Offset of the candidate in the text. */
-  readonly start: number;
-  /** What libphonenumber sees: the candidate, with a leading `00` written as `+`. */
-  readonly lookup: string;
-  /** Characters `lookup` lost at its start (1 for `00` → `+`). */
-  readonly shift: number;
-  readonly digits: number;
-}
-
-function countDigits(text: string): number {
+function countDigits(text: string, start = 0, end = text.length): number {
   let n = 0;
-  for (const ch of text) if (ch >= '0' && ch <= '9') n++;
+  for (let i = start; i < end; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= ZERO && code <= ZERO + 9) n++;
+  }
   return n;
 }
 
-function candidates(text: string): Candidate[] {
-  const found: Candidate[] = [];
-  for (const m of text.matchAll(CANDIDATE)) {
-    const digits = countDigits(m[0]);
-    if (digits < MIN_DIGITS || DATE.test(m[0])) continue;
-    const shift = INTERNATIONAL_00.test(m[0]) ? 1 : 0;
-    found.push({ start: m.index, lookup: shift ? `+${m[0].slice(2)}` : m[0], shift, digits });
-  }
-  return found;
-}
-
-/** Counts library calls for one text; {@link MAX_LOOKUPS} bounds them. */
-interface Budget {
-  calls: number;
+/** The candidate `raw` as libphonenumber sees it: a leading `00` written as `+`. */
+interface Candidate {
+  readonly lookup: string;
+  /** Characters `lookup` lost at its start (1 for `00` → `+`). */
+  readonly shift: number;
 }
 
 /** Numbers libphonenumber finds in the candidate, as spans relative to its start. */
-function search(c: Candidate, defaultCountry: CountryCode, budget: Budget): Span[] {
+function search(c: Candidate, defaultCountry: CountryCode, run: RedactRun): Span[] {
   // Usually the candidate is exactly one number: a parse confirms that in 20–100 µs. Only
   // otherwise does the matcher, several times slower, look for numbers inside it.
-  budget.calls++;
+  run.phoneCalls++;
   if (parsePhoneNumberFromString(c.lookup, { defaultCountry, extract: false })?.isValid()) {
     return [[0, c.shift + c.lookup.length]];
   }
-  budget.calls++;
+  run.phoneCalls++;
   return findPhoneNumbersInText(c.lookup, { defaultCountry })
-    .filter((found) => countDigits(c.lookup.slice(found.startsAt, found.endsAt)) >= MIN_DIGITS)
+    .filter((found) => countDigits(c.lookup, found.startsAt, found.endsAt) >= MIN_DIGITS)
     .map((found) => [found.startsAt === 0 ? 0 : found.startsAt + c.shift, found.endsAt + c.shift]);
 }
 
-/** The numbers in one candidate (relative spans): looked up, or the whole run once over budget. */
-function numbersIn(c: Candidate, budget: Budget): Span[] {
-  const trunk = TRUNK_PREFIX.test(c.lookup);
-  if (!trunk && !c.lookup.startsWith('+') && c.digits < US_DIGITS) return [];
-  if (budget.calls >= MAX_LOOKUPS) return [[0, c.shift + c.lookup.length]];
+/** Looks the candidate up (for each country its prefix allows) until a number is found. */
+function lookUp(c: Candidate, trunk: boolean, run: RedactRun): Span[] {
   // North American numbers never start with 0: trunk-prefixed runs are European or nothing.
   for (const country of trunk ? TRUNK_COUNTRIES : [DEFAULT_COUNTRY]) {
-    const found = search(c, country, budget);
+    const found = search(c, country, run);
     if (found.length > 0) return found;
   }
   return [];
 }
 
-export const redactPhones: RedactStep = (text) => {
+/**
+ * The numbers in the candidate `raw` (relative spans): its memoised answer, a lookup, the
+ * whole run once the budget is spent, or none when it cannot be a number.
+ */
+function numbersIn(raw: string, run: RedactRun): readonly Span[] {
+  const trunk = TRUNK_PREFIX.test(raw);
+  const international = INTERNATIONAL_00.test(raw);
+  if (!trunk && !international && raw.charCodeAt(0) !== PLUS && countDigits(raw) < US_DIGITS) return [];
+  if (DATE.test(raw)) return [];
+  const shift = international ? 1 : 0;
+  const lookup = international ? `+${raw.slice(2)}` : raw;
+  const answers = (run.phoneAnswers ??= new Map());
+  let found = answers.get(lookup);
+  if (found !== undefined) return found;
+  if (run.phoneCalls >= MAX_LOOKUPS) {
+    run.unverifiedPhones++;
+    return [[0, raw.length]];
+  }
+  found = lookUp({ lookup, shift }, trunk, run);
+  answers.set(lookup, found);
+  return found;
+}
+
+export const redactPhones: RedactStep = (text, run) => {
   if (!/\d/.test(text)) return text;
   // Candidates are disjoint and in order, and each yields the numbers of one search, so the
   // spans are too.
   const spans: Span[] = [];
-  const seen = new Map<string, Span[]>();
-  const budget: Budget = { calls: 0 };
-  for (const c of candidates(text)) {
-    let found = seen.get(c.lookup);
-    if (found === undefined) {
-      found = numbersIn(c, budget);
-      seen.set(c.lookup, found);
-    }
-    for (const [start, end] of found) spans.push([c.start + start, c.start + end]);
+  CANDIDATE.lastIndex = 0;
+  for (let m = CANDIDATE.exec(text); m !== null; m = CANDIDATE.exec(text)) {
+    const start = m.index;
+    if (countDigits(text, start, CANDIDATE.lastIndex) < MIN_DIGITS) continue;
+    for (const [from, to] of numbersIn(m[0], run)) spans.push([start + from, start + to]);
   }
   return spans.length === 0 ? text : replaceSpans(text, spans, PLACEHOLDER.phone);
 };

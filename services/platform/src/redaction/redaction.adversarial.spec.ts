@@ -1,5 +1,6 @@
+import { Registry } from 'prom-client';
 import { MAX_LOOKUPS } from './phone';
-import { PII_CORPUS, Redactor } from './index';
+import { PII_CORPUS, Redactor, redactionMetrics } from './index';
 
 /*
  * Real PII after long runs of the characters each detector starts from (`@`, digits with
@@ -80,6 +81,29 @@ describe('Redactor on adversarial text', () => {
     expect(kept.length).toBeLessThan(runs.length);
     expect(out).toContain('x [PHONE] x');
     expect(redactor.redact(out)).toBe(out);
+  });
+
+  it('counts the runs it replaced unverified in flywheel_redaction_unverified_phones_total', async () => {
+    const registry = new Registry();
+    const counted = new Redactor({ enabled: true, extraPatterns: [], ...redactionMetrics(registry) });
+    const unverified = async () =>
+      (await registry.getSingleMetric('flywheel_redaction_unverified_phones_total')?.get())?.values[0]?.value;
+    expect(counted.redact('call +1 202-555-0143 or 212.555.0187')).toBe('call [PHONE] or [PHONE]');
+    expect(await unverified()).toBe(0);
+    // +999 is no country calling code: the looked-up runs are kept, so every [PHONE] is unverified.
+    const runs = Array.from({ length: MAX_LOOKUPS * 2 }, (_, i) => `+999 ${1_000_000 + i * 7919}`);
+    const out = counted.redact(runs.join(' x '));
+    const replaced = out.split('[PHONE]').length - 1;
+    expect(replaced).toBeGreaterThan(0);
+    expect(replaced).toBeLessThan(runs.length);
+    expect(await unverified()).toBe(replaced);
+  });
+
+  it('reads `version` across a line break before an IPv4 address anywhere in a long text', () => {
+    // The detectors after secrets run on chunks cut at line breaks; none may fall in between.
+    const text = `${'w '.repeat(7)}version\n 203.0.113.9\n`.repeat(20_000);
+    expect(redactor.redact(text)).toBe(text);
+    expect(redactor.redact(`${text}ip 203.0.113.9`)).toBe(`${text}ip [IP]`);
   });
 
   it('finds the corpus in a text of 1 MiB that repeats it', () => {

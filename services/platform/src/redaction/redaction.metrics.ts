@@ -1,4 +1,5 @@
 import { Counter, type Registry } from 'prom-client';
+import type { RedactorOptions } from './redactor';
 
 /**
  * Counts what redaction's size cap replaced unread: `flywheel_redaction_oversize_fields_total`
@@ -20,4 +21,21 @@ export function oversizeMetrics(registry: Registry): (droppedChars: number) => v
     fields.inc();
     chars.inc(dropped);
   };
+}
+
+/**
+ * Every redaction metric, as {@link RedactorOptions} callbacks to spread into a Redactor's
+ * options: the size cap's (see {@link oversizeMetrics}) and
+ * `flywheel_redaction_unverified_phones_total`, phone-shaped runs replaced by `[PHONE]`
+ * without a libphonenumber lookup once a string's lookup budget was spent.
+ */
+export function redactionMetrics(
+  registry: Registry,
+): Required<Pick<RedactorOptions, 'onOversize' | 'onUnverifiedPhones'>> {
+  const unverified = new Counter({
+    name: 'flywheel_redaction_unverified_phones_total',
+    help: "Phone-shaped runs replaced by [PHONE] unverified, past a string's libphonenumber lookup budget",
+    registers: [registry],
+  });
+  return { onOversize: oversizeMetrics(registry), onUnverifiedPhones: (runs) => unverified.inc(runs) };
 }

@@ -1,7 +1,7 @@
 import { RE2JS } from 're2js';
 import { redactDatesOfBirth, redactStreetAddresses } from './personal';
 import { redactPhones } from './phone';
-import { foldFullWidth, PLACEHOLDER, replaceSpans, type RedactStep } from './replace';
+import { foldFullWidth, newRedactRun, PLACEHOLDER, type RedactRun, replaceSpans, type RedactStep } from './replace';
 import { redactSecrets } from './secrets';
 import { redactCards, redactEmails, redactIbans, redactIps, redactSsns } from './structured';
 
@@ -11,8 +11,18 @@ import { redactCards, redactEmails, redactIbans, redactIps, redactSsns } from '.
  * checksum or fixed layout, dates of birth before phone numbers (`12.03.1984` has enough
  * digits to be tried as one), addresses, and phone numbers, the loosest shape, last.
  */
-const BUILT_IN: readonly RedactStep[] = [
-  redactSecrets,
+const BUILT_IN_WHOLE_TEXT: readonly RedactStep[] = [redactSecrets];
+/**
+ * The detectors after secrets see one line at a time: none of their patterns, look-arounds or
+ * scans reaches across a `\n` (secrets do: PEM blocks, `password is` + any whitespace). So
+ * they run on chunks of about {@link CHUNK_CHARS} characters cut after a line break, each
+ * replacement then copying a chunk rather than the whole text (for 1 MiB of PII-dense prose,
+ * ~10 copies of 2 MB per pass and the garbage collection they caused). The one context read
+ * across lines, `version` before an IPv4 address (`version\n 1.2.3.4`), needs whitespace or
+ * the address at the start of the line: cuts are made only before a line that starts with
+ * neither, so the chunks give the same text as the whole.
+ */
+const BUILT_IN_BY_LINE: readonly RedactStep[] = [
   redactEmails,
   redactIbans,
   redactCards,
@@ -22,6 +32,33 @@ const BUILT_IN: readonly RedactStep[] = [
   redactStreetAddresses,
   redactPhones,
 ];
+const CHUNK_CHARS = 32 * 1024;
+
+/** Where a chunk that reaches `from` may end: after a `\n` followed by neither whitespace nor a digit. */
+function chunkEnd(text: string, from: number): number {
+  for (let i = text.indexOf('\n', from); i >= 0; i = text.indexOf('\n', i + 1)) {
+    const next = text.charAt(i + 1);
+    if (next !== '' && !/[\s\d]/.test(next)) return i + 1;
+  }
+  return text.length;
+}
+
+/** `steps` applied to `text` a chunk at a time (see {@link BUILT_IN_BY_LINE}). */
+function byChunks(text: string, steps: readonly RedactStep[], run: RedactRun): string {
+  const apply = (chunk: string) => steps.reduce((acc, step) => step(acc, run), chunk);
+  if (text.length <= CHUNK_CHARS) return apply(text);
+  const parts: string[] = [];
+  let changed = false;
+  for (let start = 0; start < text.length; ) {
+    const end = chunkEnd(text, start + CHUNK_CHARS);
+    const chunk = text.slice(start, end);
+    const out = apply(chunk);
+    changed ||= out !== chunk;
+    parts.push(out);
+    start = end;
+  }
+  return changed ? parts.join('') : text;
+}
 
 const MAX_PASSES = 4;
 /** Default `max_field_chars`: 256 Ki characters of one string are read; the rest is replaced. */
@@ -37,6 +74,11 @@ export interface RedactorOptions {
   maxFieldChars?: number;
   /** Told the number of characters replaced unread each time a string is cut (a metric). */
   onOversize?: (droppedChars: number) => void;
+  /**
+   * Told the number of phone-shaped runs in one string replaced by `[PHONE]` without a
+   * libphonenumber lookup, because the string's lookup budget was spent (a metric).
+   */
+  onUnverifiedPhones?: (runs: number) => void;
 }
 
 /**
@@ -84,16 +126,19 @@ type Slot = { parent: unknown[]; index: number } | { parent: Record<string, unkn
  * run on RE2, and a string past `maxFieldChars` is cut, its rest replaced by `[OVERSIZE]`.
  */
 export class Redactor {
+  /** Run on the whole text: extra patterns (any RE2 pattern can span lines), then secrets. */
   private readonly steps: readonly RedactStep[];
   private readonly maxFieldChars: number;
   private readonly onOversize: (droppedChars: number) => void;
+  private readonly onUnverifiedPhones: (runs: number) => void;
 
   constructor(options: RedactorOptions) {
     const extra = options.enabled ? options.extraPatterns.map(compileExtraPattern) : [];
     // Our own patterns run first, so the built-in detectors cannot cut through them.
-    this.steps = options.enabled ? [...extra.map(extraPatternStep), ...BUILT_IN] : [];
+    this.steps = options.enabled ? [...extra.map(extraPatternStep), ...BUILT_IN_WHOLE_TEXT] : [];
     this.maxFieldChars = options.maxFieldChars ?? DEFAULT_MAX_FIELD_CHARS;
     this.onOversize = options.onOversize ?? (() => undefined);
+    this.onUnverifiedPhones = options.onUnverifiedPhones ?? (() => undefined);
   }
 
   get enabled(): boolean {
@@ -107,11 +152,14 @@ export class Redactor {
     // passes repeat until nothing changes: that makes redaction idempotent. Text without PII
     // takes one pass; the cap only guards against extra patterns that match their own placeholder.
     let out = foldFullWidth(head);
+    const run = newRedactRun();
     for (let pass = 0; pass < MAX_PASSES; pass++) {
-      const next = this.steps.reduce((acc, step) => step(acc), out);
+      const whole = this.steps.reduce((acc, step) => step(acc, run), out);
+      const next = byChunks(whole, BUILT_IN_BY_LINE, run);
       if (next === out) break;
       out = next;
     }
+    if (run.unverifiedPhones > 0) this.onUnverifiedPhones(run.unverifiedPhones);
     return dropped ? out + PLACEHOLDER.oversize : out;
   }
 

@@ -44,3 +44,22 @@ export function runStart(
 export const isAsciiLetter = (code: number): boolean =>
   (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
 export const isAsciiDigit = (code: number): boolean => code >= 48 && code <= 57;
+
+/**
+ * Start of the run of ASCII characters passing `accepts` that ends at `end`, not before
+ * `floor`: {@link runStart} for classes without non-ASCII members, one char code at a time.
+ */
+export function asciiRunStart(text: string, end: number, floor: number, accepts: (code: number) => boolean): number {
+  let start = end;
+  while (start > floor && accepts(text.charCodeAt(start - 1))) start--;
+  return start;
+}
+
+/**
+ * Where the next match of `pattern` (global, never empty) at or after `from` ends, or -1. A
+ * `test`, not an `exec`: no match array per call.
+ */
+export function nextMatchEnd(text: string, pattern: RegExp, from: number): number {
+  pattern.lastIndex = from;
+  return pattern.test(text) ? pattern.lastIndex : -1;
+}

@@ -1,5 +1,5 @@
-import { PLACEHOLDER, replaceMatches, type RedactStep } from './replace';
-import { isAsciiDigit, isAsciiLetter } from './scan';
+import { PLACEHOLDER, replaceAnchored, replaceMatches, type RedactStep } from './replace';
+import { asciiRunStart, isAsciiDigit, isAsciiLetter, nextMatchEnd } from './scan';
 
 /*
  * API keys, tokens and passwords. No npm library does this offline, synchronously and on
@@ -41,10 +41,28 @@ const PREFIXED_TOKEN_PARTS: readonly string[] = [
   String.raw`\bhf_[A-Za-z0-9]{30,}`,
   String.raw`\bSG\.[\w-]{16,}\.[\w-]{16,}`,
 ];
-const PREFIXED_TOKEN = new RegExp(PREFIXED_TOKEN_PARTS.join('|'), 'g');
+/**
+ * The parts as one pattern, those that start at a word boundary grouped behind one `\b`: no two
+ * parts can match at the same position (their prefixes differ), so the order is free, and the
+ * scan fails at once inside words (~1 ms per MiB of prose less than each part testing `\b`).
+ */
+const PREFIXED_TOKEN = new RegExp(
+  [
+    ...PREFIXED_TOKEN_PARTS.filter((part) => !part.startsWith(String.raw`\b`)),
+    String.raw`\b(?:${PREFIXED_TOKEN_PARTS.filter((part) => part.startsWith(String.raw`\b`))
+      .map((part) => part.slice(2))
+      .join('|')})`,
+  ].join('|'),
+  'g',
+);
 
 /** `scheme://user:password@host`: the password goes, the rest of the URL stays. */
 const URL_PASSWORD = /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)([^\s@/[\]]+)(?=@)/gi;
+
+/** Tried (sticky) once per `://`, from the start of the scheme before it; see {@link replaceAnchored}. */
+const URL_PASSWORD_AT = new RegExp(URL_PASSWORD.source, 'iy');
+const isSchemeChar = (code: number): boolean =>
+  isAsciiLetter(code) || isAsciiDigit(code) || code === 43 || code === 46 || code === 45;
 
 /** `Authorization: Bearer …` (header, JSON or code): the credential goes whatever its shape. */
 const AUTHORIZATION =
@@ -80,6 +98,16 @@ const ASSIGNMENT = new RegExp(
     String.raw`("[^"\n]*"|'[^'\n]*'|[^\s"'\`,;&<>()[\]{}]+)`,
   'gi',
 );
+
+/**
+ * A match's name is followed by a separator and ends a run of name characters
+ * (`[a-z0-9_.-]`), which the match starts: the pattern is tried (sticky) once per name found
+ * before a separator, at its run's start, instead of at every word (~4 ms per MiB of prose).
+ */
+const ASSIGNMENT_AT = new RegExp(ASSIGNMENT.source, 'iy');
+const NAME_BEFORE_SEPARATOR = new RegExp(String.raw`(?:${SECRET_NAMES})(?=["']?[ \t]*(?::|=>|=))`, 'gi');
+const isNameChar = (code: number): boolean =>
+  isAsciiLetter(code) || isAsciiDigit(code) || code === 95 || code === 46 || code === 45;
 
 /** "my password is hunter2": natural language, so only values that are no plain word. */
 const PASSWORD_IN_PROSE =
@@ -125,6 +153,7 @@ export const SECRET_PATTERNS: readonly RegExp[] = [
   AUTHORIZATION,
   BEARER,
   ASSIGNMENT,
+  NAME_BEFORE_SEPARATOR,
   PASSWORD_IN_PROSE,
 ];
 
@@ -173,15 +202,46 @@ function redactPrefixed(text: string): string {
   return last === 0 ? text : out + text.slice(last);
 }
 
+/** The start of the run ending at `end` of characters passing `accepts`, if the run can start a match. */
+function runStartAfter(text: string, end: number, floor: number, accepts: (code: number) => boolean): number {
+  const start = asciiRunStart(text, end, floor, accepts);
+  // The patterns' look-behind: no run character before the start.
+  return start > 0 && accepts(text.charCodeAt(start - 1)) ? -1 : start;
+}
+
+/** Passwords in URLs, tried at the start of the scheme before each `://`. */
+function redactUrlPasswords(text: string): string {
+  return replaceAnchored(
+    text,
+    (from) => text.indexOf('://', from),
+    (separator, floor) => runStartAfter(text, separator, floor, isSchemeChar),
+    URL_PASSWORD_AT,
+    URL_PASSWORD,
+    (m) => `${m[1]}${SECRET}`,
+  );
+}
+
+/** Secret assignments, tried at the start of each run of name characters that ends in a name. */
+function redactAssignments(text: string): string {
+  return replaceAnchored(
+    text,
+    (from) => nextMatchEnd(text, NAME_BEFORE_SEPARATOR, from),
+    (nameEnd, floor) => runStartAfter(text, nameEnd, floor, isNameChar),
+    ASSIGNMENT_AT,
+    ASSIGNMENT,
+    redactAssignedValue,
+  );
+}
+
 export const redactSecrets: RedactStep = (text) => {
   let out = redactPrefixed(text);
-  if (out.includes('://')) out = replaceMatches(out, URL_PASSWORD, (m) => `${m[1]}${SECRET}`);
+  if (out.includes('://')) out = redactUrlPasswords(out);
   out = replaceMatches(out, AUTHORIZATION, (m) =>
     PLACEHOLDERS.has(m[2] ?? '') ? undefined : `${m[1]}${SECRET}`,
   );
   out = replaceMatches(out, BEARER, (m) => (looksRandom(m[2] ?? '') ? `${m[1]}${SECRET}` : undefined));
   // A name=value or name: value needs `=` or `:`.
-  if (/[:=]/.test(out)) out = replaceMatches(out, ASSIGNMENT, redactAssignedValue);
+  if (/[:=]/.test(out)) out = redactAssignments(out);
   return replaceMatches(out, PASSWORD_IN_PROSE, (m) =>
     /[^A-Za-z]/.test(m[2] ?? '') ? `${m[1]}${SECRET}` : undefined,
   );
