@@ -12,7 +12,7 @@ import {
   hostService,
   loadConfig,
   migrate,
-  oversizeMetrics,
+  redactionMetrics,
   provideValues,
   Redactor,
   SecretSet,
@@ -116,7 +116,7 @@ export async function createCuratorApp(options: CuratorAppOptions): Promise<Cura
       enabled: redaction.enabled,
       extraPatterns: redaction.extra_patterns,
       maxFieldChars: redaction.max_field_chars,
-      onOversize: oversizeMetrics(registry),
+      ...redactionMetrics(registry),
     });
     const metrics = new CuratorMetrics(registry, () => countParked(sql));
     const store = new CaseStore();

@@ -1,5 +1,5 @@
 import type { InteractionEvent } from '@flywheel/contracts';
-import { type FlywheelConfig, oversizeMetrics, Redactor } from '@flywheel/platform';
+import { type FlywheelConfig, redactionMetrics, Redactor } from '@flywheel/platform';
 import type { Registry } from 'prom-client';
 
 /**
@@ -23,7 +23,7 @@ export function atSourceRedaction(
     enabled: true,
     extraPatterns: extra_patterns,
     maxFieldChars: max_field_chars,
-    onOversize: oversizeMetrics(registry),
+    ...redactionMetrics(registry),
   });
   return (event) => {
     if (event.route === null || !routes.has(event.route)) return event;
