@@ -263,6 +263,11 @@ describe('docker-compose config', () => {
     // every gateway evaluates the controller's flags, with the same FLAGS_FILE mounted in both
     expect(env('gateway').FLAGS_SYNC_ADDRESS).toBe(`rollouts:${env('rollouts').ROLLOUTS_SYNC_PORT}`);
     expect(env('rollouts').FLAGS_FILE).toBe(env('gateway').FLAGS_FILE);
+    // the regression gate reaches the gateway and the curator; the console reaches the controller
+    expect(env('rollouts').FLYWHEEL_GATEWAY_URL).toBe(`http://gateway:${env('gateway').GATEWAY_PORT}`);
+    expect(env('rollouts').FLYWHEEL_CURATOR_URL).toBe(`http://curator:${env('curator').CURATOR_PORT}`);
+    expect(env('curator').CURATOR_ROLLOUTS_URL).toBe(`http://rollouts:${env('rollouts').ROLLOUTS_PORT}`);
+    expect(env('curator').FLYWHEEL_ADMIN_TOKEN).toBe(env('rollouts').FLYWHEEL_ADMIN_TOKEN);
     expect(service(base, 'postgres').environment).toMatchObject({
       POSTGRES_USER: 'flywheel',
       POSTGRES_DB: 'flywheel',

@@ -259,6 +259,19 @@ describe('Deployments', () => {
     expect(find<Deployment>(defaults, 'Deployment', 'flywheel-rollouts').spec.replicas).toBe(1);
   });
 
+  it('wires the regression gate to the gateway and curator, and the console to the controller', () => {
+    const rollouts = container(defaults, 'rollouts').c;
+    expect(envOf(rollouts, 'FLYWHEEL_GATEWAY_URL')?.value).toBe('http://flywheel-gateway:8080');
+    expect(envOf(rollouts, 'FLYWHEEL_CURATOR_URL')?.value).toBe('http://flywheel-curator:8082');
+    expect(envOf(rollouts, 'GATEWAY_ADMIN_TOKEN')?.valueFrom?.secretKeyRef).toMatchObject({
+      key: 'GATEWAY_ADMIN_TOKEN',
+      optional: true,
+    });
+    expect(envOf(container(defaults, 'curator').c, 'CURATOR_ROLLOUTS_URL')?.value).toBe(
+      'http://flywheel-rollouts:8083',
+    );
+  });
+
   it('takes every secret from the Secret, provider keys optional, and never inlines a secret', () => {
     const secretRef = (c: Container, name: string) => envOf(c, name)?.valueFrom?.secretKeyRef;
     const gateway = container(defaults, 'gateway').c;
