@@ -25,6 +25,10 @@ export class IngestConsumer {
       handler: (event) => this.handle(event),
       // one transaction per fetched batch of a partition; a failing batch is retried event by event
       batchHandler: (events) => this.handleBatch(events),
+      // a batch holds up to 3 advisory locks per event until it commits, and Postgres's lock table
+      // is shared (max_locks_per_transaction × max_connections, 6,400 by default): 100 keeps a
+      // pool of 10 busy connections well under it, and a transaction short
+      batchMaxEvents: 100,
       // every partition of both topics at once: a vote need not wait behind interaction batches
       partitionsConcurrently: 12,
     });

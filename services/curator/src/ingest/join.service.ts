@@ -120,10 +120,22 @@ export class JoinService {
         tx,
         events.map((e) => e.data.subject_hash),
       );
+      const live = prepared.filter((p) => !erased.has(p.event.subject_hash));
+      // The interactions the votes join (one query), and then every case the votes may create,
+      // merge into or withdraw, locked in key order (interactions with waiting votes: see
+      // storeInteractions): batches of other partitions that meet on a case (near-duplicates)
+      // wait for each other instead of deadlocking.
+      const voted = await this.storedInteractions(
+        tx,
+        live.flatMap((p) => (p.kind === 'feedback' ? [p.event.interaction_id] : [])),
+      );
+      await lockCases(tx, [...voted.values()]);
       const results: (Outcome | Skipped)[] = [];
       let run: PreparedInteraction[] = [];
       const flush = async () => {
         results.push(...(await this.storeInteractions(tx, run, now)));
+        for (const { stored } of run)
+          if (!voted.has(stored.interaction_id)) voted.set(stored.interaction_id, stored);
         run = [];
       };
       for (const p of prepared) {
@@ -134,7 +146,7 @@ export class JoinService {
           run.push(p);
         } else {
           if (run.length > 0) await flush();
-          results.push(await this.storeVote(tx, p, now));
+          results.push(await this.storeVote(tx, p, voted.get(p.event.interaction_id) ?? null, now));
         }
       }
       if (run.length > 0) await flush();
@@ -221,6 +233,10 @@ export class JoinService {
         [JSON.stringify([...fresh])],
       );
       for (const v of votes) waiting.set(v.interaction_id, [...(waiting.get(v.interaction_id) ?? []), v]);
+      await lockCases(
+        tx,
+        list.flatMap((p) => (waiting.has(p.stored.interaction_id) ? [p.stored] : [])),
+      );
     }
     const out: (Outcome | 'redelivered')[] = [];
     for (const { stored: interaction } of list) {
@@ -249,14 +265,18 @@ export class JoinService {
   }
 
   /** Stores a vote (its subject's lock held, not erased) and applies it to cases once joined. */
-  private async storeVote(tx: SqlExecutor, p: PreparedVote, now: Date): Promise<Outcome | 'redelivered'> {
+  private async storeVote(
+    tx: SqlExecutor,
+    p: PreparedVote,
+    interaction: StoredInteraction | null,
+    now: Date,
+  ): Promise<Outcome | 'redelivered'> {
     const { event: e, comment, correction } = p;
     const { rows } = await tx.query<{ revision: number; join_state: JoinState }>(
       'select revision, join_state from feedback where feedback_id = $1 for update',
       [e.feedback_id],
     );
     const stored = rows[0] ? { revision: rows[0].revision, state: rows[0].join_state } : null;
-    const interaction = await this.storedInteraction(tx, e.interaction_id);
     const decision = decideVote(stored, e.revision, interaction !== null);
     if (decision.kind === 'duplicate') return 'redelivered';
 
@@ -321,13 +341,18 @@ export class JoinService {
     return result;
   }
 
-  private async storedInteraction(tx: SqlExecutor, interactionId: string): Promise<StoredInteraction | null> {
+  /** The stored interactions of these ids (those that arrived), in one query. */
+  private async storedInteractions(
+    tx: SqlExecutor,
+    interactionIds: readonly string[],
+  ): Promise<Map<string, StoredInteraction>> {
+    if (interactionIds.length === 0) return new Map();
     const { rows } = await tx.query<StoredInteraction>(
       `select interaction_id, route, flag_key, variant, model, input, output from interactions
-       where interaction_id = $1`,
-      [interactionId],
+       where interaction_id in (select jsonb_array_elements_text($1::jsonb))`,
+      [JSON.stringify([...new Set(interactionIds)])],
     );
-    return rows[0] ?? null;
+    return new Map(rows.map((r) => [r.interaction_id, r]));
   }
 
   /** Links a dislike to its route's case for this input: a new case, or a merge into the existing one. */
@@ -401,20 +426,48 @@ export class JoinService {
   }
 }
 
+/** First key of the case advisory locks ('Case'): one per route and input hash. */
+const CASE_LOCK_NAMESPACE = 0x43617365;
+
+/**
+ * The case locks of these interactions' inputs (route and input hash), in key order: one round
+ * trip. Taken after the interaction and subject locks, like every batch does.
+ */
+async function lockCases(tx: SqlExecutor, interactions: readonly StoredInteraction[]): Promise<void> {
+  const keys = interactions.flatMap((i) => (i.route === null ? [] : [`${i.route}\n${inputHash(i.input)}`]));
+  await advisoryLocks(tx, 'pg_advisory_xact_lock', CASE_LOCK_NAMESPACE, keys);
+}
+
+/** Transaction-level advisory locks on `(namespace, hashtext(key))`, taken in hash order in one statement. */
+async function advisoryLocks(
+  tx: SqlExecutor,
+  fn: 'pg_advisory_xact_lock' | 'pg_advisory_xact_lock_shared',
+  namespace: number,
+  keys: readonly string[],
+): Promise<void> {
+  if (keys.length === 0) return;
+  await tx.query(
+    `select count(${fn}($1, h)) from (select distinct hashtext(k) as h
+       from jsonb_array_elements_text($2::jsonb) as k order by 1) as keys`,
+    [namespace, JSON.stringify(keys)],
+  );
+}
+
 /**
  * The interactions' locks, then their subjects', shared (see lockSubject), each set in the order
  * of its keys so that concurrent batches take them alike: two round trips for any batch size.
  */
 async function lockAll(tx: SqlExecutor, events: readonly JoinEvent[]): Promise<void> {
-  const take = (fn: string) =>
-    `select count(${fn}($1, h)) from (select distinct hashtext(k) as h
-       from jsonb_array_elements_text($2::jsonb) as k order by 1) as keys`;
-  await tx.query(take('pg_advisory_xact_lock'), [
+  await advisoryLocks(
+    tx,
+    'pg_advisory_xact_lock',
     LOCK_NAMESPACE,
-    JSON.stringify(events.map((e) => e.data.interaction_id)),
-  ]);
-  await tx.query(take('pg_advisory_xact_lock_shared'), [
+    events.map((e) => e.data.interaction_id),
+  );
+  await advisoryLocks(
+    tx,
+    'pg_advisory_xact_lock_shared',
     SUBJECT_LOCK_NAMESPACE,
-    JSON.stringify(events.map((e) => e.data.subject_hash)),
-  ]);
+    events.map((e) => e.data.subject_hash),
+  );
 }
