@@ -1,13 +1,13 @@
 /**
  * bench:rollout's Kafka stage: the rollout controller's intake on real Kafka and Postgres.
  *
- * A backlog of BENCH_ROLLOUT_KAFKA_INTERACTIONS interactions (default 30,000) of one planned
+ * A backlog of BENCH_ROLLOUT_KAFKA_INTERACTIONS interactions (default 100,000) of one planned
  * route, half control and half candidate, with one vote per five interactions (a fifth of them
  * dislikes), is published through the platform Kafka bus and flushed while no controller runs.
  * Then the controller (createRolloutsApp, in this process; the load generator is idle by then)
  * starts with a fresh consumer group and database and counts the backlog. Throughput = events
  * committed per second from its group's first committed progress to the last (offsets sampled
- * every 200 ms), with the CPU it spent per event (process.cpuUsage over the same window, so it
+ * every 200 ms; also from the controller being ready, group join included), with the CPU it spent per event (process.cpuUsage over the same window, so it
  * includes the Postgres client and kafkajs; Postgres and Kafka are separate processes). The
  * check: GET /v1/rollouts/{route} counts every interaction and vote exactly once.
  *
@@ -27,7 +27,7 @@ import { parseRolloutsEnv } from '../services/rollouts/src/env';
 import { createRolloutsApp } from '../services/rollouts/src/rollouts-app';
 import { round } from './lib/stats';
 
-const INTERACTIONS = Number(process.env.BENCH_ROLLOUT_KAFKA_INTERACTIONS ?? 30_000);
+const INTERACTIONS = Number(process.env.BENCH_ROLLOUT_KAFKA_INTERACTIONS ?? 100_000);
 const VOTE_EVERY = 5;
 const ROUTE = 'bench-rollout';
 const ADMIN = randomBytes(24).toString('hex');
@@ -105,7 +105,16 @@ export async function runKafkaStage() {
     const kafkaAdmin = kafka.admin();
     await kafkaAdmin.connect();
     stops.push(() => kafkaAdmin.disconnect());
-    await ensureTopics(kafkaAdmin);
+    // a broker that just started may not have the new topics' leaders yet: try again
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await ensureTopics(kafkaAdmin);
+        break;
+      } catch (err) {
+        if (attempt >= 5) throw err;
+        await new Promise((r) => setTimeout(r, 2_000));
+      }
+    }
     const topics = [Topics.interactions, Topics.feedback];
     const ends = async () => {
       let end = 0;
@@ -179,7 +188,8 @@ export async function runKafkaStage() {
     const bootAt = performance.now();
     const app = await createRolloutsApp({ env, config: { rollouts: { [ROUTE]: plan } } });
     stops.push(() => app.close());
-    const bootMs = performance.now() - bootAt;
+    const readyAt = performance.now();
+    const bootMs = readyAt - bootAt;
 
     // From the first committed progress to the last event committed.
     const samples: { at: number; committed: number; cpu: NodeJS.CpuUsage }[] = [];
@@ -225,6 +235,8 @@ export async function runKafkaStage() {
         events_per_s: seconds > 0 ? Math.round(measured / seconds) : null,
         cpu_ms_per_event: measured > 0 ? round(cpuMs / measured, 3) : null,
         cores: seconds > 0 ? round(cpuMs / 1000 / seconds) : null,
+        /** every event, from the controller ready (group join and first fetch included) to the last commit */
+        from_ready_events_per_s: Math.round(last.committed / ((last.at - readyAt) / 1000)),
         process_rss_mib: round(process.memoryUsage().rss / 2 ** 20, 1),
       },
       checks: {
