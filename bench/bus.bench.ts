@@ -4,7 +4,8 @@
  * Phase 1 (throughput): publish BENCH_BUS_EVENTS events with BENCH_BUS_CONCURRENCY publishes in
  * flight; reports publish()/s (durable in the spool) and end-to-end consumed/s.
  * Phase 2 (latency): open-loop at BENCH_BUS_RATE events/s for BENCH_BUS_SECONDS; reports
- * publish-to-consume p50/p99/max (publish() call → consumer handler).
+ * publish-to-consume p50/p99/max (publish() call → consumer handler), the part of it until publish()
+ * resolved (durable in the spool), and this process's CPU ms per event (publisher, relay, consumer).
  * Prints figures and writes bench/results/bus.json.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -81,10 +82,14 @@ async function main(): Promise<void> {
   while (received < EVENTS) await new Promise((r) => setTimeout(r, 5));
   const e2eMs = performance.now() - t1;
 
+  // let the throughput phase's commits and the broker settle before measuring latency
+  await new Promise((r) => setTimeout(r, 2_000));
   console.log(`phase 2: open loop at ${RATE} events/s for ${SECONDS} s`);
   phase = 'latency';
   received = 0;
   const total = RATE * SECONDS;
+  const durable: number[] = [];
+  const cpu0 = process.cpuUsage();
   const t2 = performance.now();
   const inflight: Promise<unknown>[] = [];
   for (let i = 0; i < total; i++) {
@@ -92,13 +97,20 @@ async function main(): Promise<void> {
     const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
     const id = `l-${i}`;
-    sent.set(id, performance.now());
-    inflight.push(bus.publish({ type: 'dev.flywheel.feedback.v1', key: id, data: event(id) }));
+    const t0 = performance.now();
+    sent.set(id, t0);
+    inflight.push(
+      bus
+        .publish({ type: 'dev.flywheel.feedback.v1', key: id, data: event(id) })
+        .then(() => durable.push(performance.now() - t0)),
+    );
   }
   await Promise.all(inflight);
   const deadline = performance.now() + 30_000;
   while (received < total && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  const cpu = process.cpuUsage(cpu0);
   const sorted = latencies.sort((a, b) => a - b);
+  const durableSorted = durable.sort((a, b) => a - b);
 
   const results = {
     benchmark: 'bus',
@@ -120,6 +132,11 @@ async function main(): Promise<void> {
       p50_ms: round(pct(sorted, 50)),
       p99_ms: round(pct(sorted, 99)),
       max_ms: round(sorted.at(-1) ?? NaN),
+      /** publish() call → resolved (the spool's write + fdatasync): the part before the relay */
+      publish_durable_p50_ms: round(pct(durableSorted, 50)),
+      publish_durable_p99_ms: round(pct(durableSorted, 99)),
+      /** publisher + relay + consumer in this process (the broker is a separate one) */
+      cpu_ms_per_event: round((cpu.user + cpu.system) / 1000 / total, 3),
     },
   };
   console.log(JSON.stringify(results, null, 2));

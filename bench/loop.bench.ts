@@ -1,7 +1,7 @@
 /**
  * Feedback-loop benchmark: interactions and thumbs-downs through real Kafka into the real curator
  * on real Postgres, until every vote is an eval case.
- *   npm run bench:loop [-- --rate=200 --interactions=10000 --votes=2000 --profile …]
+ *   npm run bench:loop [-- --rate=200 --interactions=10000 --votes=2000 --high-rate=2500 --profile …]
  * Uses KAFKA_BROKERS / DATABASE_URL when both are set (a fresh database is created on that
  * server), else starts a private Kafka 3.9.1 and Postgres (infra/local).
  *
@@ -37,6 +37,11 @@
  * while the load ran and its consumer group's lag (end − committed offsets, sampled every
  * 500 ms), its CPU (cores, CPU ms per event) and RSS, Postgres and Kafka CPU, and the latency p50
  * of the first and the last quarter of the votes (a growing backlog shows there).
+ *
+ * Phase 1b (high rate; --high-rate=0 skips it): the same measurement at --high-rate (2,500)
+ * interactions/s with --high-interactions (30,000) and --high-votes (6,000), i.e. 3,000 events/s
+ * offered for 12 s: does the curator keep up (events consumed per second, lag) and what is
+ * vote-to-case p50/p99 at that rate.
  *
  * Phase 2 (backlog drain, the curator's capacity): the curator is stopped; --backlog-interactions
  * (10,000) and --backlog-votes (2,000) of the same mix are published as fast as possible (each
@@ -98,6 +103,9 @@ const SETTINGS = {
   warmup: ['BENCH_LOOP_WARMUP', 500],
   'backlog-interactions': ['BENCH_LOOP_BACKLOG_INTERACTIONS', 10_000],
   'backlog-votes': ['BENCH_LOOP_BACKLOG_VOTES', 2_000],
+  'high-rate': ['BENCH_LOOP_HIGH_RATE', 2_500],
+  'high-interactions': ['BENCH_LOOP_HIGH_INTERACTIONS', 30_000],
+  'high-votes': ['BENCH_LOOP_HIGH_VOTES', 6_000],
   'poll-ms': ['BENCH_LOOP_POLL_MS', 25],
   'wait-ms': ['BENCH_LOOP_WAIT_MS', 60_000],
   profile: ['BENCH_LOOP_PROFILE', 0],
@@ -129,7 +137,11 @@ function readSettings(argv: string[]): Record<Setting, number> {
     out[name] = value;
   }
   if (out.rate <= 0 || out.interactions <= 0) throw new Error('--rate and --interactions must be > 0');
-  if (out.votes > out.interactions || out['backlog-votes'] > out['backlog-interactions']) {
+  if (
+    out.votes > out.interactions ||
+    out['backlog-votes'] > out['backlog-interactions'] ||
+    out['high-votes'] > out['high-interactions']
+  ) {
     throw new Error('at most one vote per interaction: --votes ≤ --interactions');
   }
   if (out.duplicates >= 1) throw new Error('--duplicates is a share: < 1');
@@ -661,7 +673,13 @@ const verificationOk = (v: Verification, polled: boolean) =>
   (v.case_events.merged ?? 0) === v.votes - v.expected_cases;
 
 // ─── phase 1 (and the warm-up): a steady rate ───────────────────────────────────────────────────
-async function runSteady(ctx: Ctx, p: Plan, watcher: Awaited<ReturnType<typeof watchCaseEvents>>) {
+async function runSteady(
+  ctx: Ctx,
+  p: Plan,
+  watcher: Awaited<ReturnType<typeof watchCaseEvents>>,
+  rate = S.rate,
+) {
+  const voteRate = (rate * p.voted.length) / p.questions.length;
   const pid = ctx.curator!.pid;
   const before = {
     at: performance.now(),
@@ -693,8 +711,8 @@ async function runSteady(ctx: Ctx, p: Plan, watcher: Awaited<ReturnType<typeof w
   let run: Awaited<ReturnType<typeof runOpenLoop>>;
   try {
     run = await runOpenLoop({
-      rate: S.rate,
-      seconds: p.questions.length / S.rate,
+      rate,
+      seconds: p.questions.length / rate,
       fire: (i, due) => {
         inflight.push(publishInteraction(ctx.buses, p, i));
         const k = p.voteOf[i]!;
@@ -771,8 +789,9 @@ async function runSteady(ctx: Ctx, p: Plan, watcher: Awaited<ReturnType<typeof w
     return {
       interactions: p.questions.length,
       votes: p.voted.length,
-      interaction_rate_per_s: S.rate,
-      vote_rate_per_s: round(VOTE_RATE, 1),
+      interaction_rate_per_s: rate,
+      vote_rate_per_s: round(voteRate, 1),
+      offered_events_per_s: round(rate + voteRate, 1),
       vote_delay_ms: S['vote-delay-ms'],
       schedule_s: round(run.elapsedMs / 1000, 1),
       publish_done_after_s: round((published - before.at) / 1000, 1),
@@ -956,10 +975,15 @@ async function runDrain(
 type DrainRun = Awaited<ReturnType<typeof runDrain>>;
 
 // ─── output ─────────────────────────────────────────────────────────────────────────────────────
-function table(steady: SteadyRun, backlog: DrainRun, profiled?: DrainRun): string {
+const checks = (v: Verification) =>
+  `${v.db_case_links}/${v.votes} votes linked, ${v.db_cases} cases (API total ${v.api_cases_total}, expected ` +
+  `${v.expected_cases}), events ${JSON.stringify(v.case_events)}, missing: db ${v.missing_in_db}, events ${v.missing_case_events}`;
+
+/** A steady-rate phase: vote-to-case latency, the curator's throughput and CPU, the checks. */
+function steadyTable(name: string, steady: SteadyRun): string[] {
   const head = ['vote → case (ms)', 'count', 'p50', 'p90', 'p99', 'max', 'mean'];
-  const row = (name: string, l: LatencySummary) => [
-    name,
+  const row = (label: string, l: LatencySummary) => [
+    label,
     String(l.count),
     ...[l.p50_ms, l.p90_ms, l.p99_ms, l.max_ms, l.mean_ms].map((v) => v.toFixed(1)),
   ];
@@ -972,12 +996,8 @@ function table(steady: SteadyRun, backlog: DrainRun, profiled?: DrainRun): strin
   const fmt = (r: string[]) =>
     r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const c = steady.curator;
-  const d = backlog.drain;
-  const checks = (v: Verification) =>
-    `${v.db_case_links}/${v.votes} votes linked, ${v.db_cases} cases (API total ${v.api_cases_total}, expected ` +
-    `${v.expected_cases}), events ${JSON.stringify(v.case_events)}, missing: db ${v.missing_in_db}, events ${v.missing_case_events}`;
   return [
-    `steady: ${steady.interactions} interactions at ${steady.interaction_rate_per_s}/s + ${steady.votes} down-votes at ` +
+    `${name}: ${steady.interactions} interactions at ${steady.interaction_rate_per_s}/s + ${steady.votes} down-votes at ` +
       `${steady.vote_rate_per_s}/s (each ${steady.vote_delay_ms} ms after its interaction)`,
     fmt(head),
     ...rows.map(fmt),
@@ -988,6 +1008,13 @@ function table(steady: SteadyRun, backlog: DrainRun, profiled?: DrainRun): strin
       ` Postgres ${steady.cpu.postgres_cores} cores, Kafka ${steady.cpu.kafka_broker_cores}, load generator ` +
       `${steady.cpu.load_generator_cores}; machine busy ${Math.round(steady.cpu.machine_busy_share * 100)} %`,
     `  ${checks(steady.checks)}`,
+  ];
+}
+
+function table(steady: SteadyRun, backlog: DrainRun, profiled?: DrainRun): string {
+  const d = backlog.drain;
+  return [
+    ...steadyTable('steady', steady),
     '',
     `backlog: ${backlog.events} events (${backlog.interactions} interactions + ${backlog.votes} votes) published at ` +
       `${backlog.publish.publish_calls_per_s}/s while the curator was down`,
@@ -1025,6 +1052,9 @@ async function main(): Promise<number> {
     warmup: makePlan('warmup', S.warmup, Math.round((S.warmup * S.votes) / S.interactions), S.duplicates),
     steady: makePlan('steady', S.interactions, S.votes, S.duplicates),
     backlog: makePlan('backlog', S['backlog-interactions'], S['backlog-votes'], S.duplicates),
+    ...(S['high-rate'] > 0
+      ? { high: makePlan('high', S['high-interactions'], S['high-votes'], S.duplicates) }
+      : {}),
     ...(PROFILE
       ? {
           profiled: makePlan(
@@ -1164,6 +1194,21 @@ async function main(): Promise<number> {
   );
   metricsAt.push(await curatorMetrics(ctx));
 
+  let high: SteadyRun | undefined;
+  if (plans.high) {
+    const offered = S['high-rate'] * (1 + S['high-votes'] / S['high-interactions']);
+    console.log(
+      `phase 1b (high rate): ${S['high-interactions']} interactions at ${S['high-rate']}/s + ${S['high-votes']} ` +
+        `down-votes: ${Math.round(offered)} events/s offered`,
+    );
+    high = await runSteady(ctx, plans.high, watcher, S['high-rate']);
+    console.log(
+      `  consumed ${high.curator.consumed_per_s_during_load} events/s (${high.curator.cpu_ms_per_event} CPU ms/event);` +
+        ` visible in Postgres p50 ${high.vote_to_case_ms.db_visible.p50_ms} / p99 ${high.vote_to_case_ms.db_visible.p99_ms} ms`,
+    );
+    metricsAt.push(await curatorMetrics(ctx));
+  }
+
   console.log(
     `phase 2 (backlog): stopping the curator, publishing ${plans.backlog.questions.length} interactions + ` +
       `${plans.backlog.voted.length} votes as fast as possible`,
@@ -1192,6 +1237,7 @@ async function main(): Promise<number> {
   };
   const phasesOk =
     verificationOk(steady.checks, true) &&
+    (!high || verificationOk(high.checks, true)) &&
     verificationOk(backlog.checks, false) &&
     (!profiled || verificationOk(profiled.checks, false)) &&
     backlog.drain.caught_up;
@@ -1240,6 +1286,7 @@ async function main(): Promise<number> {
     },
     warmup: warmup ? { interactions: warmup.interactions, votes: warmup.votes, checks: warmup.checks } : null,
     steady,
+    ...(high ? { high_rate: high } : {}),
     backlog,
     ...(profiled ? { profiled_drain: profiled } : {}),
     errors,
@@ -1249,6 +1296,7 @@ async function main(): Promise<number> {
 
   console.log('\n' + JSON.stringify(results, null, 2));
   console.log('\n' + table(steady, backlog, profiled));
+  if (high) console.log('\n' + steadyTable('high rate', high));
   console.log(`\nwrote ${writeResults('loop', results)}`);
   if (!ok) {
     console.error(

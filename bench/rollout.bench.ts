@@ -1,14 +1,16 @@
 /**
  * Rollout decision benchmark: simulated rollouts driven by the controller's real decision code
  * (services/rollouts/src/decision, via the simulator in services/rollouts/src/simulation).
- *   npm run bench:rollout            (BENCH_ROLLOUT_RUNS rollouts per scenario, default 1000)
+ *   npm run bench:rollout [-- --stage=simulation|kafka]  (BENCH_ROLLOUT_RUNS rollouts per scenario, default 1000)
  * Scenarios, each BENCH_ROLLOUT_RUNS seeded rollouts of the bench plan below:
  *  (a) A/A — candidate identical to control: the share falsely halted (target ≤ 5 %);
  *  (b) candidate dislike 2× control at a 10 % baseline: candidate votes until the halt,
  *      median and p90 (target median ≤ 400), and how many completed instead;
  *  (c) 1.2× (12 % vs 10 %): how often and how fast it is caught — with the plan's margin
  *      (max_increase 0.02, so 1.2× sits exactly on the allowed limit) and with no margin.
- * Prints figures and writes bench/results/rollout.json. Deterministic (seeded).
+ * The simulation is deterministic (seeded). Then (unless --stage=simulation) the controller's
+ * throughput on real Kafka and Postgres: see rollout-kafka.ts. `--stage=kafka` runs only that and
+ * writes bench/results/rollout-kafka.json; otherwise everything goes to bench/results/rollout.json.
  */
 import { RolloutPlanConfig } from '../services/platform/src/config';
 import {
@@ -19,6 +21,7 @@ import {
   type SimScenario,
 } from '../services/rollouts/src/simulation/rollout-sim';
 import { machineInfo, writeResults } from './lib/results';
+import { runKafkaStage } from './rollout-kafka';
 import { pct, round } from './lib/stats';
 
 const RUNS = Number(process.env.BENCH_ROLLOUT_RUNS ?? 1000);
@@ -83,7 +86,16 @@ function run(name: string, s: SimScenario) {
   return summary;
 }
 
-function main(): void {
+async function main(): Promise<void> {
+  const stage = /^--stage=(\w+)$/.exec(process.argv[2] ?? '')?.[1] ?? 'all';
+  if (!['all', 'simulation', 'kafka'].includes(stage)) throw new Error('--stage=all|simulation|kafka');
+  const kafka = stage === 'simulation' ? undefined : await runKafkaStage();
+  if (stage === 'kafka') {
+    console.log(
+      `wrote ${writeResults('rollout-kafka', { bench: 'rollout', at: new Date().toISOString(), machine: machineInfo(), kafka })}`,
+    );
+    return;
+  }
   const aa = run('a_aa', scenario(0.1, 0.02));
   const twice = run('b_2x', scenario(0.2, 0.02));
   const slight = run('c_1.2x_margin_0.02', scenario(0.12, 0.02));
@@ -104,8 +116,14 @@ function main(): void {
       b_median_votes: twice.candidate_votes_at_halt.median <= 400,
     },
     scenarios: [aa, twice, slight, slightStrict],
+    ...(kafka ? { controller_throughput_on_kafka: kafka } : {}),
   };
   console.log(`wrote ${writeResults('rollout', results)}`);
 }
 
-main();
+main()
+  .then(() => process.exit(0))
+  .catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });

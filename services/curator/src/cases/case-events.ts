@@ -66,25 +66,45 @@ export class CaseEvents {
     return this.draining;
   }
 
+  /** Publishes the outbox 100 events at a time: appended to the spool together, in order, then deleted. */
   private async publishPending(): Promise<void> {
     for (;;) {
       const { rows } = await this.db.query<{ seq: string; event_id: string; payload: EvalCaseEvent }>(
         'select seq, event_id, payload from case_event_outbox order by seq limit 100',
       );
       if (rows.length === 0) return;
-      for (const row of rows) {
-        try {
-          await this.bus.publish({
+      // all appends are queued at once (in seq order, so per case in order) and share the spool's fsync
+      const published = await Promise.allSettled(
+        rows.map((row) =>
+          this.bus.publish({
             type: 'dev.flywheel.eval-case.v1',
             key: row.payload.case_id,
             id: row.event_id,
             data: row.payload,
-          });
-        } catch (err) {
-          if (!(err instanceof InvalidEventError)) throw err; // spool full or closing: next drain
+          }),
+        ),
+      );
+      const done: string[] = [];
+      for (const [i, result] of published.entries()) {
+        const row = rows[i]!;
+        if (result.status === 'rejected') {
+          const err: unknown = result.reason;
+          if (!(err instanceof InvalidEventError)) break; // spool full or closing: this one and the rest next drain
           this.logger.error(`dropping case event ${row.event_id}: ${err.message}`);
         }
-        await this.db.query('delete from case_event_outbox where seq = $1', [row.seq]);
+        done.push(row.seq);
+      }
+      if (done.length > 0) {
+        await this.db.query(
+          'delete from case_event_outbox where seq in (select jsonb_array_elements_text($1::jsonb)::bigint)',
+          [JSON.stringify(done)],
+        );
+      }
+      if (done.length < rows.length) {
+        const err = published.find(
+          (r) => r.status === 'rejected' && !(r.reason instanceof InvalidEventError),
+        );
+        throw (err as PromiseRejectedResult).reason;
       }
     }
   }

@@ -13,7 +13,7 @@ import { caseInput, inputHash } from '../cases/case-input';
 import type { CaseReader } from '../cases/case-reader';
 import type { CaseStore, LinkedCase } from '../cases/case-store';
 import type { Redactor } from '@flywheel/platform';
-import { isErased, SUBJECT_LOCK_NAMESPACE } from '../subjects/subject-lock';
+import { erasedAmong, SUBJECT_LOCK_NAMESPACE } from '../subjects/subject-lock';
 import { caseEffect, decideVote, type JoinState, unlinkOutcome, WITHDRAWN_REASON } from './join-state';
 
 /** The redactor's text interface (src/redaction): every stored free text goes through it. */
@@ -54,6 +54,23 @@ interface Outcome {
   vote?: { route: string | null; variant: string; rating: Rating };
 }
 
+/** What the ingest hands the join: one event of either topic. */
+export type JoinEvent =
+  { kind: 'interaction'; data: InteractionEvent } | { kind: 'feedback'; data: FeedbackEvent };
+
+interface PreparedInteraction {
+  kind: 'interaction';
+  event: InteractionEvent;
+  stored: StoredInteraction;
+}
+
+interface PreparedVote {
+  kind: 'feedback';
+  event: FeedbackEvent;
+  comment: string | null;
+  correction: string | null;
+}
+
 /** An event that changed nothing: its effect was stored already, or its subject was erased. */
 type Skipped = 'redelivered' | 'erased';
 
@@ -84,49 +101,152 @@ export class JoinService {
   ) {}
 
   /**
-   * Stores an interaction and joins the votes that were waiting (or parked) for it. An erased
-   * subject's interaction is dropped (a replay of the topic must not bring it back).
+   * Handles events in order in one transaction (what one Kafka batch of a partition holds): the
+   * advisory locks of all their interactions and subjects first, in a fixed order (so two batches
+   * cannot deadlock on them), the erased subjects in one query, interactions stored with one
+   * multi-row insert (joining the votes that were waiting, or parked, for them), then each vote (a
+   * newer revision replaces the older; applied to cases once joined). An erased subject's events
+   * are dropped, so a replay cannot bring them back. Redaction runs before the transaction. The
+   * effect is that of handling each event alone; when a batch fails the bus hands its events over
+   * one by one.
    */
-  async interaction(e: InteractionEvent): Promise<void> {
+  async batch(events: readonly JoinEvent[]): Promise<void> {
+    if (events.length === 0) return;
     const now = new Date(this.clock.now());
-    const interaction: StoredInteraction = {
-      interaction_id: e.interaction_id,
-      route: e.route,
-      flag_key: e.flag_key ?? null,
-      variant: e.variant,
-      model: e.final_model,
-      input: this.redactor.redactValue(caseInput(e.request)),
-      output: e.output === null ? null : this.redactor.redact(e.output),
+    const prepared = events.map((e) => this.prepare(e));
+    const outcomes = await this.db.transaction(async (tx) => {
+      await lockAll(tx, events);
+      const erased = await erasedAmong(
+        tx,
+        events.map((e) => e.data.subject_hash),
+      );
+      const live = prepared.filter((p) => !erased.has(p.event.subject_hash));
+      // The interactions the votes join (one query), and then every case the votes may create,
+      // merge into or withdraw, locked in key order (interactions with waiting votes: see
+      // storeInteractions): batches of other partitions that meet on a case (near-duplicates)
+      // wait for each other instead of deadlocking.
+      const voted = await this.storedInteractions(
+        tx,
+        live.flatMap((p) => (p.kind === 'feedback' ? [p.event.interaction_id] : [])),
+      );
+      await lockCases(tx, [...voted.values()]);
+      const results: (Outcome | Skipped)[] = [];
+      let run: PreparedInteraction[] = [];
+      const flush = async () => {
+        results.push(...(await this.storeInteractions(tx, run, now)));
+        for (const { stored } of run)
+          if (!voted.has(stored.interaction_id)) voted.set(stored.interaction_id, stored);
+        run = [];
+      };
+      for (const p of prepared) {
+        if (erased.has(p.event.subject_hash)) {
+          if (run.length > 0) await flush();
+          results.push('erased');
+        } else if (p.kind === 'interaction') {
+          run.push(p);
+        } else {
+          if (run.length > 0) await flush();
+          results.push(await this.storeVote(tx, p, voted.get(p.event.interaction_id) ?? null, now));
+        }
+      }
+      if (run.length > 0) await flush();
+      return results;
+    });
+    let changed = false;
+    outcomes.forEach((outcome, i) => {
+      const p = prepared[i]!;
+      if (p.kind === 'feedback') this.hooks.afterFeedbackCommit?.(p.event.feedback_id);
+      changed =
+        this.committed(outcome, p.kind === 'feedback' ? Topics.feedback : Topics.interactions) || changed;
+    });
+    if (changed) {
+      this.events
+        .drain()
+        .catch((err: unknown) => this.logger.warn(`case events not published yet: ${String(err)}`));
+    }
+  }
+
+  /** Redacts what the event stores (CPU only, before the transaction). */
+  private prepare(e: JoinEvent): PreparedInteraction | PreparedVote {
+    if (e.kind === 'feedback') {
+      const d = e.data;
+      return {
+        kind: 'feedback',
+        event: d,
+        comment: d.comment === undefined ? null : this.redactor.redact(d.comment),
+        correction: d.correction === undefined ? null : this.redactor.redact(d.correction),
+      };
+    }
+    const d = e.data;
+    return {
+      kind: 'interaction',
+      event: d,
+      stored: {
+        interaction_id: d.interaction_id,
+        route: d.route,
+        flag_key: d.flag_key ?? null,
+        variant: d.variant,
+        model: d.final_model,
+        input: this.redactor.redactValue(caseInput(d.request)),
+        output: d.output === null ? null : this.redactor.redact(d.output),
+      },
     };
-    const outcome = await this.db.transaction(async (tx): Promise<Outcome | Skipped> => {
-      await lock(tx, e.interaction_id, e.subject_hash);
-      if (await isErased(tx, e.subject_hash)) return 'erased';
-      const inserted = await tx.query(
-        `insert into interactions (interaction_id, route, flag_key, variant, model, status, input, output,
-           started_at, received_at, subject_hash)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) on conflict (interaction_id) do nothing`,
-        [
-          interaction.interaction_id,
-          interaction.route,
-          interaction.flag_key,
-          interaction.variant,
-          interaction.model,
-          e.status,
-          JSON.stringify(interaction.input),
-          interaction.output,
-          new Date(e.started_at),
-          now,
-          e.subject_hash,
-        ],
+  }
+
+  /**
+   * Inserts the interactions with one statement (a redelivered one is skipped by its key) and
+   * joins the votes that were waiting for those that are new. One outcome per interaction.
+   */
+  private async storeInteractions(
+    tx: SqlExecutor,
+    list: readonly PreparedInteraction[],
+    now: Date,
+  ): Promise<(Outcome | 'redelivered')[]> {
+    const rows = list.map(({ event: e, stored: i }) => ({
+      interaction_id: i.interaction_id,
+      route: i.route,
+      flag_key: i.flag_key,
+      variant: i.variant,
+      model: i.model,
+      status: e.status,
+      input: i.input,
+      output: i.output,
+      started_at: new Date(e.started_at).toISOString(),
+      subject_hash: e.subject_hash,
+    }));
+    const inserted = await tx.query<{ interaction_id: string }>(
+      `insert into interactions (interaction_id, route, flag_key, variant, model, status, input, output,
+         started_at, received_at, subject_hash)
+       select interaction_id, route, flag_key, variant, model, status, input, output, started_at, $2, subject_hash
+       from jsonb_to_recordset($1::jsonb) as r(interaction_id text, route text, flag_key text, variant text,
+         model text, status text, input jsonb, output text, started_at timestamptz, subject_hash text)
+       on conflict (interaction_id) do nothing returning interaction_id`,
+      [JSON.stringify(rows), now],
+    );
+    const fresh = new Set(inserted.rows.map((r) => r.interaction_id));
+    const waiting = new Map<string, WaitingVote[]>();
+    if (fresh.size > 0) {
+      const { rows: votes } = await tx.query<WaitingVote & { interaction_id: string }>(
+        `select feedback_id, interaction_id, rating, route, created_at, join_state from feedback
+         where interaction_id in (select jsonb_array_elements_text($1::jsonb)) and join_state <> 'joined'
+         order by interaction_id, received_at, feedback_id for update`,
+        [JSON.stringify([...fresh])],
       );
-      if (inserted.rowCount === 0) return 'redelivered';
-      const waiting = await tx.query<WaitingVote>(
-        `select feedback_id, rating, route, created_at, join_state from feedback
-         where interaction_id = $1 and join_state <> 'joined' order by received_at, feedback_id for update`,
-        [e.interaction_id],
+      for (const v of votes) waiting.set(v.interaction_id, [...(waiting.get(v.interaction_id) ?? []), v]);
+      await lockCases(
+        tx,
+        list.flatMap((p) => (waiting.has(p.stored.interaction_id) ? [p.stored] : [])),
       );
+    }
+    const out: (Outcome | 'redelivered')[] = [];
+    for (const { stored: interaction } of list) {
+      // a second copy of the same interaction in one batch is a redelivery too
+      if (!fresh.delete(interaction.interaction_id)) {
+        out.push('redelivered');
+        continue;
+      }
       const result: Outcome = { changes: [], joinLags: [] };
-      for (const vote of waiting.rows) {
+      for (const vote of waiting.get(interaction.interaction_id) ?? []) {
         await tx.query(`update feedback set join_state = 'joined', joined_at = $2 where feedback_id = $1`, [
           vote.feedback_id,
           now,
@@ -139,102 +259,100 @@ export class JoinService {
           if (change) result.changes.push(change);
         }
       }
-      return result;
-    });
-    this.committed(outcome, Topics.interactions);
+      out.push(result);
+    }
+    return out;
   }
 
-  /**
-   * Stores a vote (a newer revision replaces the older) and applies it to cases once joined. An
-   * erased subject's vote is dropped.
-   */
-  async feedback(e: FeedbackEvent): Promise<void> {
-    const now = new Date(this.clock.now());
-    const comment = e.comment === undefined ? null : this.redactor.redact(e.comment);
-    const correction = e.correction === undefined ? null : this.redactor.redact(e.correction);
-    const outcome = await this.db.transaction(async (tx): Promise<Outcome | Skipped> => {
-      await lock(tx, e.interaction_id, e.subject_hash);
-      if (await isErased(tx, e.subject_hash)) return 'erased';
-      const { rows } = await tx.query<{ revision: number; join_state: JoinState }>(
-        'select revision, join_state from feedback where feedback_id = $1 for update',
-        [e.feedback_id],
+  /** Stores a vote (its subject's lock held, not erased) and applies it to cases once joined. */
+  private async storeVote(
+    tx: SqlExecutor,
+    p: PreparedVote,
+    interaction: StoredInteraction | null,
+    now: Date,
+  ): Promise<Outcome | 'redelivered'> {
+    const { event: e, comment, correction } = p;
+    const { rows } = await tx.query<{ revision: number; join_state: JoinState }>(
+      'select revision, join_state from feedback where feedback_id = $1 for update',
+      [e.feedback_id],
+    );
+    const stored = rows[0] ? { revision: rows[0].revision, state: rows[0].join_state } : null;
+    const decision = decideVote(stored, e.revision, interaction !== null);
+    if (decision.kind === 'duplicate') return 'redelivered';
+
+    const values = [
+      e.feedback_id,
+      e.interaction_id,
+      e.subject_hash,
+      e.route,
+      e.variant,
+      e.rating,
+      JSON.stringify(e.reasons),
+      comment,
+      correction,
+      e.revision,
+      new Date(e.created_at),
+      now,
+      decision.state,
+    ];
+    const newlyJoined = decision.state === 'joined' && stored?.state !== 'joined';
+    if (stored) {
+      await tx.query(
+        `update feedback set interaction_id = $2, subject_hash = $3, route = $4, variant = $5, rating = $6,
+           reasons = $7, comment = $8, correction = $9, revision = $10, created_at = $11, join_state = $13,
+           joined_at = case when $14::boolean then $12::timestamptz else joined_at end
+         where feedback_id = $1`,
+        [...values, newlyJoined],
       );
-      const stored = rows[0] ? { revision: rows[0].revision, state: rows[0].join_state } : null;
-      const interaction = await this.storedInteraction(tx, e.interaction_id);
-      const decision = decideVote(stored, e.revision, interaction !== null);
-      if (decision.kind === 'duplicate') return 'redelivered';
+    } else {
+      await tx.query(
+        `insert into feedback (feedback_id, interaction_id, subject_hash, route, variant, rating, reasons,
+           comment, correction, revision, created_at, received_at, join_state, joined_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::timestamptz, $13,
+           case when $14::boolean then $12::timestamptz end)`,
+        [...values, newlyJoined],
+      );
+    }
 
-      const values = [
-        e.feedback_id,
-        e.interaction_id,
-        e.subject_hash,
-        e.route,
-        e.variant,
-        e.rating,
-        JSON.stringify(e.reasons),
-        comment,
-        correction,
-        e.revision,
-        new Date(e.created_at),
-        now,
-        decision.state,
-      ];
-      const newlyJoined = decision.state === 'joined' && stored?.state !== 'joined';
-      if (stored) {
-        await tx.query(
-          `update feedback set interaction_id = $2, subject_hash = $3, route = $4, variant = $5, rating = $6,
-             reasons = $7, comment = $8, correction = $9, revision = $10, created_at = $11, join_state = $13,
-             joined_at = case when $14::boolean then $12::timestamptz else joined_at end
-           where feedback_id = $1`,
-          [...values, newlyJoined],
-        );
-      } else {
-        await tx.query(
-          `insert into feedback (feedback_id, interaction_id, subject_hash, route, variant, rating, reasons,
-             comment, correction, revision, created_at, received_at, join_state, joined_at)
-           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::timestamptz, $13,
-             case when $14::boolean then $12::timestamptz end)`,
-          [...values, newlyJoined],
-        );
-      }
-
-      const result: Outcome = {
-        changes: [],
-        joinLags: newlyJoined ? [now.getTime() - new Date(e.created_at).getTime()] : [],
-        vote: { route: e.route, variant: e.variant, rating: e.rating },
-      };
-      if (decision.state !== 'joined') return result;
-      const linked = await this.store.linkedCase(tx, e.feedback_id);
-      const effect = caseEffect({
-        rating: e.rating,
-        linked: linked !== null,
-        routed: (interaction?.route ?? null) !== null,
-      });
-      if (effect === 'link' && interaction) {
-        const change = await this.link(
-          tx,
-          interaction,
-          { feedback_id: e.feedback_id, created_at: new Date(e.created_at) },
-          now,
-        );
-        if (change) result.changes.push(change);
-      } else if (effect === 'unlink' && linked) {
-        const change = await this.unlink(tx, linked, e, now);
-        if (change) result.changes.push(change);
-      }
-      return result;
+    const result: Outcome = {
+      changes: [],
+      joinLags: newlyJoined ? [now.getTime() - new Date(e.created_at).getTime()] : [],
+      vote: { route: e.route, variant: e.variant, rating: e.rating },
+    };
+    if (decision.state !== 'joined') return result;
+    const linked = await this.store.linkedCase(tx, e.feedback_id);
+    const effect = caseEffect({
+      rating: e.rating,
+      linked: linked !== null,
+      routed: (interaction?.route ?? null) !== null,
     });
-    this.hooks.afterFeedbackCommit?.(e.feedback_id);
-    this.committed(outcome, Topics.feedback);
+    if (effect === 'link' && interaction) {
+      const change = await this.link(
+        tx,
+        interaction,
+        { feedback_id: e.feedback_id, created_at: new Date(e.created_at) },
+        now,
+      );
+      if (change) result.changes.push(change);
+    } else if (effect === 'unlink' && linked) {
+      const change = await this.unlink(tx, linked, e, now);
+      if (change) result.changes.push(change);
+    }
+    return result;
   }
 
-  private async storedInteraction(tx: SqlExecutor, interactionId: string): Promise<StoredInteraction | null> {
+  /** The stored interactions of these ids (those that arrived), in one query. */
+  private async storedInteractions(
+    tx: SqlExecutor,
+    interactionIds: readonly string[],
+  ): Promise<Map<string, StoredInteraction>> {
+    if (interactionIds.length === 0) return new Map();
     const { rows } = await tx.query<StoredInteraction>(
       `select interaction_id, route, flag_key, variant, model, input, output from interactions
-       where interaction_id = $1`,
-      [interactionId],
+       where interaction_id in (select jsonb_array_elements_text($1::jsonb))`,
+      [JSON.stringify([...new Set(interactionIds)])],
     );
-    return rows[0] ?? null;
+    return new Map(rows.map((r) => [r.interaction_id, r]));
   }
 
   /** Links a dislike to its route's case for this input: a new case, or a merge into the existing one. */
@@ -291,24 +409,65 @@ export class JoinService {
     return { route: c.route, action: 'withdrawn' };
   }
 
-  private committed(outcome: Outcome | Skipped, topic: string): void {
-    if (outcome === 'redelivered') return this.metrics.redelivered(topic);
-    if (outcome === 'erased') return this.metrics.erasedDropped(topic);
+  /** Counts what a committed event did; true when it changed a case (its event is in the outbox). */
+  private committed(outcome: Outcome | Skipped, topic: string): boolean {
+    if (outcome === 'redelivered') {
+      this.metrics.redelivered(topic);
+      return false;
+    }
+    if (outcome === 'erased') {
+      this.metrics.erasedDropped(topic);
+      return false;
+    }
     if (outcome.vote) this.metrics.voted(outcome.vote.route, outcome.vote.variant, outcome.vote.rating);
     for (const lag of outcome.joinLags) this.metrics.joined(lag);
     for (const change of outcome.changes) this.metrics.caseChanged(change.route, change.action);
-    if (outcome.changes.length > 0) {
-      this.events
-        .drain()
-        .catch((err: unknown) => this.logger.warn(`case events not published yet: ${String(err)}`));
-    }
+    return outcome.changes.length > 0;
   }
 }
 
-/** The interaction's lock, then its subject's, shared (see lockSubject): one round trip. */
-function lock(tx: SqlExecutor, interactionId: string, subjectHash: string): Promise<unknown> {
-  return tx.query(
-    'select pg_advisory_xact_lock($1, hashtext($2)), pg_advisory_xact_lock_shared($3, hashtext($4))',
-    [LOCK_NAMESPACE, interactionId, SUBJECT_LOCK_NAMESPACE, subjectHash],
+/** First key of the case advisory locks ('Case'): one per route and input hash. */
+const CASE_LOCK_NAMESPACE = 0x43617365;
+
+/**
+ * The case locks of these interactions' inputs (route and input hash), in key order: one round
+ * trip. Taken after the interaction and subject locks, like every batch does.
+ */
+async function lockCases(tx: SqlExecutor, interactions: readonly StoredInteraction[]): Promise<void> {
+  const keys = interactions.flatMap((i) => (i.route === null ? [] : [`${i.route}\n${inputHash(i.input)}`]));
+  await advisoryLocks(tx, 'pg_advisory_xact_lock', CASE_LOCK_NAMESPACE, keys);
+}
+
+/** Transaction-level advisory locks on `(namespace, hashtext(key))`, taken in hash order in one statement. */
+async function advisoryLocks(
+  tx: SqlExecutor,
+  fn: 'pg_advisory_xact_lock' | 'pg_advisory_xact_lock_shared',
+  namespace: number,
+  keys: readonly string[],
+): Promise<void> {
+  if (keys.length === 0) return;
+  await tx.query(
+    `select count(${fn}($1, h)) from (select distinct hashtext(k) as h
+       from jsonb_array_elements_text($2::jsonb) as k order by 1) as keys`,
+    [namespace, JSON.stringify(keys)],
+  );
+}
+
+/**
+ * The interactions' locks, then their subjects', shared (see lockSubject), each set in the order
+ * of its keys so that concurrent batches take them alike: two round trips for any batch size.
+ */
+async function lockAll(tx: SqlExecutor, events: readonly JoinEvent[]): Promise<void> {
+  await advisoryLocks(
+    tx,
+    'pg_advisory_xact_lock',
+    LOCK_NAMESPACE,
+    events.map((e) => e.data.interaction_id),
+  );
+  await advisoryLocks(
+    tx,
+    'pg_advisory_xact_lock_shared',
+    SUBJECT_LOCK_NAMESPACE,
+    events.map((e) => e.data.subject_hash),
   );
 }

@@ -5,7 +5,7 @@ export const SUBJECT_LOCK_NAMESPACE = 0x5375626a;
 
 /**
  * Serializes an erase against the events of its subject: every join transaction holds the
- * subject's lock shared from before it checks {@link isErased} until it commits, and an erase
+ * subject's lock shared from before it checks {@link erasedAmong} until it commits, and an erase
  * holds it exclusively while it marks the subject erased and deletes its rows. So an event
  * handled concurrently either committed before the erase (and is deleted by it) or sees the
  * subject erased (and is dropped): nothing slips in between.
@@ -19,8 +19,12 @@ export function lockSubject(
   return tx.query(`select ${fn}($1, hashtext($2))`, [SUBJECT_LOCK_NAMESPACE, subjectHash]);
 }
 
-/** Whether the subject was erased: its events are dropped, never stored again. */
-export async function isErased(tx: SqlExecutor, subjectHash: string): Promise<boolean> {
-  const { rowCount } = await tx.query('select 1 from erased_subjects where subject_hash = $1', [subjectHash]);
-  return rowCount > 0;
+/** Which of these subjects were erased: their events are dropped, never stored again. One query. */
+export async function erasedAmong(tx: SqlExecutor, subjectHashes: readonly string[]): Promise<Set<string>> {
+  const { rows } = await tx.query<{ subject_hash: string }>(
+    `select subject_hash from erased_subjects
+     where subject_hash in (select jsonb_array_elements_text($1::jsonb))`,
+    [JSON.stringify([...new Set(subjectHashes)])],
+  );
+  return new Set(rows.map((r) => r.subject_hash));
 }

@@ -31,11 +31,26 @@ export type IncomingEvent = { [T in EventType]: DeliveryMeta & { type: T; data: 
 
 export type EventHandler = (event: IncomingEvent) => Promise<void>;
 
+/**
+ * Handles the valid events of one fetched batch of one partition, in order, all or nothing (e.g.
+ * one database transaction). When it throws, the bus hands the same events to `handler` one at a
+ * time with the usual retry and DLQ policy, so a batch handler needs no error handling of its own.
+ */
+export type BatchEventHandler = (events: IncomingEvent[]) => Promise<void>;
+
 export interface SubscribeOptions {
   /** consumer group: each group sees every event once (at least once), committed after `handler` succeeds */
   group: string;
   topics: Topic[];
   handler: EventHandler;
+  /**
+   * Kafka: when set, each fetched batch (up to `batchMaxEvents` events of one partition) goes to
+   * this handler at once and its offsets are committed after it resolved; if it throws, the
+   * batch's events go through `handler` one by one. The embedded bus uses `handler` only.
+   */
+  batchHandler?: BatchEventHandler;
+  /** the most events given to `batchHandler` at once (default 500) */
+  batchMaxEvents?: number;
   /** a group with no committed offset starts at the beginning (default true) */
   fromBeginning?: boolean;
   /** attempts for a handler error that is neither Retryable nor Unrecoverable before the event goes to the DLQ (default 5) */

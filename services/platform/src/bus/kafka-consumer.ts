@@ -1,7 +1,7 @@
-import type { Consumer, IHeaders, Kafka } from 'kafkajs';
+import type { Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import { getProcessLogger } from '../telemetry/logger';
 import type { BusMetrics } from './bus-metrics';
-import { deliver, type RawMessage } from './delivery';
+import { deliver, deliverBatch, type RawMessage } from './delivery';
 import type { SubscribeOptions, Subscription } from './event-bus';
 import type { DeadLetters } from './kafka-dlq';
 
@@ -86,42 +86,54 @@ export class KafkaConsumers {
       partitionsConsumedConcurrently: options.partitionsConcurrently ?? 3,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         let done: string | null = null;
+        let committed: string | null = null;
         let sinceCommit = 0;
         const commit = async () => {
-          if (done === null) return;
+          if (done === null || done === committed) return;
           await consumer.commitOffsets([
             { topic: batch.topic, partition: batch.partition, offset: (BigInt(done) + 1n).toString() },
           ]);
+          committed = done;
           sinceCommit = 0;
         };
-        for (const message of batch.messages) {
+        const deliveryOptions = {
+          maxAttempts: options.maxAttempts ?? 5,
+          retryBaseMs: options.retryBaseMs ?? 100,
+          stopped: () => isStopped() || !isRunning(),
+          beforeRetry: heartbeat,
+          onRetry: () => this.metrics.retries.inc({ group: options.group }),
+        };
+        const batchHandler = options.batchHandler;
+        const chunkSize = batchHandler ? Math.max(1, options.batchMaxEvents ?? 500) : 1;
+        for (let from = 0; from < batch.messages.length; from += chunkSize) {
           if (isStopped() || !isRunning() || isStale()) break;
-          const raw: RawMessage = {
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: message.offset,
-            key: message.key?.toString('utf8') ?? '',
-            headers: headersToStrings(message.headers),
-            value: message.value?.toString('utf8') ?? null,
-          };
-          const outcome = await deliver(raw, options.handler, {
-            maxAttempts: options.maxAttempts ?? 5,
-            retryBaseMs: options.retryBaseMs ?? 100,
-            stopped: () => isStopped() || !isRunning(),
-            beforeRetry: heartbeat,
-            onRetry: () => this.metrics.retries.inc({ group: options.group }),
-          });
-          if (outcome.kind === 'stopped') break;
-          if (outcome.kind === 'dead')
-            await this.deadLetters.fromConsumer(raw, options.group, outcome.reason);
-          this.metrics.consumed.inc({
-            group: options.group,
-            topic: batch.topic,
-            outcome: outcome.kind === 'dead' ? 'dlq' : 'handled',
-          });
-          resolveOffset(message.offset);
-          done = message.offset;
-          if (++sinceCommit >= 200) await commit();
+          const raws = batch.messages
+            .slice(from, from + chunkSize)
+            .map((message) => toRaw(batch.topic, batch.partition, message));
+          const outcomes = batchHandler
+            ? await deliverBatch(raws, options.handler, batchHandler, deliveryOptions)
+            : [await deliver(raws[0]!, options.handler, deliveryOptions)];
+          let stop = false;
+          for (let i = 0; i < raws.length; i++) {
+            const outcome = outcomes[i]!;
+            if (outcome.kind === 'stopped') {
+              stop = true;
+              break;
+            }
+            const raw = raws[i]!;
+            if (outcome.kind === 'dead')
+              await this.deadLetters.fromConsumer(raw, options.group, outcome.reason);
+            this.metrics.consumed.inc({
+              group: options.group,
+              topic: batch.topic,
+              outcome: outcome.kind === 'dead' ? 'dlq' : 'handled',
+            });
+            resolveOffset(raw.offset);
+            done = raw.offset;
+            sinceCommit++;
+          }
+          if (stop) break;
+          if (batchHandler || sinceCommit >= 200) await commit();
           await heartbeat();
         }
         await commit();
@@ -136,6 +148,17 @@ export class KafkaConsumers {
     });
     return consumer;
   }
+}
+
+function toRaw(topic: string, partition: number, message: KafkaMessage): RawMessage {
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key?.toString('utf8') ?? '',
+    headers: headersToStrings(message.headers),
+    value: message.value?.toString('utf8') ?? null,
+  };
 }
 
 function headersToStrings(headers: IHeaders | undefined): Record<string, string | undefined> {

@@ -66,6 +66,7 @@ export class KafkaRelay {
   private relayed = 0;
   private deadLettered = 0;
   private lastError: string | null = null;
+  private cursorErrorLogged = false;
   private readonly batchMaxEvents: number;
   private readonly batchMaxBytes: number;
   private readonly lingerMs: number;
@@ -173,9 +174,17 @@ export class KafkaRelay {
           isolate = false;
           continue;
         }
-        // counted as soon as Kafka has the batch: the spool's ack (a file write) may still be under way
+        // Kafka has the batch: count it and move on. Saving the spool's position (a file write and
+        // fsync) runs alongside the next send; if the process dies first, the batch is sent again.
         this.relayed += batch.length;
-        await this.spool.ack(batch.length);
+        this.spool.ack(batch.length).catch((err: unknown) => {
+          if (this.cursorErrorLogged) return;
+          this.cursorErrorLogged = true;
+          log().warn(
+            { error: errorMessage(err) },
+            'event bus: could not save the relay position in the spool; delivered events may be sent again after a restart',
+          );
+        });
         isolate = false;
         if (failures > 0) log().warn({ spool_depth: this.spool.depth }, 'event bus: Kafka reachable again');
         failures = 0;

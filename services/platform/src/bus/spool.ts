@@ -77,6 +77,10 @@ export class Spool {
   private spilledBytes = 0;
   /** where the first spilled record starts */
   private spillFrom: Cursor = { segment: 0, offset: 0 };
+  /** the delivered position to persist, the one on disk, and the write under way */
+  private cursorTarget: Cursor | null = null;
+  private cursorSaved: Cursor | null = null;
+  private cursorWrite: Promise<void> | null = null;
 
   private constructor(
     private readonly dir: string,
@@ -164,20 +168,44 @@ export class Spool {
     return this.pending.slice(0, max);
   }
 
-  /** The first `count` records of peek() reached the broker: persist that and free their space. */
-  async ack(count: number): Promise<void> {
-    if (count <= 0) return;
+  /**
+   * The first `count` records of peek() reached the broker: frees their space at once and
+   * persists the new position (`cursor.json`). Resolves once the position is on disk. Writes are
+   * coalesced: acks that arrive while one is being written share the next write, so a relay need
+   * not wait for it before sending the next batch (a crash before it lands re-sends, at least once).
+   */
+  ack(count: number): Promise<void> {
+    if (count <= 0) return Promise.resolve();
     const done = this.pending.splice(0, count);
     const last = done[done.length - 1];
-    if (!last) return;
+    if (!last) return Promise.resolve();
     this.pendingBytes -= done.reduce((n, r) => n + r.bytes, 0);
     if (this.spilledCount > 0 && this.pendingBytes < this.memoryBytes / 2) this.refill();
-    await writeCursor(this.dir, { segment: last.segment, offset: last.end });
-    // Segments before the cursor's are fully delivered and no longer written to.
-    for (let seg = this.cursorSegment; seg < last.segment; seg++) {
-      await rm(join(this.dir, segmentName(seg)), { force: true });
+    this.cursorTarget = { segment: last.segment, offset: last.end };
+    return this.persistCursor();
+  }
+
+  private persistCursor(): Promise<void> {
+    this.cursorWrite ??= this.writeCursorLoop().finally(() => {
+      this.cursorWrite = null;
+    });
+    // an ack between the loop's last check and its end: write again
+    return this.cursorWrite.then(() =>
+      this.cursorTarget === this.cursorSaved ? undefined : this.persistCursor(),
+    );
+  }
+
+  private async writeCursorLoop(): Promise<void> {
+    while (this.cursorTarget !== this.cursorSaved) {
+      const target = this.cursorTarget!;
+      await writeCursor(this.dir, target);
+      this.cursorSaved = target;
+      // Segments before the cursor's are fully delivered and no longer written to.
+      for (let seg = this.cursorSegment; seg < target.segment; seg++) {
+        await rm(join(this.dir, segmentName(seg)), { force: true });
+      }
+      this.cursorSegment = target.segment;
     }
-    this.cursorSegment = last.segment;
   }
 
   get depth(): number {
@@ -264,6 +292,7 @@ export class Spool {
     if (this.closed) return;
     this.closed = true;
     await this.writing;
+    await this.cursorWrite?.catch(() => undefined);
     await this.file.close();
     releaseLock(this.dir);
   }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { getProcessLogger } from '../telemetry/logger';
 import { type ClientBase, Pool, type PoolConfig, type QueryConfig, types } from 'pg';
 import {
@@ -100,6 +101,24 @@ function clientExecutor(client: ClientBase): SqlExecutor {
   };
 }
 
+/**
+ * Statements get a name (a hash of their text), so each connection parses and plans one once
+ * and then only binds and executes it: the ingest consumers run the same dozen statements
+ * thousands of times a second. Bounded, since every name costs memory on every connection:
+ * past MAX_PREPARED distinct texts (generated SQL, e.g. filters) the rest run unnamed.
+ */
+const MAX_PREPARED = 1_000;
+const preparedNames = new Map<string, string>();
+
+function statementName(sql: string): string | undefined {
+  let name = preparedNames.get(sql);
+  if (name === undefined && preparedNames.size < MAX_PREPARED) {
+    name = `fw_${createHash('sha1').update(sql).digest('base64url')}`;
+    preparedNames.set(sql, name);
+  }
+  return name;
+}
+
 async function runQuery<R>(
   target: Pick<ClientBase, 'query'>,
   sql: string,
@@ -108,6 +127,7 @@ async function runQuery<R>(
   // the extended protocol even without parameters, so several statements in one query()
   // are refused here as they are by PGlite (`exec` is for scripts)
   const config: QueryConfig & { queryMode: 'extended' } = {
+    name: statementName(sql),
     text: sql,
     values: params,
     queryMode: 'extended',

@@ -16,7 +16,8 @@ interface EvidenceRow {
 /**
  * The counts the controller decides on, in Postgres (or PGlite): per route, epoch and variant.
  * Each event is counted once — its CloudEvents id goes into `rollout_processed_events` in the
- * same transaction as the counts, so a redelivered event changes nothing. Only the plan's
+ * same transaction as the counts, so a redelivered event changes nothing. A fetched batch is one
+ * transaction with one row write per route, epoch and variant. Only the plan's
  * control and candidate count; interactions whose variant an admin forced (the regression
  * gate's runs) do not, since no flag split chose them.
  */
@@ -27,68 +28,119 @@ export class EvidenceStore {
     private readonly clock: Clock,
   ) {}
 
-  /** Counts an interaction; false when it is not evidence of a plan or was counted before. */
-  async interaction(eventId: string, e: InteractionEvent): Promise<boolean> {
-    if (!this.relevant(e.route, e.variant) || e.variant_reason === 'FORCED') return false;
-    const route = e.route as string;
-    const error = e.status !== 'ok' || (e.validation.schema && !e.validation.valid);
+  /**
+   * Counts the events of one fetched batch in one transaction and returns how many were counted
+   * (0: none was evidence of a plan, or all were counted before). Interactions are summed in
+   * memory and written once per route, epoch and variant (the latency sketch read, merged and
+   * written once); votes are applied in order (a later revision of the same vote replaces the
+   * earlier) and their count changes summed the same way.
+   */
+  async batch(events: readonly EvidenceEvent[]): Promise<number> {
+    const relevant = events.filter((e) =>
+      e.kind === 'interaction'
+        ? this.relevant(e.data.route, e.data.variant) && e.data.variant_reason !== 'FORCED'
+        : this.relevant(e.data.route, e.data.variant),
+    );
+    if (relevant.length === 0) return 0;
     return this.db.transaction(async (tx) => {
-      const epoch = await this.firstSeen(tx, eventId, route);
-      if (epoch === null) return false;
-      await tx.query(
-        `insert into rollout_evidence (route, epoch, variant) values ($1, $2, $3) on conflict do nothing`,
-        [route, epoch, e.variant],
+      const fresh = await this.firstSeen(
+        tx,
+        relevant.map((e) => e.id),
       );
-      const row = await tx.query<{ latency_sketch: Uint8Array | null }>(
-        `select latency_sketch from rollout_evidence where route = $1 and epoch = $2 and variant = $3 for update`,
-        [route, epoch, e.variant],
-      );
-      const stored = row.rows[0]?.latency_sketch;
-      const sketch = stored ? LatencySketch.fromBytes(stored) : new LatencySketch();
-      sketch.add(e.latency_ms);
-      await tx.query(
-        `update rollout_evidence set interactions = interactions + 1, errors = errors + $4,
-           cost_sum = cost_sum + $5, cost_sum_squares = cost_sum_squares + $6, latency_sketch = $7
-         where route = $1 and epoch = $2 and variant = $3`,
-        [route, epoch, e.variant, error ? 1 : 0, e.cost_usd, e.cost_usd * e.cost_usd, sketch.toBytes()],
-      );
-      return true;
+      if (fresh.size === 0) return 0;
+      const epochs = await this.epochs(tx, [...new Set(relevant.map((e) => e.data.route as string))]);
+      const sums = new Map<string, Sums>();
+      const sumsOf = (route: string, epoch: number, variant: string): Sums => {
+        const key = JSON.stringify([route, epoch, variant]);
+        let s = sums.get(key);
+        if (!s) sums.set(key, (s = { route, epoch, variant, ...emptySums() }));
+        return s;
+      };
+      let counted = 0;
+      for (const e of relevant) {
+        if (!fresh.delete(e.id)) continue; // counted before, or a second copy in this batch
+        const route = e.data.route as string;
+        const epoch = epochs.get(route) ?? 0;
+        if (e.kind === 'interaction') {
+          const d = e.data;
+          const s = sumsOf(route, epoch, d.variant);
+          s.interactions++;
+          if (d.status !== 'ok' || (d.validation.schema && !d.validation.valid)) s.errors++;
+          s.cost_sum += d.cost_usd;
+          s.cost_sum_squares += d.cost_usd * d.cost_usd;
+          s.latencies.push(d.latency_ms);
+          counted++;
+        } else if (await this.vote(tx, route, epoch, e.data, sumsOf)) {
+          counted++;
+        }
+      }
+      // rows in key order, so concurrent batches (other partitions) lock them alike and never deadlock
+      for (const key of [...sums.keys()].sort()) await this.write(tx, sums.get(key)!);
+      return counted;
     });
   }
 
-  /** Counts a vote (a changed vote moves it from one count to the other); false when not counted. */
-  async feedback(eventId: string, e: FeedbackEvent): Promise<boolean> {
-    if (!this.relevant(e.route, e.variant)) return false;
-    const route = e.route as string;
-    return this.db.transaction(async (tx) => {
-      const epoch = await this.firstSeen(tx, eventId, route);
-      if (epoch === null) return false;
-      const key = [route, epoch, e.interaction_id, e.subject_hash];
-      const prior = await tx.query<{ rating: string; revision: number; variant: string }>(
-        `select rating, revision, variant from rollout_votes
-         where route = $1 and epoch = $2 and interaction_id = $3 and subject_hash = $4 for update`,
+  /** Stores a vote (a changed vote moves it from one count to the other); false when not counted. */
+  private async vote(
+    tx: SqlExecutor,
+    route: string,
+    epoch: number,
+    e: FeedbackEvent,
+    sumsOf: (route: string, epoch: number, variant: string) => Sums,
+  ): Promise<boolean> {
+    const key = [route, epoch, e.interaction_id, e.subject_hash];
+    const prior = await tx.query<{ rating: string; revision: number; variant: string }>(
+      `select rating, revision, variant from rollout_votes
+       where route = $1 and epoch = $2 and interaction_id = $3 and subject_hash = $4 for update`,
+      key,
+    );
+    const old = prior.rows[0];
+    if (old && old.revision >= e.revision) return false; // an older revision arriving late
+    if (old) {
+      await tx.query(
+        `update rollout_votes set rating = $5, revision = $6
+         where route = $1 and epoch = $2 and interaction_id = $3 and subject_hash = $4`,
+        [...key, e.rating, e.revision],
+      );
+      if (old.rating === e.rating) return true;
+      sumsOf(route, epoch, old.variant)[old.rating === 'down' ? 'votes_down' : 'votes_up']--;
+    } else {
+      await tx.query(
+        `insert into rollout_votes (route, epoch, interaction_id, subject_hash, variant, rating, revision)
+         values ($1, $2, $3, $4, $5, $6, $7)`,
+        [...key, e.variant, e.rating, e.revision],
+      );
+    }
+    sumsOf(route, epoch, e.variant)[e.rating === 'down' ? 'votes_down' : 'votes_up']++;
+    return true;
+  }
+
+  /** Adds one batch's sums to the row of their route, epoch and variant. */
+  private async write(tx: SqlExecutor, s: Sums): Promise<void> {
+    const key = [s.route, s.epoch, s.variant];
+    await tx.query(
+      `insert into rollout_evidence (route, epoch, variant) values ($1, $2, $3) on conflict do nothing`,
+      key,
+    );
+    let sketch: Uint8Array | null = null;
+    if (s.latencies.length > 0) {
+      const row = await tx.query<{ latency_sketch: Uint8Array | null }>(
+        `select latency_sketch from rollout_evidence where route = $1 and epoch = $2 and variant = $3 for update`,
         key,
       );
-      const old = prior.rows[0];
-      if (old && old.revision >= e.revision) return false; // an older revision arriving late
-      if (old) {
-        await tx.query(
-          `update rollout_votes set rating = $5, revision = $6
-           where route = $1 and epoch = $2 and interaction_id = $3 and subject_hash = $4`,
-          [...key, e.rating, e.revision],
-        );
-        if (old.rating === e.rating) return true;
-        await this.addVote(tx, route, epoch, old.variant, old.rating, -1);
-      } else {
-        await tx.query(
-          `insert into rollout_votes (route, epoch, interaction_id, subject_hash, variant, rating, revision)
-           values ($1, $2, $3, $4, $5, $6, $7)`,
-          [...key, e.variant, e.rating, e.revision],
-        );
-      }
-      await this.addVote(tx, route, epoch, e.variant, e.rating, 1);
-      return true;
-    });
+      const stored = row.rows[0]?.latency_sketch;
+      const merged = stored ? LatencySketch.fromBytes(stored) : new LatencySketch();
+      for (const ms of s.latencies) merged.add(ms);
+      sketch = merged.toBytes();
+    }
+    await tx.query(
+      `update rollout_evidence set interactions = interactions + $4, errors = errors + $5,
+         cost_sum = cost_sum + $6, cost_sum_squares = cost_sum_squares + $7,
+         votes_up = votes_up + $8, votes_down = votes_down + $9,
+         latency_sketch = coalesce($10, latency_sketch)
+       where route = $1 and epoch = $2 and variant = $3`,
+      [...key, s.interactions, s.errors, s.cost_sum, s.cost_sum_squares, s.votes_up, s.votes_down, sketch],
+    );
   }
 
   /** The evidence of each variant of a plan in an epoch (zeros for a variant not seen yet). */
@@ -125,36 +177,53 @@ export class EvidenceStore {
     return variant === plan.control || variant === plan.candidate;
   }
 
-  /** Marks the event seen and returns the rollout's epoch; null when it was seen before. */
-  private async firstSeen(tx: SqlExecutor, eventId: string, route: string): Promise<number | null> {
-    const fresh = await tx.query(
-      `insert into rollout_processed_events (event_id, received_at) values ($1, $2)
+  /** Marks the events seen; returns the ids that were not seen before. */
+  private async firstSeen(tx: SqlExecutor, eventIds: readonly string[]): Promise<Set<string>> {
+    const fresh = await tx.query<{ event_id: string }>(
+      `insert into rollout_processed_events (event_id, received_at)
+       select distinct id, $2::timestamptz from jsonb_array_elements_text($1::jsonb) as id
        on conflict (event_id) do nothing returning event_id`,
-      [eventId, new Date(this.clock.now())],
+      [JSON.stringify(eventIds), new Date(this.clock.now())],
     );
-    if (fresh.rows.length === 0) return null;
-    const state = await tx.query<{ epoch: number }>(`select epoch from rollout_state where route = $1`, [
-      route,
-    ]);
-    return state.rows[0]?.epoch ?? 0;
+    return new Set(fresh.rows.map((r) => r.event_id));
   }
 
-  private async addVote(
-    tx: SqlExecutor,
-    route: string,
-    epoch: number,
-    variant: string,
-    rating: string,
-    delta: number,
-  ) {
-    const column = rating === 'down' ? 'votes_down' : 'votes_up';
-    await tx.query(
-      `insert into rollout_evidence (route, epoch, variant) values ($1, $2, $3) on conflict do nothing`,
-      [route, epoch, variant],
+  /** The current epoch of each route's rollout (0 before it started). */
+  private async epochs(tx: SqlExecutor, routes: readonly string[]): Promise<Map<string, number>> {
+    const state = await tx.query<{ route: string; epoch: number }>(
+      `select route, epoch from rollout_state where route in (select jsonb_array_elements_text($1::jsonb))`,
+      [JSON.stringify(routes)],
     );
-    await tx.query(
-      `update rollout_evidence set ${column} = ${column} + $4 where route = $1 and epoch = $2 and variant = $3`,
-      [route, epoch, variant, delta],
-    );
+    return new Map(state.rows.map((r) => [r.route, r.epoch]));
   }
+}
+
+/** One event the controller may count (its CloudEvents id makes counting idempotent). */
+export type EvidenceEvent =
+  | { kind: 'interaction'; id: string; data: InteractionEvent }
+  | { kind: 'feedback'; id: string; data: FeedbackEvent };
+
+interface Sums {
+  route: string;
+  epoch: number;
+  variant: string;
+  interactions: number;
+  errors: number;
+  cost_sum: number;
+  cost_sum_squares: number;
+  votes_up: number;
+  votes_down: number;
+  latencies: number[];
+}
+
+function emptySums() {
+  return {
+    interactions: 0,
+    errors: 0,
+    cost_sum: 0,
+    cost_sum_squares: 0,
+    votes_up: 0,
+    votes_down: 0,
+    latencies: [],
+  };
 }
