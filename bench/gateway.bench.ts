@@ -90,6 +90,8 @@ const RATES = (process.env.BENCH_GATEWAY_RATES ?? '500,1000')
 const SECONDS = Number(process.env.BENCH_GATEWAY_SECONDS ?? 20);
 const STREAM_RATE = Number(process.env.BENCH_GATEWAY_STREAM_RATE ?? 1000);
 const DRIP_MS = Number(process.env.BENCH_GATEWAY_DRIP_MS ?? 10);
+/** streams are short (~6 content events), so 1,000 streams/s stay within what the simulator can drip */
+const STREAM_MAX_TOKENS = 8;
 const SIM_LATENCY_MS = Number(process.env.BENCH_SIM_LATENCY_MS ?? 20);
 const TIMEOUT_MS = Number(process.env.BENCH_GATEWAY_TIMEOUT_MS ?? 5_000);
 const BOUND_MS = Number(process.env.BENCH_GATEWAY_BOUND_MS ?? 25);
@@ -887,7 +889,7 @@ async function main(): Promise<void> {
       JSON.stringify({
         model,
         messages: MESSAGES,
-        max_tokens: 64,
+        max_tokens: stream ? STREAM_MAX_TOKENS : 64,
         user: `bench-user-${u}`,
         ...(stream ? { stream } : {}),
       }),
@@ -1074,7 +1076,7 @@ async function main(): Promise<void> {
         'chunk with content, and the gaps between chunks)',
       timeout_ms: TIMEOUT_MS,
       connections_per_leg: CONNECTIONS,
-      request: 'POST /v1/chat/completions, 1 user message, max_tokens 64; streaming stage: stream: true',
+      request: `POST /v1/chat/completions, 1 user message, max_tokens 64; streaming stage: stream: true, max_tokens ${STREAM_MAX_TOKENS}`,
       gateway: DRY
         ? null
         : 'node --import tsx services/cli/src/main.ts start --only gateway, route:bench → bench-model → sim-ok',
