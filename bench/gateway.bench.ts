@@ -741,23 +741,34 @@ function table(stages: Stage[]): string {
   return [fmt(head), ...rows.map(fmt), '', ...extra].join('\n');
 }
 
-/** The targets per gateway leg, against the floor of the same stage. */
+/**
+ * The issue's targets per gateway leg, against the floor of the same stage; null (not judged)
+ * where the stage measured a saturated machine: the direct leg slow or failing, 1 % or more of
+ * the leg's or the floor's requests failed or timed out, or the floor added nothing measurable.
+ */
 function targetReport(stages: Stage[]) {
   const out: Record<string, unknown>[] = [];
   for (const s of stages.filter((x) => !x.stream && TARGETS.rates.includes(x.rate))) {
+    const floor = s.legs.find((l) => l.kind === 'floor');
     for (const l of s.legs.filter((x): x is StageLeg => x.kind === 'gateway')) {
-      const p99x = l.x_floor?.latency.p99 ?? null;
+      const judged = s.harness_ok && l.error_rate < 0.01 && (floor?.error_rate ?? 1) < 0.01;
+      const ratio = l.x_floor?.latency.p99 ?? null;
+      const p99x = judged && ratio !== null && ratio >= 0 ? ratio : null;
       const p50 = l.added?.latency.p50_ms ?? null;
       const cpuMs = l.process?.cpu_ms_per_request ?? null;
       out.push({
         rate: s.rate,
         leg: l.name,
-        added_p99_x_floor: p99x,
+        judged,
+        added_p99_x_floor: ratio,
         added_p99_met: p99x !== null ? p99x <= TARGETS.added_p99_x_floor : null,
         added_p50_ms: p50,
-        added_p50_met: p50 !== null ? p50 <= TARGETS.added_p50_ms : null,
+        added_p50_met: judged && p50 !== null ? p50 <= TARGETS.added_p50_ms : null,
         cpu_ms_per_request: cpuMs,
-        cpu_met: s.rate === TARGETS.cpu_rate && cpuMs !== null ? cpuMs <= TARGETS.cpu_ms_per_request : null,
+        cpu_met:
+          judged && s.rate === TARGETS.cpu_rate && cpuMs !== null
+            ? cpuMs <= TARGETS.cpu_ms_per_request
+            : null,
       });
     }
   }
