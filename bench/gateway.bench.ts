@@ -1,47 +1,54 @@
 /**
- * Gateway overhead benchmark: what the gateway adds on top of its upstream, on real Kafka.
+ * Gateway overhead benchmark: what the gateway adds on top of its upstream, next to the floor for
+ * any Node proxy.
  *   npm run bench:gateway        (starts a private Kafka 3.9.1, or uses KAFKA_BROKERS if set)
  *
- * Three processes besides this one (the load generator): the upstream simulator
- * (services/upstream-sim, fixed latency BENCH_SIM_LATENCY_MS, default 20 ms), the gateway
- * (`flywheel start --only gateway` with bench/fixtures/gateway-bench.yaml: route `bench` → one model
- * on the simulator; interaction events through its spool to Kafka), and the Kafka broker.
+ * Processes besides this one (the load generator): the upstream simulator (services/upstream-sim,
+ * fixed latency BENCH_SIM_LATENCY_MS, default 20 ms); the floor, a bare pass-through proxy written
+ * with undici (bench/lib/bare-proxy.ts: node:http in, undici Pool out, nothing else); one gateway
+ * per bus in BENCH_GATEWAY_BUS (default `embedded,kafka`), each `flywheel start --only gateway`
+ * with bench/fixtures/gateway-bench.yaml (route `bench` → one model on the simulator), the
+ * `kafka` one with its interaction events through its spool to a Kafka broker.
  *
- * For each rate in BENCH_GATEWAY_RATES (default 200,500,1000 req/s) and BENCH_GATEWAY_SECONDS
- * (default 20 s), an open-loop generator sends non-streaming chat completions on a fixed
- * schedule, alternating two legs in one schedule: "direct" (straight to the simulator, model
- * sim-ok-slow-0: sim-ok's behaviour, counted apart) and "gateway" (`route:bench` through the
- * gateway to the same simulator, which it calls as sim-ok). EACH leg runs at the full stage rate
- * (the schedule runs at twice the rate, D G G D D G …), so the gateway sees the stated rate and
- * both legs see the same machine at the same moments. Latency is
- * measured from each request's scheduled send time to the end of its response body (no
- * coordinated omission). Added latency = gateway percentile − direct percentile.
+ * Legs (targets): "direct" (straight to the simulator, model sim-ok-slow-0: sim-ok's behaviour,
+ * counted apart), "floor" (the same request through the bare proxy), "gateway-embedded" and
+ * "gateway-kafka" (`route:bench` through each gateway, which calls sim-ok). For each rate in
+ * BENCH_GATEWAY_RATES (default 500,1000 req/s) one open-loop schedule runs at that rate for
+ * BENCH_GATEWAY_SECONDS (default 20) per leg, the legs taking turns in 1 s slices (D F E K D F …):
+ * each target sees the stated rate and has the machine to itself during its slices, and all of
+ * them see the same machine over the stage. Latency is measured from each request's scheduled send
+ * time to the end of its response body (no coordinated omission). Added latency = leg percentile −
+ * direct percentile; every gateway figure is also given as a ratio to the floor's (× floor).
+ * Then a streaming stage at BENCH_GATEWAY_STREAM_RATE (default 1000 req/s): `stream: true`, the
+ * simulator dripping one event every BENCH_GATEWAY_DRIP_MS (default 10) ms; time to first token
+ * (scheduled send → first chunk with content) and the gap between chunks, added vs direct and ×
+ * floor.
  *
- * Reported per stage: sent, 2xx, errors (non-2xx, network), timeouts (BENCH_GATEWAY_TIMEOUT_MS,
- * default 5000, counted from the scheduled time), p50/p90/p99/max per leg, added p50/p99,
- * achieved rate, gateway RSS (VmRSS of its process, sampled every second) and CPU per request,
- * whole-machine CPU and load average; interaction events that reached Kafka (high-watermark
- * delta of flywheel.interactions.v1) and the gateway's spool depth after the stage; what stalled
- * the gateway's event loop (delay percentiles, GC pauses by kind, from its /metrics). The gateway
- * runs with the Node flags of the Dockerfile's gateway target (GATEWAY_NODE_FLAGS).
- * Max sustainable rate: the highest stage (with every lower stage passing too) where the gateway
- * leg has < 1 % errors + timeouts, its achieved rate is ≥ 95 % of the target, its added p99
- * stays ≤ BENCH_GATEWAY_BOUND_MS (default 25 ms) and its p50 does not drift up by more than that
- * from the first to the last quarter of the stage (no growing backlog).
+ * Reported per stage and leg: sent, 2xx, errors (non-2xx, network), timeouts
+ * (BENCH_GATEWAY_TIMEOUT_MS, default 5000, counted from the scheduled time), p50/p90/p99/max,
+ * added p50/p90/p99 and × floor, achieved rate; per process (floor and gateways): RSS (VmRSS every
+ * second), CPU ms per request, and from `--trace-gc-nvp` (every proxy runs with it) V8 bytes
+ * allocated and bytes that outlived a scavenge per request, scavenges per second and their pauses;
+ * for the gateways also their event-loop delay and GC pauses from /metrics. Whole-machine CPU and
+ * load average; interaction events that reached Kafka (high-watermark delta of
+ * flywheel.interactions.v1) and the spool depth after the stage. The proxies run with the Node
+ * flags of the Dockerfile's gateway target (GATEWAY_NODE_FLAGS; BENCH_GATEWAY_NODE_FLAGS overrides
+ * them, e.g. `--max-semi-space-size=16`, to compare young-generation sizes).
+ * Targets (issue #15): added p99 ≤ 2× the floor's at 500 and 1,000 req/s, added p50 ≤ 1 ms, gateway
+ * CPU ≤ 0.5 ms/request at 1,000 req/s.
  *
  * BENCH_GATEWAY_PROFILE=1 adds a profiled stage at BENCH_GATEWAY_PROFILE_RATE (default 500)
- * after the measured ones: the gateway's CPU is sampled through its inspector for exactly that
- * stage and the top self-time areas/functions go into the results (its latencies are not
- * comparable: the profiler costs CPU). The raw .cpuprofile is left in the OS temp dir.
- * A warm-up (BENCH_GATEWAY_WARMUP_SECONDS, default 5, at 100 req/s) precedes the stages; between
- * stages the benchmark waits until the gateway is idle again.
- * BENCH_GATEWAY_DRY=1 sends both legs to the simulator (no gateway): checks the harness itself
- * and shows its noise floor; it prints the results but writes no file.
+ * after the measured ones: the CPU of the first gateway is sampled through its inspector for
+ * exactly that stage and the top self-time areas/functions go into the results (its latencies are
+ * not comparable: the profiler costs CPU). The raw .cpuprofile is left in the OS temp dir.
+ * A warm-up (BENCH_GATEWAY_WARMUP_SECONDS, default 5 per leg, at 100 req/s) precedes the stages;
+ * between stages the benchmark waits until the proxies are idle again.
+ * BENCH_GATEWAY_DRY=1 runs only direct and floor (no gateway): checks the harness itself and shows
+ * its noise floor; it prints the results but writes no file.
  * BENCH_GATEWAY_DURABLE_COST=1 measures what durable-before-answer costs: the baseline leg goes to
- * a second gateway started with GATEWAY_EVENT_DURABLE_WAIT=false (answers without waiting for its
- * event's spool fsync; a switch for this measurement only), the other leg to the normal gateway,
- * same simulator, same Kafka, interleaved in one schedule as above; "added" is then the cost of
- * the wait. Writes bench/results/gateway-durable-wait.json.
+ * a second gateway on Kafka started with GATEWAY_EVENT_DURABLE_WAIT=false (answers without waiting
+ * for its event's spool fsync; a switch for this measurement only), the other leg to the normal
+ * one; "added" is then the cost of the wait. Writes bench/results/gateway-durable-wait.json.
  *
  * Prints a table and the JSON, writes bench/results/gateway.json. Every child process and the
  * broker are stopped on exit, SIGINT and SIGTERM included.
@@ -58,6 +65,7 @@ import { freePorts } from '../infra/local/ports';
 import { type BenchChild, startChild, waitForHttp } from './lib/child';
 import { exitCleanups } from './lib/cleanup';
 import { type Buckets, type ProfileSummary, summarizeCpuProfile } from './lib/cpuprofile';
+import { type GcTrace, gcTraceReader } from './lib/gc-trace';
 import { InspectorSession } from './lib/inspector';
 import { runOpenLoop } from './lib/open-loop';
 import {
@@ -75,11 +83,15 @@ import { machineInfo, writeResults } from './lib/results';
 import { type LatencySummary, pct, round, summarize } from './lib/stats';
 
 const ROOT = join(__dirname, '..');
-const RATES = (process.env.BENCH_GATEWAY_RATES ?? '200,500,1000')
+const RATES = (process.env.BENCH_GATEWAY_RATES ?? '500,1000')
   .split(',')
   .map((r) => Number(r.trim()))
   .filter((r) => r > 0);
 const SECONDS = Number(process.env.BENCH_GATEWAY_SECONDS ?? 20);
+const STREAM_RATE = Number(process.env.BENCH_GATEWAY_STREAM_RATE ?? 1000);
+const DRIP_MS = Number(process.env.BENCH_GATEWAY_DRIP_MS ?? 10);
+/** streams are short (~6 content events), so 1,000 streams/s stay within what the simulator can drip */
+const STREAM_MAX_TOKENS = 8;
 const SIM_LATENCY_MS = Number(process.env.BENCH_SIM_LATENCY_MS ?? 20);
 const TIMEOUT_MS = Number(process.env.BENCH_GATEWAY_TIMEOUT_MS ?? 5_000);
 const BOUND_MS = Number(process.env.BENCH_GATEWAY_BOUND_MS ?? 25);
@@ -87,17 +99,32 @@ const PROFILE = process.env.BENCH_GATEWAY_PROFILE === '1';
 const PROFILE_RATE = Number(process.env.BENCH_GATEWAY_PROFILE_RATE ?? 500);
 const DRY = process.env.BENCH_GATEWAY_DRY === '1';
 const DURABLE_COST = !DRY && process.env.BENCH_GATEWAY_DURABLE_COST === '1';
-/** what the first leg is: the simulator itself, or a gateway that does not wait for durability */
-const BASELINE = DURABLE_COST ? 'gateway-no-wait' : 'direct';
+const BUSES: ('embedded' | 'kafka')[] = DURABLE_COST
+  ? ['kafka']
+  : DRY
+    ? []
+    : (process.env.BENCH_GATEWAY_BUS ?? 'embedded,kafka')
+        .split(',')
+        .map((b) => b.trim())
+        .filter((b): b is 'embedded' | 'kafka' => b === 'embedded' || b === 'kafka');
 /** The Node flags of the Dockerfile's gateway target (NODE_OPTIONS there). */
-const GATEWAY_NODE_FLAGS = ['--max-semi-space-size=64'];
+const GATEWAY_NODE_FLAGS = process.env.BENCH_GATEWAY_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [
+  '--max-semi-space-size=8',
+];
 const WARMUP_SECONDS = Number(process.env.BENCH_GATEWAY_WARMUP_SECONDS ?? 5);
 const CONNECTIONS = 256;
-/** The goal from the issue: added p99 ≤ 3 ms at 500 req/s on a 2-core machine. */
-const TARGET = { rate: 500, added_p99_ms: 3 };
+/** The goals from issue #15, relative to the floor measured in the same run. */
+const TARGETS = {
+  rates: [500, 1000],
+  added_p99_x_floor: 2,
+  added_p50_ms: 1,
+  cpu_rate: 1000,
+  cpu_ms_per_request: 0.5,
+};
 
 /** every service runs the way its container does: `flywheel start --only <service>` */
 const CLI_MAIN = join(ROOT, 'services/cli/src/main.ts');
+const BARE_PROXY = join(__dirname, 'lib/bare-proxy.ts');
 const CONFIG_FIXTURE = join(__dirname, 'fixtures/gateway-bench.yaml');
 const FLAGS_FIXTURE = join(__dirname, 'fixtures/gateway-bench-flags.json');
 const GATEWAY_KEY = `bench-${randomBytes(12).toString('hex')}`;
@@ -129,18 +156,27 @@ const COST_BUCKETS: Buckets = [
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ─── cleanup on every exit path ─────────────────────────────────────────────────────────────────
-const { push: cleanupStep, cleanUp } = exitCleanups('the gateway, the simulator and Kafka');
+const { push: cleanupStep, cleanUp } = exitCleanups('the gateways, the floor proxy, the simulator and Kafka');
 
-// ─── the two legs ───────────────────────────────────────────────────────────────────────────────
-type LegName = 'direct' | 'gateway';
+// ─── the legs ───────────────────────────────────────────────────────────────────────────────────
+type LegKind = 'direct' | 'floor' | 'gateway';
 
 interface Leg {
-  name: LegName;
+  name: string;
+  kind: LegKind;
   pool: Pool;
   headers: Record<string, string>;
-  body: (n: number) => string;
+  body: (n: number, stream: boolean) => string;
   /** response header every 2xx must carry (the gateway's interaction id) */
   mustHave?: string;
+  /** the proxy process behind this leg (floor, gateways) */
+  proc?: BenchChild;
+  /** its base URL, for /metrics (gateways) */
+  url?: string;
+  /** Kafka-backed gateway: its events are counted on the topic */
+  kafka?: boolean;
+  /** cursor on its --trace-gc-nvp output */
+  gc?: { next(): GcTrace };
 }
 
 class LegStats {
@@ -153,6 +189,10 @@ class LegStats {
   readonly errorSamples = new Set<string>();
   /** [scheduled time, latency ms] of every 2xx */
   readonly done: [number, number][] = [];
+  /** streams: scheduled send → first chunk carrying content, ms */
+  readonly ttft: number[] = [];
+  /** streams: gaps between consecutive body chunks after the first content, ms */
+  readonly gaps: number[] = [];
 
   get errors(): number {
     return this.sent - this.ok - this.timeouts;
@@ -162,7 +202,16 @@ class LegStats {
   }
 }
 
-async function send(leg: Leg, n: number, scheduledAt: number, stats: LegStats): Promise<void> {
+/** the first chunk whose `content` delta is non-empty (a role-only first chunk does not count) */
+const HAS_CONTENT = /"(content|text)":"[^"]/;
+
+async function send(
+  leg: Leg,
+  n: number,
+  scheduledAt: number,
+  stats: LegStats,
+  stream: boolean,
+): Promise<void> {
   stats.sent++;
   const signal = AbortSignal.timeout(Math.max(1, Math.ceil(TIMEOUT_MS - (performance.now() - scheduledAt))));
   try {
@@ -170,12 +219,27 @@ async function send(leg: Leg, n: number, scheduledAt: number, stats: LegStats): 
       path: '/v1/chat/completions',
       method: 'POST',
       headers: leg.headers,
-      body: leg.body(n),
+      body: leg.body(n, stream),
       signal,
     });
     const ok = res.statusCode >= 200 && res.statusCode < 300;
     const text = ok ? '' : await res.body.text();
-    if (ok) await res.body.dump(); // read to the end, not decoded
+    if (ok && stream) {
+      let first: number | undefined;
+      let last = 0;
+      for await (const chunk of res.body) {
+        const now = performance.now();
+        if (first === undefined) {
+          if (HAS_CONTENT.test((chunk as Buffer).toString('utf8'))) first = last = now;
+        } else {
+          stats.gaps.push(now - last);
+          last = now;
+        }
+      }
+      if (first !== undefined) stats.ttft.push(first - scheduledAt);
+    } else if (ok) {
+      await res.body.dump(); // read to the end, not decoded
+    }
     const latency = performance.now() - scheduledAt;
     stats.byStatus[res.statusCode] = (stats.byStatus[res.statusCode] ?? 0) + 1;
     if (ok) {
@@ -217,10 +281,24 @@ function legReport(s: LegStats, seconds: number) {
     ...(s.errorSamples.size ? { error_samples: [...s.errorSamples] } : {}),
     achieved_rate: round(s.ok / seconds, 1),
     latency: latencies,
+    ...(s.ttft.length ? { time_to_first_token: summarize(s.ttft), inter_chunk_gap: summarize(s.gaps) } : {}),
     p50_first_quarter_ms: round(p50Of(byTime.slice(0, q))),
     p50_last_quarter_ms: round(p50Of(byTime.slice(byTime.length - q))),
   };
 }
+type LegReport = ReturnType<typeof legReport>;
+
+type Pcts = { p50_ms: number; p90_ms: number; p99_ms: number };
+const minus = (a: LatencySummary, b: LatencySummary): Pcts => ({
+  p50_ms: round(a.p50_ms - b.p50_ms),
+  p90_ms: round(a.p90_ms - b.p90_ms),
+  p99_ms: round(a.p99_ms - b.p99_ms),
+});
+/** a / b per percentile; null where the floor added nothing measurable (≤ 0.05 ms) */
+const times = (a: Pcts, b: Pcts | undefined) => {
+  const x = (p: keyof Pcts) => (b && b[p] > 0.05 ? round(a[p] / b[p]) : null);
+  return { p50: x('p50_ms'), p90: x('p90_ms'), p99: x('p99_ms') };
+};
 
 // ─── gateway observations ───────────────────────────────────────────────────────────────────────
 /** The gateway's /metrics samples whose names start with `prefix` (name{labels} → value). */
@@ -338,62 +416,90 @@ async function drain(admin: Admin, gatewayUrl: string | undefined, base: number,
   return { kafka_events: inKafka, spool_depth_after: depth ?? null, drain_ms: Date.now() - t0 };
 }
 
-/** Completion requests the simulator received for `sim-ok`: the gateway's upstream calls. */
-async function simRequests(simUrl: string): Promise<number> {
-  const res = await fetch(`${simUrl}/_sim/stats`);
-  const stats = (await res.json()) as { byModel: Record<string, number> };
-  return stats.byModel['sim-ok'] ?? 0;
-}
-
-/** Between stages: 3 s, then until the gateway is quiet (< 0.15 cores over 1 s; at most 30 s more). */
-async function settle(gateway: BenchChild | undefined): Promise<void> {
+/** Between stages: 3 s, then until every proxy is quiet (< 0.15 cores each over 1 s; at most 30 s more). */
+async function settle(pids: number[]): Promise<void> {
   await sleep(3_000);
-  if (!gateway) return;
   const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const a = cpuMsOf(gateway.pid);
+  while (pids.length && Date.now() < deadline) {
+    const a = pids.map(cpuMsOf);
     await sleep(1_000);
-    const b = cpuMsOf(gateway.pid);
-    if (a === undefined || b === undefined || b - a < 150) return;
+    const b = pids.map(cpuMsOf);
+    if (a.every((x, i) => x === undefined || b[i] === undefined || b[i]! - x < 150)) return;
   }
 }
 
 // ─── one stage ──────────────────────────────────────────────────────────────────────────────────
 interface Ctx {
-  legs: Record<LegName, Leg>;
-  gateway?: BenchChild;
-  gatewayUrl?: string;
+  legs: Leg[];
   sim: BenchChild;
-  simUrl: string;
-  admin: Admin;
+  admin?: Admin;
   /** the private broker's pid (absent with KAFKA_BROKERS) */
   brokerPid?: number;
 }
 
-async function runStage(ctx: Ctx, rate: number, seconds: number) {
-  const stats = { direct: new LegStats(), gateway: new LegStats() };
-  const gwPid = ctx.gateway?.pid;
-  const kafkaBefore = await kafkaEvents(ctx.admin);
-  const before = {
+/** What one proxy process (floor or gateway) spent over a stage. */
+function processReport(
+  cpuMs: number | undefined,
+  rss: Memory[],
+  requests: number,
+  gc: GcTrace | undefined,
+  wallS: number,
+) {
+  const per = (n: number) => (requests > 0 ? Math.round(n / requests) : null);
+  return {
+    cores: cpuMs !== undefined ? round(cpuMs / 1000 / wallS) : null,
+    /** CPU over the stage (its slices and the others') per request sent to this leg */
+    cpu_ms_per_request: cpuMs !== undefined && requests > 0 ? round(cpuMs / requests, 3) : null,
+    rss_mib: rss.length
+      ? {
+          max: Math.max(...rss.map((m) => m.rss_mib)),
+          end: rss.at(-1)!.rss_mib,
+          peak_since_start: rss.at(-1)!.peak_rss_mib,
+        }
+      : null,
+    gc: gc
+      ? {
+          allocated_bytes_per_request: per(gc.allocated_bytes),
+          /** promoted to the old generation + survived in the young one, per request */
+          survived_scavenge_bytes_per_request: per(gc.promoted_bytes + gc.survived_bytes),
+          promoted_bytes_per_request: per(gc.promoted_bytes),
+          scavenges_per_s: round(gc.scavenges / wallS),
+          scavenge_pause_ms: gc.scavenge_pause_ms,
+          mark_compacts: gc.mark_compacts,
+          mark_compact_pause_ms_total: gc.mark_compact_pause_ms_total,
+        }
+      : null,
+  };
+}
+
+async function runStage(ctx: Ctx, rate: number, seconds: number, stream = false) {
+  const stats = new Map(ctx.legs.map((l) => [l.name, new LegStats()]));
+  const procs = ctx.legs.filter((l) => l.proc);
+  const kafkaLeg = ctx.legs.find((l) => l.kafka);
+  const kafkaBefore = ctx.admin ? await kafkaEvents(ctx.admin) : 0;
+  for (const l of procs) l.gc?.next(); // skip what was logged before the stage
+  const snapshot = () => ({
     load: loadAverage(),
     machine: machineTicks(),
-    self: process.cpuUsage(),
-    gw: gwPid ? cpuMsOf(gwPid) : undefined,
+    procs: procs.map((l) => cpuMsOf(l.proc!.pid)),
     sim: cpuMsOf(ctx.sim.pid),
     broker: ctx.brokerPid ? cpuMsOf(ctx.brokerPid) : undefined,
     all: cpuSnapshot(),
     at: performance.now(),
+  });
+  const rss = new Map<string, Memory[]>(procs.map((l) => [l.name, []]));
+  const sampleRss = () => {
+    for (const l of procs) {
+      const m = memoryOf(l.proc!.pid);
+      if (m) rss.get(l.name)!.push(m);
+    }
   };
-  const rss: Memory[] = [];
-  const rssTimer = gwPid
-    ? setInterval(() => {
-        const m = memoryOf(gwPid);
-        if (m) rss.push(m);
-      }, 1_000)
-    : undefined;
+  const rssTimer = setInterval(sampleRss, 1_000);
 
-  const simBefore = await simRequests(ctx.simUrl);
-  const stallsBefore = await loopAndGc(ctx.gatewayUrl);
+  const gateways = ctx.legs.filter((l) => l.kind === 'gateway');
+  const stallsBefore = await Promise.all(gateways.map((l) => loopAndGc(l.url)));
+  const self0 = process.cpuUsage();
+  const before = snapshot();
   const inflight: Promise<void>[] = [];
   // Past saturation, every timed-out request throws an error; stack traces (source-mapped by
   // tsx) would cost the load generator more than the request itself.
@@ -401,194 +507,272 @@ async function runStage(ctx: Ctx, rate: number, seconds: number) {
   Error.stackTraceLimit = 0;
   let run: Awaited<ReturnType<typeof runOpenLoop>>;
   try {
-    // Both legs at `rate`: one schedule at 2 × rate, pairs alternate D G / G D.
+    // One schedule at `rate`; the legs take turns in 1 s slices (send i is in slice ⌊i / rate⌋).
+    const n = ctx.legs.length;
     run = await runOpenLoop({
-      rate: rate * 2,
-      seconds,
+      rate,
+      seconds: seconds * n,
       fire: (i, due) => {
-        const pair = i >> 1;
-        const first: LegName = pair % 2 === 0 ? 'direct' : 'gateway';
-        const name: LegName = i % 2 === 0 ? first : first === 'direct' ? 'gateway' : 'direct';
-        inflight.push(send(ctx.legs[name], pair, due, stats[name]));
+        const leg = ctx.legs[Math.floor(i / rate) % n]!;
+        inflight.push(send(leg, i, due, stats.get(leg.name)!, stream));
       },
     });
     await Promise.all(inflight);
   } finally {
     Error.stackTraceLimit = stackTraceLimit;
   }
-  const simAfter = await simRequests(ctx.simUrl);
-  const stalls = ctx.gatewayUrl ? stallReport(stallsBefore, await loopAndGc(ctx.gatewayUrl)) : null;
-  if (rssTimer) clearInterval(rssTimer);
-  const after = {
-    load: loadAverage(),
-    machine: machineTicks(),
-    self: process.cpuUsage(before.self),
-    gw: gwPid ? cpuMsOf(gwPid) : undefined,
-    sim: cpuMsOf(ctx.sim.pid),
-    broker: ctx.brokerPid ? cpuMsOf(ctx.brokerPid) : undefined,
-    all: cpuSnapshot(),
-    at: performance.now(),
-  };
+  const stalls = await Promise.all(
+    gateways.map((l, i) => loopAndGc(l.url).then((a) => stallReport(stallsBefore[i]!, a))),
+  );
+  clearInterval(rssTimer);
+  sampleRss();
+  const after = snapshot();
+  const self = process.cpuUsage(self0);
   const ours = [
     process.pid,
     ctx.sim.pid,
-    ...(gwPid ? [gwPid] : []),
+    ...procs.map((l) => l.proc!.pid),
     ...(ctx.brokerPid ? [ctx.brokerPid] : []),
   ];
-  const rssNow = gwPid ? memoryOf(gwPid) : undefined;
-  const heap = await scrapeMetrics(ctx.gatewayUrl, 'nodejs_heap_size_');
-  if (rssNow) rss.push(rssNow);
-  const delivery = ctx.gateway
-    ? await drain(
-        ctx.admin,
-        ctx.gatewayUrl,
-        kafkaBefore,
-        stats.gateway.ok + (DURABLE_COST ? stats.direct.ok : 0),
-      )
-    : { kafka_events: 0, spool_depth_after: null, drain_ms: 0 };
+  const delivery =
+    kafkaLeg && ctx.admin
+      ? await drain(
+          ctx.admin,
+          kafkaLeg.url,
+          kafkaBefore,
+          stats.get(kafkaLeg.name)!.ok + (DURABLE_COST ? stats.get(ctx.legs[0]!.name)!.ok : 0),
+        )
+      : null;
+  const wallS = (after.at - before.at) / 1000; // the CPU readings span the sends and their completions
+  const gcTraces = procs.map((l) => l.gc?.next());
 
-  const direct = legReport(stats.direct, seconds);
-  const gateway = legReport(stats.gateway, seconds);
-  const added = {
-    p50_ms: round(gateway.latency.p50_ms - direct.latency.p50_ms),
-    p90_ms: round(gateway.latency.p90_ms - direct.latency.p90_ms),
-    p99_ms: round(gateway.latency.p99_ms - direct.latency.p99_ms),
-  };
+  const baseline = ctx.legs[0]!;
+  const floor = ctx.legs.find((l) => l.kind === 'floor');
+  const reports = new Map<string, LegReport>(
+    ctx.legs.map((l) => [l.name, legReport(stats.get(l.name)!, seconds)]),
+  );
+  const base = reports.get(baseline.name)!;
+  const floorReport = floor ? reports.get(floor.name) : undefined;
+  const addedOf = (r: LegReport) => ({
+    latency: minus(r.latency, base.latency),
+    ...(r.time_to_first_token && base.time_to_first_token
+      ? {
+          time_to_first_token: minus(r.time_to_first_token, base.time_to_first_token),
+          inter_chunk_gap: minus(r.inter_chunk_gap!, base.inter_chunk_gap!),
+        }
+      : {}),
+  });
+  const floorAdded = floorReport ? addedOf(floorReport) : undefined;
+
   const cpu = (a?: number, b?: number) => (a !== undefined && b !== undefined ? b - a : undefined);
-  const gwCpuMs = cpu(before.gw, after.gw);
+  const legs = ctx.legs.map((l, i) => {
+    const r = reports.get(l.name)!;
+    const added = i === 0 ? null : addedOf(r);
+    const pi = procs.indexOf(l);
+    const gi = gateways.indexOf(l);
+    const checks =
+      l.kind === 'gateway' && added
+        ? {
+            error_rate_below_1pct: r.error_rate < 0.01,
+            achieved_95pct: r.achieved_rate >= 0.95 * rate,
+            added_p99_bounded: added.latency.p99_ms <= BOUND_MS,
+            no_backlog_growth: r.p50_last_quarter_ms <= r.p50_first_quarter_ms + BOUND_MS,
+          }
+        : undefined;
+    return {
+      name: l.name,
+      kind: l.kind,
+      ...r,
+      added,
+      /** this leg's added latency as a multiple of the floor's (× floor) */
+      x_floor:
+        added && floorAdded && l.kind === 'gateway'
+          ? {
+              latency: times(added.latency, floorAdded.latency),
+              ...(added.time_to_first_token
+                ? {
+                    time_to_first_token: times(added.time_to_first_token, floorAdded.time_to_first_token),
+                    inter_chunk_gap: times(added.inter_chunk_gap!, floorAdded.inter_chunk_gap),
+                  }
+                : {}),
+            }
+          : null,
+      ...(checks ? { sustainable: Object.values(checks).every(Boolean), checks } : {}),
+      process:
+        pi >= 0
+          ? processReport(
+              cpu(before.procs[pi], after.procs[pi]),
+              rss.get(l.name)!,
+              r.sent,
+              gcTraces[pi],
+              wallS,
+            )
+          : null,
+      ...(gi >= 0 ? { stalls: stalls[gi] } : {}),
+      ...(l.kafka ? { events: { gateway_2xx: r.ok, ...delivery } } : {}),
+    };
+  });
+
   const simCpuMs = cpu(before.sim, after.sim);
   const brokerCpuMs = cpu(before.broker, after.broker);
-  const upstreamCalls = simAfter - simBefore;
-  const wallS = (after.at - before.at) / 1000; // the CPU readings span the sends and their completions
-  const checks = {
-    error_rate_below_1pct: gateway.error_rate < 0.01,
-    achieved_95pct: gateway.achieved_rate >= 0.95 * rate,
-    added_p99_bounded: added.p99_ms <= BOUND_MS,
-    no_backlog_growth: gateway.p50_last_quarter_ms <= gateway.p50_first_quarter_ms + BOUND_MS,
-  };
+  const procCores = procs.map((_, i) => (cpu(before.procs[i], after.procs[i]) ?? 0) / 1000 / wallS);
+  const busy = busyShare(before.machine, after.machine);
   return {
     rate,
-    seconds,
+    seconds_per_leg: seconds,
+    stream,
     schedule: {
-      sends_per_s_both_legs: rate * 2,
+      sends_per_s: rate,
+      slices: `1 s per leg in turn: ${ctx.legs.map((l) => l.name).join(' → ')}`,
       dispatch_elapsed_s: round(run.elapsedMs / 1000),
       dispatch_lag: run.dispatchLag,
     },
-    direct,
-    gateway,
-    added,
-    meets_target: rate === TARGET.rate ? added.p99_ms <= TARGET.added_p99_ms : undefined,
-    sustainable: Object.values(checks).every(Boolean),
-    checks,
-    harness_ok: direct.error_rate < 0.01 && direct.latency.p99_ms <= SIM_LATENCY_MS + BOUND_MS,
-    /** the gateway's event-loop delay and GC pauses over the stage */
-    gateway_stalls: stalls,
-    gateway_rss_mib: rss.length
-      ? {
-          max: Math.max(...rss.map((m) => m.rss_mib)),
-          end: rss.at(-1)!.rss_mib,
-          peak_since_start: rss.at(-1)!.peak_rss_mib,
-          /** V8 heap in use right after the stage (prom-client's nodejs_heap_size_used_bytes) */
-          heap_used_after: heap.nodejs_heap_size_used_bytes
-            ? round(heap.nodejs_heap_size_used_bytes / 2 ** 20, 1)
-            : null,
-        }
-      : null,
+    legs,
+    harness_ok: base.error_rate < 0.01 && base.latency.p99_ms <= SIM_LATENCY_MS + BOUND_MS,
     cpu: {
-      machine_busy_share: busyShare(before.machine, after.machine),
-      gateway_cores: gwCpuMs !== undefined ? round(gwCpuMs / 1000 / wallS) : null,
-      /** per request the gateway forwarded (past saturation many never reach it: they time out queued in the client) */
-      gateway_cpu_ms_per_request:
-        gwCpuMs !== undefined && upstreamCalls > 0 ? round(gwCpuMs / upstreamCalls, 3) : null,
+      machine_busy_share: busy,
       simulator_cores: simCpuMs !== undefined ? round(simCpuMs / 1000 / wallS) : null,
-      /** a yardstick for this machine's speed: a bare Node HTTP request/response with a timer */
-      simulator_cpu_ms_per_request:
-        simCpuMs !== undefined ? round(simCpuMs / (stats.direct.sent + upstreamCalls), 3) : null,
-      load_generator_cores: round((after.self.user + after.self.system) / 1e6 / wallS),
+      load_generator_cores: round((self.user + self.system) / 1e6 / wallS),
       kafka_broker_cores: brokerCpuMs !== undefined ? round(brokerCpuMs / 1000 / wallS) : null,
       /**
-       * cores busy on the machine minus ours (gateway, simulator, load generator, broker): other
+       * cores busy on the machine minus ours (proxies, simulator, load generator, broker): other
        * people's work, short-lived processes included, and kernel time not charged to a process
        */
       other_work_cores: round(
-        busyShare(before.machine, after.machine) * cpus().length -
-          [gwCpuMs, simCpuMs, brokerCpuMs, (after.self.user + after.self.system) / 1000]
-            .map((ms) => (ms ?? 0) / 1000 / wallS)
-            .reduce((a, b) => a + b, 0),
+        busy * cpus().length -
+          [
+            ...procCores,
+            (simCpuMs ?? 0) / 1000 / wallS,
+            (brokerCpuMs ?? 0) / 1000 / wallS,
+            (self.user + self.system) / 1e6 / wallS,
+          ].reduce((a, b) => a + b, 0),
       ),
-      /** the busiest other processes alive at the end of the stage */
+      /** the busiest other processes over the stage */
       other_processes: busiestBetween(before.all, after.all, 5, ours),
     },
     load_average_before: before.load,
     load_average_after: after.load,
-    /** `sim-ok` requests the simulator received: the gateway's upstream calls */
-    gateway_upstream_calls: upstreamCalls,
-    events: {
-      gateway_2xx: stats.gateway.ok,
-      ...delivery,
-    },
   };
 }
 type Stage = Awaited<ReturnType<typeof runStage>>;
+type StageLeg = Stage['legs'][number];
 
 // ─── output ─────────────────────────────────────────────────────────────────────────────────────
 function table(stages: Stage[]): string {
-  const head = ['rate', 'leg', 'sent', '2xx', 'err', 't/o', 'p50', 'p90', 'p99', 'max', 'achieved/s'];
+  const head = [
+    'rate',
+    'leg',
+    'sent',
+    '2xx',
+    'err',
+    't/o',
+    'p50',
+    'p90',
+    'p99',
+    'max',
+    '+p50',
+    '+p99',
+    '+p99×floor',
+    'CPU ms/req',
+    'alloc KB/req',
+    'scav/s',
+  ];
   const rows: string[][] = [];
+  const f = (n: number | null | undefined, d = 2) =>
+    n === null || n === undefined || Number.isNaN(n) ? '-' : n.toFixed(d);
   for (const s of stages) {
-    for (const leg of ['direct', 'gateway'] as const) {
-      const r = s[leg];
-      const l: LatencySummary = r.latency;
+    s.legs.forEach((l, i) => {
+      const lat: LatencySummary = s.stream && l.time_to_first_token ? l.time_to_first_token : l.latency;
+      const add = s.stream ? l.added?.time_to_first_token : l.added?.latency;
+      const x = s.stream ? l.x_floor?.time_to_first_token : l.x_floor?.latency;
+      const alloc = l.process?.gc?.allocated_bytes_per_request;
       rows.push([
-        leg === 'direct' ? String(s.rate) : '',
-        leg === 'direct' ? BASELINE : leg,
-        String(r.sent),
-        String(r.ok),
-        String(r.errors),
-        String(r.timeouts),
-        l.p50_ms.toFixed(2),
-        l.p90_ms.toFixed(2),
-        l.p99_ms.toFixed(2),
-        l.max_ms.toFixed(1),
-        String(r.achieved_rate),
+        i === 0 ? `${s.rate}${s.stream ? ' stream TTFT' : ''}` : '',
+        l.name,
+        String(l.sent),
+        String(l.ok),
+        String(l.errors),
+        String(l.timeouts),
+        f(lat.p50_ms),
+        f(lat.p90_ms),
+        f(lat.p99_ms),
+        f(lat.max_ms, 1),
+        f(add?.p50_ms),
+        f(add?.p99_ms),
+        f(x?.p99),
+        f(l.process?.cpu_ms_per_request, 3),
+        alloc === null || alloc === undefined ? '-' : (alloc / 1024).toFixed(1),
+        f(l.process?.gc?.scavenges_per_s, 1),
       ]);
-    }
-    rows.push([
-      '',
-      DURABLE_COST ? 'wait cost' : 'added',
-      '',
-      '',
-      '',
-      '',
-      s.added.p50_ms.toFixed(2),
-      s.added.p90_ms.toFixed(2),
-      s.added.p99_ms.toFixed(2),
-      '',
-      '',
-    ]);
+    });
   }
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const fmt = (r: string[]) =>
     r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const extra = stages.flatMap((s) => {
     const c = s.cpu;
-    const failing = Object.entries(s.checks)
-      .filter(([, ok]) => !ok)
-      .map(([k]) => k);
-    return [
-      `${s.rate} req/s: sustainable=${s.sustainable}${failing.length ? ` (fails ${failing.join(', ')})` : ''}` +
-        ` harness_ok=${s.harness_ok}, dispatch lag p99 ${s.schedule.dispatch_lag.p99_ms} ms`,
-      `  gateway RSS max ${s.gateway_rss_mib?.max ?? '-'} MiB (heap used after ${s.gateway_rss_mib?.heap_used_after ?? '-'}); CPU ms/req: gateway ${c.gateway_cpu_ms_per_request ?? '-'},` +
-        ` simulator ${c.simulator_cpu_ms_per_request ?? '-'};` +
-        ` cores: gateway ${c.gateway_cores ?? '-'}, simulator ${c.simulator_cores}, load generator` +
-        ` ${c.load_generator_cores}, Kafka ${c.kafka_broker_cores ?? '-'}, others ${c.other_work_cores};` +
+    const lines = [
+      `${s.rate} req/s${s.stream ? ' streaming' : ''}: harness_ok=${s.harness_ok}, dispatch lag p99 ${s.schedule.dispatch_lag.p99_ms} ms;` +
+        ` cores: simulator ${c.simulator_cores}, load generator ${c.load_generator_cores}, Kafka ${c.kafka_broker_cores ?? '-'}, others ${c.other_work_cores};` +
         ` machine busy ${Math.round(c.machine_busy_share * 100)} %, load ${s.load_average_after.join(' ')}`,
-      `  interaction events on Kafka ${s.events.kafka_events}/${s.events.gateway_2xx} gateway 2xx,` +
-        ` spool depth after ${s.events.spool_depth_after ?? '-'} (drained in ${s.events.drain_ms} ms)`,
-      ...(s.gateway_stalls ? [stallLine(s.gateway_stalls)] : []),
     ];
+    for (const l of s.legs) {
+      if (s.stream && l.added?.inter_chunk_gap)
+        lines.push(
+          `  ${l.name}: inter-chunk gap p50 ${l.inter_chunk_gap!.p50_ms} / p99 ${l.inter_chunk_gap!.p99_ms} ms, added p99 ${l.added.inter_chunk_gap.p99_ms} ms` +
+            (l.x_floor?.inter_chunk_gap ? ` (${l.x_floor.inter_chunk_gap.p99 ?? '-'}× floor)` : ''),
+        );
+      if (l.process) {
+        const g = l.process.gc;
+        lines.push(
+          `  ${l.name}: RSS max ${l.process.rss_mib?.max ?? '-'} MiB, ${l.process.cores} cores; GC: survived ${g?.survived_scavenge_bytes_per_request ?? '-'} B/req,` +
+            ` scavenge pause p50 ${g?.scavenge_pause_ms.p50 ?? '-'} / max ${g?.scavenge_pause_ms.max ?? '-'} ms, ${g?.mark_compacts ?? 0} mark-compacts` +
+            ('sustainable' in l ? `; sustainable=${String(l.sustainable)}` : ''),
+        );
+      }
+      if ('stalls' in l && l.stalls) lines.push(stallLine(l.stalls).replace('gateway', `  ${l.name}`));
+      if ('events' in l && l.events)
+        lines.push(
+          `  ${l.name}: interaction events on Kafka ${l.events.kafka_events}/${l.events.gateway_2xx} 2xx, spool depth after ${l.events.spool_depth_after ?? '-'} (drained in ${l.events.drain_ms} ms)`,
+        );
+    }
+    return lines;
   });
   return [fmt(head), ...rows.map(fmt), '', ...extra].join('\n');
+}
+
+/**
+ * The issue's targets per gateway leg, against the floor of the same stage; null (not judged)
+ * where the stage measured a saturated machine: the direct leg slow or failing, 1 % or more of
+ * the leg's or the floor's requests failed or timed out, or the floor added nothing measurable.
+ */
+function targetReport(stages: Stage[]) {
+  const out: Record<string, unknown>[] = [];
+  for (const s of stages.filter((x) => !x.stream && TARGETS.rates.includes(x.rate))) {
+    const floor = s.legs.find((l) => l.kind === 'floor');
+    for (const l of s.legs.filter((x): x is StageLeg => x.kind === 'gateway')) {
+      const judged = s.harness_ok && l.error_rate < 0.01 && (floor?.error_rate ?? 1) < 0.01;
+      const ratio = l.x_floor?.latency.p99 ?? null;
+      const p99x = judged && ratio !== null && ratio >= 0 ? ratio : null;
+      const p50 = l.added?.latency.p50_ms ?? null;
+      const cpuMs = l.process?.cpu_ms_per_request ?? null;
+      out.push({
+        rate: s.rate,
+        leg: l.name,
+        judged,
+        added_p99_x_floor: ratio,
+        added_p99_met: p99x !== null ? p99x <= TARGETS.added_p99_x_floor : null,
+        added_p50_ms: p50,
+        added_p50_met: judged && p50 !== null ? p50 <= TARGETS.added_p50_ms : null,
+        cpu_ms_per_request: cpuMs,
+        cpu_met:
+          judged && s.rate === TARGETS.cpu_rate && cpuMs !== null
+            ? cpuMs <= TARGETS.cpu_ms_per_request
+            : null,
+      });
+    }
+  }
+  return out;
 }
 
 // ─── main ───────────────────────────────────────────────────────────────────────────────────────
@@ -603,21 +787,26 @@ async function main(): Promise<void> {
   cleanupStep(async () => rmSync(work, { recursive: true, force: true }));
 
   let broker: KafkaBroker | null = null;
-  if (!process.env.KAFKA_BROKERS) {
-    console.log('starting a private Kafka 3.9.1 broker (infra/local)…');
-    broker = await startKafka();
-    cleanupStep(() => broker!.stop());
+  let brokers: string | undefined;
+  let admin: Admin | undefined;
+  if (BUSES.includes('kafka')) {
+    if (!process.env.KAFKA_BROKERS) {
+      console.log('starting a private Kafka 3.9.1 broker (infra/local)…');
+      broker = await startKafka();
+      cleanupStep(() => broker!.stop());
+    }
+    brokers = process.env.KAFKA_BROKERS ?? broker!.brokers;
+    admin = new Kafka({
+      clientId: 'bench-gateway',
+      brokers: brokers.split(','),
+      logLevel: logLevel.NOTHING,
+    }).admin();
+    await admin.connect();
+    const a = admin;
+    cleanupStep(() => a.disconnect());
   }
-  const brokers = process.env.KAFKA_BROKERS ?? broker!.brokers;
-  const admin = new Kafka({
-    clientId: 'bench-gateway',
-    brokers: brokers.split(','),
-    logLevel: logLevel.NOTHING,
-  }).admin();
-  await admin.connect();
-  cleanupStep(() => admin.disconnect());
 
-  const [simPort, gwPort, inspectPort] = (await freePorts(3)) as [number, number, number];
+  const [simPort, floorPort, inspectPort] = (await freePorts(3)) as [number, number, number];
   const sim = await startChild({
     name: 'upstream-sim',
     command: process.execPath,
@@ -636,162 +825,204 @@ async function main(): Promise<void> {
   await waitForHttp(sim, `${simUrl}/healthz`, 180_000);
   console.log(`simulator at ${simUrl} (own process ${sim.pid}), ${SIM_LATENCY_MS} ms upstream latency`);
 
-  let gateway: BenchChild | undefined;
-  let gatewayUrl: string | undefined;
-  let readyz: { status: number; body: string } | undefined;
-  let noWaitUrl: string | undefined;
-  if (!DRY) {
-    const config = join(work, 'gateway-bench.yaml');
-    writeFileSync(
-      config,
-      readFileSync(CONFIG_FIXTURE, 'utf8').replaceAll('http://127.0.0.1:8090/v1', `${simUrl}/v1`),
-    );
-    const startGateway = async (name: string, port: number, env: NodeJS.ProcessEnv) => {
-      const child = await startChild({
-        name,
-        command: process.execPath,
-        args: [
-          ...(PROFILE && name === 'gateway' ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
-          ...GATEWAY_NODE_FLAGS,
-          '--import',
-          'tsx',
-          CLI_MAIN,
-          'start',
-          '--only',
-          'gateway',
-        ],
-        env: {
-          ...process.env,
-          GATEWAY_PORT: String(port),
-          GATEWAY_HOST: '127.0.0.1',
-          FLYWHEEL_API_KEYS: GATEWAY_KEY,
-          FLYWHEEL_ADMIN_TOKEN: randomBytes(24).toString('hex'),
-          FLYWHEEL_FEEDBACK_SECRET: randomBytes(48).toString('base64'),
-          FLYWHEEL_CONFIG: config,
-          FLAGS_FILE: FLAGS_FIXTURE,
-          KAFKA_BROKERS: brokers,
-          FLYWHEEL_DATA_DIR: join(work, `data-${name}`),
-          SIM_API_KEY: 'sim-bench-key',
-          ...env,
-        },
-        cwd: ROOT,
-        logFile: join(work, `${name}.log`),
-      });
-      cleanupStep(() => child.stop());
-      await waitForHttp(child, `http://127.0.0.1:${port}/healthz`, 300_000);
-      return child;
-    };
-    gateway = await startGateway('gateway', gwPort, {});
-    gatewayUrl = `http://127.0.0.1:${gwPort}`;
-    if (DURABLE_COST) {
-      const [port] = (await freePorts(1)) as [number];
-      const noWait = await startGateway('gateway-no-wait', port, { GATEWAY_EVENT_DURABLE_WAIT: 'false' });
-      noWaitUrl = `http://127.0.0.1:${port}`;
-      console.log(`gateway without the durable wait at ${noWaitUrl} (own process ${noWait.pid})`);
-    }
-    readyz = await probeReadyz(gatewayUrl);
-    if (readyz.status !== 200) console.warn(`gateway /readyz answers ${readyz.status}: ${readyz.body}`);
-    console.log(`gateway at ${gatewayUrl} (own process ${gateway.pid}), Kafka ${brokers}`);
-  } else {
-    console.log('BENCH_GATEWAY_DRY=1: both legs go to the simulator (no gateway)');
-  }
+  const traced = (child: BenchChild) => gcTraceReader(child.logFile);
+  const floorProc = await startChild({
+    name: 'floor',
+    command: process.execPath,
+    args: [...GATEWAY_NODE_FLAGS, '--trace-gc-nvp', '--import', 'tsx', BARE_PROXY],
+    env: { ...process.env, BARE_PROXY_PORT: String(floorPort), BARE_PROXY_UPSTREAM: simUrl },
+    cwd: ROOT,
+    logFile: join(work, 'floor.log'),
+  });
+  cleanupStep(() => floorProc.stop());
+  const floorUrl = `http://127.0.0.1:${floorPort}`;
+  await waitForHttp(floorProc, `${floorUrl}/healthz`, 60_000);
+  console.log(`floor (bare undici proxy) at ${floorUrl} (own process ${floorProc.pid})`);
+
+  const config = join(work, 'gateway-bench.yaml');
+  writeFileSync(
+    config,
+    readFileSync(CONFIG_FIXTURE, 'utf8')
+      .replaceAll('http://127.0.0.1:8090/v1', `${simUrl}/v1`)
+      .replace('sim-ok-drip-10', `sim-ok-drip-${DRIP_MS}`),
+  );
+  let first = true;
+  const startGateway = async (name: string, env: NodeJS.ProcessEnv) => {
+    const [port] = (await freePorts(1)) as [number];
+    const profiled = PROFILE && first;
+    first = false;
+    const child = await startChild({
+      name,
+      command: process.execPath,
+      args: [
+        ...(profiled ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
+        ...GATEWAY_NODE_FLAGS,
+        '--trace-gc-nvp',
+        '--import',
+        'tsx',
+        CLI_MAIN,
+        'start',
+        '--only',
+        'gateway',
+      ],
+      env: {
+        ...process.env,
+        KAFKA_BROKERS: undefined,
+        GATEWAY_PORT: String(port),
+        GATEWAY_HOST: '127.0.0.1',
+        FLYWHEEL_API_KEYS: GATEWAY_KEY,
+        FLYWHEEL_ADMIN_TOKEN: randomBytes(24).toString('hex'),
+        FLYWHEEL_FEEDBACK_SECRET: randomBytes(48).toString('base64'),
+        FLYWHEEL_CONFIG: config,
+        FLAGS_FILE: FLAGS_FIXTURE,
+        FLYWHEEL_DATA_DIR: join(work, `data-${name}`),
+        SIM_API_KEY: 'sim-bench-key',
+        ...env,
+      },
+      cwd: ROOT,
+      logFile: join(work, `${name}.log`),
+    });
+    cleanupStep(() => child.stop());
+    const url = `http://127.0.0.1:${port}`;
+    await waitForHttp(child, `${url}/healthz`, 300_000);
+    const readyz = await probeReadyz(url);
+    if (readyz.status !== 200) console.warn(`${name} /readyz answers ${readyz.status}: ${readyz.body}`);
+    console.log(`${name} at ${url} (own process ${child.pid})`);
+    return { child, url, readyz };
+  };
 
   const pool = (url: string) =>
     new Pool(url, { connections: CONNECTIONS, pipelining: 1, keepAliveTimeout: 30_000 });
-  const simPool = pool(noWaitUrl ?? simUrl);
-  const gwPool = gatewayUrl ? pool(gatewayUrl) : pool(simUrl);
-  cleanupStep(() => Promise.all([simPool.close(), gwPool.close()]));
   const json = { 'content-type': 'application/json' };
   // 1,000 users; bodies built once so the load generator spends its CPU on sending.
-  const bodies = (model: string) =>
+  const bodies = (model: string, stream: boolean) =>
     Array.from({ length: 1000 }, (_, u) =>
-      JSON.stringify({ model, messages: MESSAGES, max_tokens: 64, user: `bench-user-${u}` }),
+      JSON.stringify({
+        model,
+        messages: MESSAGES,
+        max_tokens: stream ? STREAM_MAX_TOKENS : 64,
+        user: `bench-user-${u}`,
+        ...(stream ? { stream } : {}),
+      }),
     );
   // `sim-ok-slow-0` behaves exactly like `sim-ok` (what bench-model calls) but is counted apart in
-  // the simulator's stats, which tells the gateway's upstream calls from the direct leg's.
-  const simBodies = bodies(DIRECT_MODEL);
-  const gwBodies = bodies('route:bench');
-  const directBody = (n: number) => simBodies[n % 1000]!;
-  const legs: Record<LegName, Leg> = {
-    direct: noWaitUrl
-      ? {
-          name: 'direct',
-          pool: simPool,
-          headers: { ...json, authorization: `Bearer ${GATEWAY_KEY}` },
-          body: (n) => gwBodies[n % 1000]!,
-          mustHave: 'x-flywheel-interaction-id',
-        }
-      : {
-          name: 'direct',
-          pool: simPool,
-          headers: { ...json, authorization: 'Bearer sim-bench-key' },
-          body: directBody,
-        },
-    gateway: DRY
-      ? {
-          name: 'gateway',
-          pool: gwPool,
-          headers: { ...json, authorization: 'Bearer sim-bench-key' },
-          body: directBody,
-        }
-      : {
-          name: 'gateway',
-          pool: gwPool,
-          headers: { ...json, authorization: `Bearer ${GATEWAY_KEY}` },
-          body: (n) => gwBodies[n % 1000]!,
-          mustHave: 'x-flywheel-interaction-id',
-        },
+  // the simulator's stats, which tells the gateways' upstream calls from the other legs'.
+  const simBodies = [bodies(DIRECT_MODEL, false), bodies(`sim-ok-slow-0-drip-${DRIP_MS}`, true)] as const;
+  const gwBodies = [bodies('route:bench', false), bodies('route:bench-stream', true)] as const;
+  const simBody = (n: number, stream: boolean) => simBodies[stream ? 1 : 0][n % 1000]!;
+  const gwBody = (n: number, stream: boolean) => gwBodies[stream ? 1 : 0][n % 1000]!;
+  const simAuth = { ...json, authorization: 'Bearer sim-bench-key' };
+  const gwAuth = { ...json, authorization: `Bearer ${GATEWAY_KEY}` };
+
+  const legs: Leg[] = [];
+  const readyz: Record<string, { status: number; body: string }> = {};
+  const gatewayLeg = async (name: string, bus: 'embedded' | 'kafka', env: NodeJS.ProcessEnv = {}) => {
+    const g = await startGateway(name, { ...(bus === 'kafka' ? { KAFKA_BROKERS: brokers } : {}), ...env });
+    readyz[name] = g.readyz;
+    const leg: Leg = {
+      name,
+      kind: 'gateway',
+      pool: pool(g.url),
+      headers: gwAuth,
+      body: gwBody,
+      mustHave: 'x-flywheel-interaction-id',
+      proc: g.child,
+      url: g.url,
+      kafka: bus === 'kafka',
+      gc: traced(g.child),
+    };
+    return leg;
   };
-  const ctx: Ctx = { legs, gateway, gatewayUrl, sim, simUrl, admin, brokerPid: broker?.pid };
-
-  // The gateway's CPU at rest (timers, pollers, the relay): its fixed cost, apart from requests.
-  let idleCores: number | null = null;
-  if (gateway) {
-    const cpu0 = cpuMsOf(gateway.pid);
-    await sleep(5_000);
-    const cpu1 = cpuMsOf(gateway.pid);
-    idleCores = cpu0 !== undefined && cpu1 !== undefined ? round((cpu1 - cpu0) / 5_000, 3) : null;
-    console.log(`gateway at rest: ${idleCores} cores`);
-  }
-
-  // Warm-up: connections, JIT, flag evaluation, topic creation, the relay's producer.
-  const warmRate = Math.min(100, RATES[0] ?? 100);
-  if (WARMUP_SECONDS > 0) console.log(`warm-up: ${WARMUP_SECONDS} s at ${warmRate} req/s per leg`);
-  const warm = WARMUP_SECONDS > 0 ? await runStage(ctx, warmRate, WARMUP_SECONDS) : undefined;
-  if (warm && warm.gateway.ok === 0) {
-    throw new Error(
-      `warm-up: no gateway request succeeded: ${JSON.stringify(warm.gateway.error_samples ?? warm.gateway.by_status)}` +
-        (gateway ? `\n${gateway.tail()}` : ''),
+  if (DURABLE_COST) {
+    const noWait = await gatewayLeg('gateway-no-wait', 'kafka', { GATEWAY_EVENT_DURABLE_WAIT: 'false' });
+    noWait.kafka = true;
+    legs.push({ ...noWait, kind: 'direct', kafka: false }, await gatewayLeg('gateway-kafka', 'kafka'));
+  } else {
+    legs.push(
+      { name: 'direct', kind: 'direct', pool: pool(simUrl), headers: simAuth, body: simBody },
+      {
+        name: 'floor',
+        kind: 'floor',
+        pool: pool(floorUrl),
+        headers: simAuth,
+        body: simBody,
+        proc: floorProc,
+        gc: traced(floorProc),
+      },
     );
+    for (const bus of BUSES) legs.push(await gatewayLeg(`gateway-${bus}`, bus));
   }
-  await settle(gateway);
+  cleanupStep(() => Promise.all(legs.map((l) => l.pool.close())));
+  const ctx: Ctx = { legs, sim, admin, brokerPid: broker?.pid };
+  const procPids = legs.flatMap((l) => (l.proc ? [l.proc.pid] : []));
+
+  // Each gateway's CPU at rest (timers, pollers, the relay): its fixed cost, apart from requests.
+  const idle: Record<string, number | null> = {};
+  const cpu0 = legs.map((l) => (l.proc ? cpuMsOf(l.proc.pid) : undefined));
+  await sleep(5_000);
+  legs.forEach((l, i) => {
+    const c1 = l.proc ? cpuMsOf(l.proc.pid) : undefined;
+    if (l.proc)
+      idle[l.name] = cpu0[i] !== undefined && c1 !== undefined ? round((c1 - cpu0[i]!) / 5_000, 3) : null;
+  });
+  console.log(`at rest (cores): ${JSON.stringify(idle)}`);
+
+  // Warm-up: connections, JIT, flag evaluation, topic creation, the relay's producer; both request kinds.
+  if (WARMUP_SECONDS > 0) {
+    console.log(`warm-up: ${WARMUP_SECONDS} s per leg at 100 req/s, then the same streaming`);
+    for (const stream of [false, true]) {
+      const warm = await runStage(ctx, 100, WARMUP_SECONDS, stream);
+      const dead = warm.legs.find((l) => l.ok === 0);
+      if (dead)
+        throw new Error(
+          `warm-up: no ${dead.name} request succeeded: ${JSON.stringify(dead.error_samples ?? dead.by_status)}` +
+            `\n${legs.find((l) => l.name === dead.name)?.proc?.tail() ?? ''}`,
+        );
+    }
+    await settle(procPids);
+  }
 
   const stages: Stage[] = [];
-  for (const rate of RATES) {
-    console.log(`stage: ${rate} req/s per leg (${rate * 2} sends/s) for ${SECONDS} s…`);
-    const stage = await runStage(ctx, rate, SECONDS);
-    stages.push(stage);
+  const plan = [
+    ...RATES.map((rate) => ({ rate, stream: false })),
+    ...(STREAM_RATE > 0 && !DURABLE_COST ? [{ rate: STREAM_RATE, stream: true }] : []),
+  ];
+  for (const { rate, stream } of plan) {
     console.log(
-      `  gateway ${stage.gateway.ok}/${stage.gateway.sent} 2xx, p99 ${stage.gateway.latency.p99_ms} ms; ` +
-        `${BASELINE} p99 ${stage.direct.latency.p99_ms} ms; added p50 ${stage.added.p50_ms} / p99 ${stage.added.p99_ms} ms`,
+      `stage: ${rate} req/s${stream ? ' streaming' : ''}, ${SECONDS} s per leg in 1 s slices (${SECONDS * legs.length} s)…`,
     );
-    await settle(gateway);
+    const stage = await runStage(ctx, rate, SECONDS, stream);
+    stages.push(stage);
+    for (const l of stage.legs) {
+      const lat = stream ? l.time_to_first_token : l.latency;
+      console.log(
+        `  ${l.name.padEnd(17)} ${l.ok}/${l.sent} 2xx, ${stream ? 'TTFT ' : ''}p50 ${lat?.p50_ms} p99 ${lat?.p99_ms} ms` +
+          (l.added
+            ? `; added p99 ${(stream ? l.added.time_to_first_token : l.added.latency)?.p99_ms} ms`
+            : '') +
+          (l.x_floor
+            ? ` (${(stream ? l.x_floor.time_to_first_token : l.x_floor.latency)?.p99 ?? '-'}× floor)`
+            : '') +
+          (l.process ? `; CPU ${l.process.cpu_ms_per_request} ms/req` : ''),
+      );
+    }
+    await settle(procPids);
   }
 
   let profile:
     | (ProfileSummary & {
         rate: number;
         seconds: number;
+        leg: string;
         file: string;
         cpu_ms_per_request: number;
         bucket_cpu_ms_per_request: Record<string, number>;
         stage: Stage;
       })
     | undefined;
-  if (PROFILE && gateway) {
-    console.log(
-      `profiled stage: ${PROFILE_RATE} req/s per leg for ${SECONDS} s, gateway CPU sampled at 1 kHz…`,
-    );
+  const profiled = legs.find((l) => l.kind === 'gateway');
+  if (PROFILE && profiled) {
+    console.log(`profiled stage: ${PROFILE_RATE} req/s, ${profiled.name}'s CPU sampled at 1 kHz…`);
     const inspector = await InspectorSession.connect(inspectPort);
     await inspector.startProfiling(1_000);
     const stage = await runStage(ctx, PROFILE_RATE, SECONDS);
@@ -803,15 +1034,17 @@ async function main(): Promise<void> {
     );
     writeFileSync(file, JSON.stringify(cpuProfile));
     const summary = summarizeCpuProfile(cpuProfile, ROOT, 25, COST_BUCKETS);
-    const cpuPerRequest = stage.cpu.gateway_cpu_ms_per_request ?? NaN;
+    const cpuPerRequest =
+      stage.legs.find((l) => l.name === profiled.name)?.process?.cpu_ms_per_request ?? NaN;
     profile = {
       rate: PROFILE_RATE,
       seconds: SECONDS,
+      leg: profiled.name,
       file,
       /**
-       * The gateway's CPU per forwarded request in that stage (/proc), split by the buckets'
-       * shares. (The profile's own busy time is wall time on the main thread: under CPU
-       * contention it includes time spent descheduled, so only its shares are used.)
+       * The gateway's CPU per request in that stage (/proc), split by the buckets' shares. (The
+       * profile's own busy time is wall time on the main thread: under CPU contention it
+       * includes time spent descheduled, so only its shares are used.)
        */
       cpu_ms_per_request: cpuPerRequest,
       bucket_cpu_ms_per_request: Object.fromEntries(
@@ -822,22 +1055,11 @@ async function main(): Promise<void> {
     };
   }
 
-  // Max sustainable rate: every stage up to it passes.
-  let maxSustainable: number | null = null;
-  for (const s of [...stages].sort((a, b) => a.rate - b.rate)) {
-    if (!s.sustainable) break;
-    maxSustainable = s.rate;
-  }
-  const atTarget = stages.find((s) => s.rate === TARGET.rate);
-  const gwOk = stages.reduce((n, s) => n + s.gateway.ok, warm?.gateway.ok ?? 0);
-  const kafkaTotal = await kafkaEvents(admin);
-  const busEnd = await scrapeMetrics(gatewayUrl, 'flywheel_bus_');
-  const rssEnd = gateway ? memoryOf(gateway.pid) : undefined;
-
+  const kafkaLeg = legs.find((l) => l.kafka);
   const results = {
     benchmark: 'gateway',
     mode: DRY
-      ? 'dry-run: both legs to the simulator, no gateway'
+      ? 'dry-run: direct and floor only, no gateway'
       : DURABLE_COST
         ? 'durable-wait cost: baseline leg = a gateway with GATEWAY_EVENT_DURABLE_WAIT=false, other leg = the normal gateway'
         : 'gateway',
@@ -848,78 +1070,86 @@ async function main(): Promise<void> {
       load_average_at_end: loadAverage(),
       busiest_processes_before_start: busyBefore,
       note:
-        'The load generator, the simulator, the gateway and the Kafka broker share the machine; ' +
+        'The load generator, the simulator, the proxies and the Kafka broker share the machine; ' +
         'load average and per-process CPU are recorded per stage.',
     },
     setup: {
-      rates_per_leg: RATES,
-      seconds_per_stage: SECONDS,
-      warmup_seconds: WARMUP_SECONDS,
+      rates: RATES,
+      streaming_rate: STREAM_RATE,
+      seconds_per_leg_per_stage: SECONDS,
+      warmup_seconds_per_leg: WARMUP_SECONDS,
       upstream_latency_ms: SIM_LATENCY_MS,
+      stream_drip_ms: DRIP_MS,
+      legs: legs.map((l) => l.name),
       interleaving:
-        'one open-loop schedule at 2 × rate alternating direct and gateway requests (pairs D G / G D); ' +
-        'each leg runs at the full stage rate; latency from the scheduled send time to the end of the body',
+        'one open-loop schedule at the stage rate; the legs take turns in 1 s slices, so each sees the full rate ' +
+        'during its slices; latency from the scheduled send time to the end of the body (streams: to the first ' +
+        'chunk with content, and the gaps between chunks)',
       timeout_ms: TIMEOUT_MS,
       connections_per_leg: CONNECTIONS,
-      request: 'POST /v1/chat/completions, non-streaming, 1 user message, max_tokens 64',
+      request: `POST /v1/chat/completions, 1 user message, max_tokens 64; streaming stage: stream: true, max_tokens ${STREAM_MAX_TOKENS}`,
       gateway: DRY
         ? null
         : 'node --import tsx services/cli/src/main.ts start --only gateway, route:bench → bench-model → sim-ok',
-      gateway_readyz_after_boot: readyz ?? null,
+      floor: 'node --import tsx bench/lib/bare-proxy.ts: node:http + undici Pool pass-through, nothing else',
+      node_flags: [...GATEWAY_NODE_FLAGS, '--trace-gc-nvp'],
+      gateway_readyz_after_boot: readyz,
       config: 'bench/fixtures/gateway-bench.yaml, bench/fixtures/gateway-bench-flags.json',
-      kafka: broker ? 'private 3.9.1 broker (infra/local)' : brokers,
-      baseline_leg: DURABLE_COST
-        ? 'a second gateway (own process, same simulator and Kafka) answering without waiting for its event to be durable; ' +
-          'in the stages, "direct" is this leg and "added" is the cost of the durable wait; ' +
-          'gateway_upstream_calls and CPU per request count both gateways'
-        : 'the simulator directly',
-      added_latency: 'gateway percentile − baseline percentile over the 2xx answers of the same stage',
+      kafka: !brokers ? null : broker ? 'private 3.9.1 broker (infra/local)' : brokers,
+      added_latency: `leg percentile − ${legs[0]!.name} percentile over the 2xx answers of the same stage`,
+      x_floor: "a gateway's added figure divided by the floor's added figure of the same stage",
+      cpu_ms_per_request: "the process's CPU over the whole stage divided by the requests sent to its leg",
       sustainable_definition:
-        `gateway errors + timeouts < 1 %, 2xx ≥ 95 % of the target rate, added p99 ≤ ${BOUND_MS} ms, and the ` +
-        `gateway p50 of the stage's last quarter ≤ first quarter + ${BOUND_MS} ms; max sustainable = highest ` +
-        'stage with it and every lower stage passing',
+        `errors + timeouts < 1 %, 2xx ≥ 95 % of the target rate, added p99 ≤ ${BOUND_MS} ms, and p50 of the ` +
+        `stage's last quarter ≤ first quarter + ${BOUND_MS} ms`,
     },
-    target: {
-      ...TARGET,
-      measured_added_p99_ms: atTarget?.added.p99_ms ?? null,
-      met: atTarget ? atTarget.added.p99_ms <= TARGET.added_p99_ms : null,
-    },
-    max_sustainable_rate: maxSustainable,
-    /** false: in some stage the direct leg itself was slow or failing (a saturated machine), read with care */
+    targets: { ...TARGETS, by_stage: targetReport(stages) },
     harness_ok_all_stages: stages.every((s) => s.harness_ok),
     summary: stages.map((s) => ({
       rate: s.rate,
-      added_p50_ms: s.added.p50_ms,
-      added_p99_ms: s.added.p99_ms,
-      gateway_p99_ms: s.gateway.latency.p99_ms,
-      direct_p99_ms: s.direct.latency.p99_ms,
-      gateway_error_rate: s.gateway.error_rate,
-      gateway_rss_max_mib: s.gateway_rss_mib?.max ?? null,
-      gateway_cpu_ms_per_request: s.cpu.gateway_cpu_ms_per_request,
-      machine_busy_share: s.cpu.machine_busy_share,
+      stream: s.stream,
       load_average_after: s.load_average_after,
-      sustainable: s.sustainable,
-      harness_ok: s.harness_ok,
+      legs: Object.fromEntries(
+        s.legs.map((l) => [
+          l.name,
+          {
+            p50_ms: (s.stream ? l.time_to_first_token : l.latency)?.p50_ms ?? null,
+            p99_ms: (s.stream ? l.time_to_first_token : l.latency)?.p99_ms ?? null,
+            added: (s.stream ? l.added?.time_to_first_token : l.added?.latency) ?? null,
+            x_floor: (s.stream ? l.x_floor?.time_to_first_token : l.x_floor?.latency) ?? null,
+            ...(s.stream
+              ? {
+                  inter_chunk_gap_added: l.added?.inter_chunk_gap ?? null,
+                  inter_chunk_gap_x_floor: l.x_floor?.inter_chunk_gap ?? null,
+                }
+              : {}),
+            error_rate: l.error_rate,
+            cpu_ms_per_request: l.process?.cpu_ms_per_request ?? null,
+            allocated_bytes_per_request: l.process?.gc?.allocated_bytes_per_request ?? null,
+            survived_scavenge_bytes_per_request: l.process?.gc?.survived_scavenge_bytes_per_request ?? null,
+            scavenges_per_s: l.process?.gc?.scavenges_per_s ?? null,
+            rss_max_mib: l.process?.rss_mib?.max ?? null,
+          },
+        ]),
+      ),
     })),
     stages,
-    events: DRY
-      ? null
-      : {
-          gateway_2xx_total: gwOk,
-          interactions_on_kafka_total: kafkaTotal,
-          spool_depth_at_end: spoolDepth(busEnd) ?? null,
-          bus_metrics_at_end: busEnd,
-        },
-    gateway_rss_at_end_mib: rssEnd ?? null,
-    gateway_idle_cores_before_load: idleCores,
+    events: kafkaLeg
+      ? {
+          leg: kafkaLeg.name,
+          interactions_on_kafka_total: admin ? await kafkaEvents(admin) : null,
+          bus_metrics_at_end: await scrapeMetrics(kafkaLeg.url, 'flywheel_bus_'),
+        }
+      : null,
+    idle_cores_before_load: idle,
     ...(profile ? { profile } : {}),
   };
 
   console.log('\n' + table(stages));
   if (profile) {
     console.log(
-      `\nprofiled stage (${profile.rate} req/s): gateway busy ${profile.busy_ms} of ${profile.sampled_ms} ms sampled,` +
-        ` ${profile.cpu_ms_per_request} CPU ms per forwarded request`,
+      `\nprofiled stage (${profile.rate} req/s, ${profile.leg}): busy ${profile.busy_ms} of ${profile.sampled_ms} ms sampled,` +
+        ` ${profile.cpu_ms_per_request} CPU ms per request`,
     );
     const list = (title: string, rows: { self_pct: number; name: string }[] = []) => {
       console.log(`  ${title} (% of busy time):`);
@@ -930,7 +1160,8 @@ async function main(): Promise<void> {
     list('top functions by self time', profile.top_functions);
     console.log(`  raw profile: ${profile.file}`);
   }
-  console.log('\n' + JSON.stringify(results, null, 2));
+  console.log(`\ntargets: ${JSON.stringify(results.targets.by_stage)}`);
+  if (process.env.BENCH_GATEWAY_JSON === '1') console.log('\n' + JSON.stringify(results, null, 2));
   if (DRY) console.log('dry run: no results file written');
   else console.log(`wrote ${writeResults(DURABLE_COST ? 'gateway-durable-wait' : 'gateway', results)}`);
 }

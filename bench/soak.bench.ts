@@ -109,7 +109,7 @@ async function startCli(
     command: process.execPath,
     // the gateway container's Node flags (Dockerfile): see bench/gateway.bench.ts
     args: [
-      ...(service === 'gateway' ? ['--max-semi-space-size=64'] : []),
+      ...(service === 'gateway' ? ['--max-semi-space-size=8'] : []),
       '--import',
       'tsx',
       ...(heapLog ? ['--import', HEAP_SAMPLER] : []),

@@ -26,12 +26,14 @@ const names = {
   metered: `metered-${run}`,
   budget: `budget-${run}`,
   narrow: `narrow-${run}`,
+  replayed: `replayed-${run}`,
 };
 const secrets = {
   DEMO_KEY: `demo-secret-${run}-0123456789`,
   METERED_KEY: `metered-secret-${run}-0123456789`,
   BUDGET_KEY: `budget-secret-${run}-0123456789`,
   NARROW_KEY: `narrow-secret-${run}-0123456789`,
+  REPLAYED_KEY: `replayed-secret-${run}-0123456789`,
   OPS_KEY: `ops-secret-${run}-0123456789`,
 };
 const GATEWAY_ADMIN = `gateway-admin-${run}-0123456789`;
@@ -52,6 +54,7 @@ function configure(config: FlywheelConfig): void {
     [names.metered]: key({ key_env: 'METERED_KEY', routes: ['chat'], limits: { requests_per_min: 4 } }),
     [names.budget]: key({ key_env: 'BUDGET_KEY', routes: ['chat'], limits: { tokens_per_min: 100 } }),
     [names.narrow]: key({ key_env: 'NARROW_KEY', routes: ['slow', 'chat'], limits: { concurrent: 1 } }),
+    [names.replayed]: key({ key_env: 'REPLAYED_KEY', routes: ['chat'], limits: { requests_per_min: 2 } }),
     ops: key({ key_env: 'OPS_KEY', role: 'admin', routes: ['chat'] }),
   };
 }
@@ -219,6 +222,29 @@ describe('per-key limits shared by two gateways on one Redis', () => {
     }
     // another key is not affected
     expect((await post(chat(b), body, as(secrets.DEMO_KEY))).status).toBe(200);
+  });
+
+  it('spends requests_per_min only on answers it produces: idempotent replays and a refused stream are free', async () => {
+    await inOneWindow();
+    const idem = as(secrets.REPLAYED_KEY, { 'idempotency-key': `replay-${run}` });
+    const body = { model: 'route:chat', messages: hello, user: 'u-replayed' };
+    const first = await post(chat(a), body, idem);
+    expect(first.status).toBe(200);
+    for (const g of [b, a, b]) {
+      const again = await post(chat(g), body, idem);
+      expect(again.status).toBe(200);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+    }
+    const stream = await post(chat(a), { ...body, stream: true }, idem);
+    expect(stream.status).toBe(400);
+    // one answer produced so far: one more fits in the limit of 2, the next does not
+    expect((await post(chat(b), body, as(secrets.REPLAYED_KEY))).status).toBe(200);
+    const over = await post(chat(a), body, as(secrets.REPLAYED_KEY));
+    expect(over.status).toBe(429);
+    expect(await refusal(over)).toMatchObject({
+      code: 'rate_limited',
+      details: { limit: 'requests_per_min' },
+    });
   });
 
   it('reserves max_tokens against tokens_per_min and trues the charge up to the actual usage', async () => {

@@ -91,6 +91,26 @@ describe('UpstreamHttp as the SDKs’ fetch', () => {
     expect(JSON.parse(seen[0]!.body)).toEqual({ model: 'm', messages: [{ role: 'user', content: 'héllo' }] });
   });
 
+  it('answers headers the way a Response does: any-case get, has, iteration, repeated ones joined', async () => {
+    handler = (_req, res) => {
+      res.setHeader('set-cookie', ['a=1', 'b=2']);
+      res.writeHead(200, { 'content-type': 'text/plain', 'X-Request-Id': 'req_2' });
+      res.end('ok');
+    };
+    const res = await http.fetch(`${base}/v1/models?limit=1`, { method: 'GET' });
+    expect(seen[0]).toMatchObject({ method: 'GET', url: '/v1/models?limit=1' });
+    expect(res.headers.get('X-REQUEST-ID')).toBe('req_2');
+    expect(res.headers.has('content-type')).toBe(true);
+    expect(res.headers.get('x-missing')).toBeNull();
+    expect(Object.fromEntries(res.headers.entries())).toMatchObject({
+      'x-request-id': 'req_2',
+      'set-cookie': 'a=1, b=2',
+      'content-type': 'text/plain',
+    });
+    expect([...res.headers].length).toBe([...res.headers.keys()].length);
+    expect(await res.text()).toBe('ok');
+  });
+
   it('hands an error status, its body and its headers (Retry-After, repeated ones) to the SDK', async () => {
     handler = (_req, res) => {
       res.setHeader('set-cookie', ['a=1', 'b=2']);

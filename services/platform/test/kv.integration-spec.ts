@@ -50,6 +50,23 @@ describe('createKeyValueStore', () => {
   });
 });
 
+describe('RedisKeyValueStore leases', () => {
+  it('keep working when Redis forgets its cached scripts (restart, SCRIPT FLUSH)', async () => {
+    const store = await RedisKeyValueStore.connect(redisUrl, { logger: silent });
+    try {
+      const key = `flywheel-test:lease-flush:${process.pid}:${Date.now()}`;
+      const lease = { limit: 2, ttlMs: 60_000 };
+      expect(await store.acquireLease(key, 'a', lease)).toBe(true);
+      await store.client.scriptFlush();
+      expect(await store.acquireLease(key, 'b', lease)).toBe(true);
+      expect(await store.acquireLease(key, 'c', lease)).toBe(false);
+      expect(await store.client.zRange(key, 0, -1)).toEqual(['a', 'b']);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('RedisKeyValueStore faults (through a TCP proxy we can cut)', () => {
   let proxy: TcpProxy;
   let store: RedisKeyValueStore | undefined;

@@ -21,6 +21,29 @@ export interface KeyTicket {
   settle(): Promise<void>;
 }
 
+/** The ticket of a key without limits: nothing to release, only its usage to count. */
+class MeteredTicket implements KeyTicket {
+  private usage: Usage | undefined;
+  private settled = false;
+
+  constructor(
+    private readonly metrics: KeyMetrics,
+    private readonly keyName: string,
+  ) {}
+
+  used(usage: Usage): void {
+    this.usage = usage;
+  }
+
+  settle(): Promise<void> {
+    if (!this.settled) {
+      this.settled = true;
+      this.metrics.used(this.keyName, this.usage?.input_tokens ?? 0, this.usage?.output_tokens ?? 0);
+    }
+    return Promise.resolve();
+  }
+}
+
 /** Undo steps of a partly admitted request, run when a later limit refuses it. */
 type Undo = () => Promise<unknown>;
 
@@ -45,12 +68,32 @@ export class KeyAccess {
   ) {}
 
   async admit(key: ApiKey, ask: KeyAsk): Promise<KeyTicket> {
+    return this.admission(key, ask)();
+  }
+
+  /**
+   * Checks the key's scope now (in memory; throws a KeyScopeError) and returns the rest of the
+   * admission: the limits, which cost store round trips, applied only when the request really
+   * runs — not for a refusal that costs nothing or an idempotent replay.
+   */
+  admission(key: ApiKey, ask: KeyAsk): () => Promise<KeyTicket> {
     try {
       checkKeyScope(key, ask, this.maxTokensLimit);
     } catch (err) {
       if (err instanceof KeyScopeError) this.metrics.refused(key.name, err.reason);
       throw err;
     }
+    const { requests_per_min, tokens_per_min, concurrent } = key.limits;
+    if (requests_per_min === undefined && tokens_per_min === undefined && concurrent === undefined) {
+      return () => {
+        this.metrics.admitted(key.name);
+        return Promise.resolve(new MeteredTicket(this.metrics, key.name));
+      };
+    }
+    return () => this.limited(key, ask);
+  }
+
+  private async limited(key: ApiKey, ask: KeyAsk): Promise<KeyTicket> {
     const undo: Undo[] = [];
     try {
       const ticket = await this.limit(key, ask, undo);

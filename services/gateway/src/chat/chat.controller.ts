@@ -36,21 +36,21 @@ export class ChatController {
     const request = body.transform(req.body);
     const key = callerLabel<ApiKey>(req);
     const caller = callerFrom(req.headers, request.user, key.role);
-    const ticket = await this.keys.admit(key, chatKeyAsk(request));
+    const admit = this.keys.admission(key, chatKeyAsk(request));
     const begin = () => this.chat.begin(request, caller);
     if (request.stream === true) {
       const includeUsage = request.stream_options?.include_usage === true;
       await sendStream(
         req,
         reply,
-        ticket,
+        admit,
         begin,
         (interaction, signal) => this.interactions.stream(interaction, signal),
         (interaction) => ({ format: chatSseFormat(interaction, includeUsage), log: this.log }),
       );
       return;
     }
-    await sendAnswer(this.idempotency, req, reply, 'POST /v1/chat/completions', ticket, {
+    await sendAnswer(this.idempotency, req, reply, 'POST /v1/chat/completions', admit, {
       begin,
       run: (interaction, signal) => this.interactions.complete(interaction, signal),
       body: chatCompletion,

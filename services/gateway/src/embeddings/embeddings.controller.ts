@@ -30,9 +30,9 @@ export class EmbeddingsController {
     const request = body.transform(req.body);
     const key = callerLabel<ApiKey>(req);
     const caller = callerFrom(req.headers, request.user, key.role);
-    const ticket = await this.keys.admit(key, modelKeyAsk(request.model));
+    const admit = this.keys.admission(key, modelKeyAsk(request.model));
     const encoding = request.encoding_format ?? 'float';
-    await sendAnswer(this.idempotency, req, reply, 'POST /v1/embeddings', ticket, {
+    await sendAnswer(this.idempotency, req, reply, 'POST /v1/embeddings', admit, {
       begin: () => this.embeddings.begin(request, caller),
       run: (interaction, signal) => this.interactions.embed(interaction, signal),
       body: (interaction, result) => embeddingsResponse(interaction, result, encoding),

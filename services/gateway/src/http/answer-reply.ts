@@ -36,42 +36,46 @@ export const ownMeta = (body: { flywheel: FlywheelAnswerMeta }): FlywheelAnswerM
 /**
  * A whole answer, once per Idempotency-Key: the routed headers as soon as the variant is known
  * (so an error still names it), then the body with the `x-flywheel-*` headers. The API key's
- * ticket is charged what the answer used and settled however the request ends.
+ * limits are applied (`admit`) only when the answer is produced — an idempotent replay is not
+ * charged again — and its ticket is charged what the answer used and settled however it ends.
  */
 export function sendAnswer<R extends { usage: Usage }, B>(
   idempotency: IdempotencyService,
   req: FastifyRequest,
   reply: FastifyReply,
   endpoint: string,
-  ticket: KeyTicket,
+  admit: () => Promise<KeyTicket>,
   steps: AnswerSteps<R, B>,
 ): Promise<void> {
-  return settleAfter(ticket, () =>
-    sendIdempotent(idempotency, req, reply, endpoint, async () => {
+  return sendIdempotent(idempotency, req, reply, endpoint, async () => {
+    const ticket = await admit();
+    return settleAfter(ticket, async () => {
       const interaction = await steps.begin();
       void reply.headers(routedHeaders(interaction));
       const result = await steps.run(interaction, clientGone(reply.raw));
       ticket.used(result.usage);
       const body = steps.body(interaction, result);
       return { status: 200, headers: answerHeaders(steps.meta(body, interaction, result)), body };
-    }),
-  );
+    });
+  });
 }
 
 /**
- * A streamed answer in the given format; refused with an Idempotency-Key (see STREAM_WITH_KEY).
- * The key's ticket is charged the stream's usage and settled when it ends.
+ * A streamed answer in the given format; refused with an Idempotency-Key (see STREAM_WITH_KEY)
+ * before the key's limits are applied (`admit`). The key's ticket is charged the stream's usage
+ * and settled when it ends.
  */
-export function sendStream(
+export async function sendStream(
   req: FastifyRequest,
   reply: FastifyReply,
-  ticket: KeyTicket,
+  admit: () => Promise<KeyTicket>,
   begin: () => Promise<Interaction>,
   stream: (interaction: Interaction, signal: AbortSignal) => ChainStream,
   options: (interaction: Interaction) => StreamOptions,
 ): Promise<void> {
+  if (idempotencyKey(req.headers) !== undefined) throw STREAM_WITH_KEY;
+  const ticket = await admit();
   return settleAfter(ticket, async () => {
-    if (idempotencyKey(req.headers) !== undefined) throw STREAM_WITH_KEY;
     const interaction = await begin();
     const chain = stream(interaction, clientGone(reply.raw));
     await writeSseStream(reply, interaction, chain, options(interaction));

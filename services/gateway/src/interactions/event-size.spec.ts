@@ -37,6 +37,7 @@ describe('fitEvent', () => {
     const fitted = fitEvent(e, 16 * KIB);
     expect(fitted.event).toBe(e);
     expect(fitted.bytes).toBe(size(e));
+    expect(fitted.json).toBe(JSON.stringify(e));
     expect(fitted.event.truncated).toBeUndefined();
   });
 
@@ -53,8 +54,9 @@ describe('fitEvent', () => {
       output: mib,
     });
     const max = 960 * KIB;
-    const { event: fitted, bytes } = fitEvent(e, max);
+    const { event: fitted, bytes, json } = fitEvent(e, max);
     expect(bytes).toBe(size(fitted));
+    expect(json).toBe(JSON.stringify(fitted));
     expect(bytes).toBeLessThanOrEqual(max);
     expect(bytes).toBeGreaterThan(max - 4 * KIB); // keeps as much as fits
     expect(InteractionEvent.safeParse(fitted).error).toBeUndefined();

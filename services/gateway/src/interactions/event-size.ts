@@ -15,7 +15,9 @@ const CUT_ROUNDS = 4;
 
 export interface FittedEvent {
   event: InteractionEvent;
-  /** UTF-8 bytes of the event's JSON as it will be published */
+  /** the event's JSON as it will be published: `JSON.stringify(event)`, made once */
+  json: string;
+  /** its UTF-8 bytes */
   bytes: number;
 }
 
@@ -39,8 +41,9 @@ const encoder = new TextEncoder();
  * was cut is listed in `event.truncated`, so no consumer mistakes a prefix for the whole.
  */
 export function fitEvent(event: InteractionEvent, maxBytes: number): FittedEvent {
-  const whole = measure(event);
-  if (whole !== null && whole <= maxBytes) return { event, bytes: whole };
+  const json = serialize(event);
+  const whole = json === null ? null : Buffer.byteLength(json, 'utf8');
+  if (json !== null && whole! <= maxBytes) return { event, json, bytes: whole! };
 
   const fitted = copyForCutting(event);
   const cuts: Cuts = new Map();
@@ -112,8 +115,9 @@ function finish(
   // the marker takes room too: cut the strings further until the event and its marker fit
   for (let round = 0; round < CUT_ROUNDS; round++) {
     event.truncated = marker(originalBytes, cuts, maxBytes);
-    const bytes = measure(event) ?? Number.POSITIVE_INFINITY;
-    if (bytes <= maxBytes) return { event, bytes };
+    const json = serialize(event);
+    const bytes = json === null ? Number.POSITIVE_INFINITY : Buffer.byteLength(json, 'utf8');
+    if (json !== null && bytes <= maxBytes) return { event, json, bytes };
     delete event.truncated;
     size = cutStrings(event, size, maxBytes - (bytes - size), cuts);
   }
@@ -132,14 +136,20 @@ function marker(originalBytes: number | null, cuts: Cuts, maxBytes: number): Eve
   return truncated;
 }
 
-/** UTF-8 bytes of `JSON.stringify(value)`, or null when it nests too deep to serialize. */
-function measure(value: unknown): number | null {
+/** `JSON.stringify(value)`, or null when it nests too deep to serialize. */
+function serialize(value: unknown): string | null {
   try {
-    return Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+    return JSON.stringify(value) ?? '';
   } catch (err) {
     if (err instanceof RangeError) return null; // call stack exceeded
     throw err;
   }
+}
+
+/** UTF-8 bytes of `JSON.stringify(value)`, or null when it nests too deep to serialize. */
+function measure(value: unknown): number | null {
+  const json = serialize(value);
+  return json === null ? null : Buffer.byteLength(json, 'utf8');
 }
 
 function bytesOrZero(value: unknown): number {

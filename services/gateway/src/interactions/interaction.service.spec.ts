@@ -92,8 +92,9 @@ function setup(publish?: (e: { data: unknown }) => Promise<{ id: string }>) {
   const bus = {
     publish:
       publish ??
-      (async (e: { data: unknown }) => {
-        published.push(e.data as InteractionEvent);
+      (async (e: { data: unknown; json?: string }) => {
+        // what goes on the wire: the JSON the gateway hands over (the bus does not re-check it)
+        published.push(JSON.parse(e.json ?? 'null') as InteractionEvent);
         return { id: 'x' };
       }),
   } as Pick<EventBus, 'publish'>;

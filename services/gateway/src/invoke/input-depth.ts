@@ -11,15 +11,29 @@ export const MAX_INPUT_DEPTH = 64;
  */
 export function tooDeepPath(root: unknown, maxDepth: number): string[] | null {
   if (root === null || typeof root !== 'object') return null;
-  const stack: { node: object; path: string[] }[] = [{ node: root, path: [] }];
+  // each entry links to its parent: the path is built only for the one that is too deep
+  interface Entry {
+    node: object;
+    depth: number;
+    key: string;
+    parent: Entry | null;
+  }
+  const stack: Entry[] = [{ node: root, depth: 0, key: '', parent: null }];
   while (stack.length > 0) {
-    const { node, path } = stack.pop()!;
-    if (path.length >= maxDepth) return path;
-    const record = node as Record<string, unknown>;
+    const entry = stack.pop()!;
+    if (entry.depth >= maxDepth) return pathOf(entry);
+    const record = entry.node as Record<string, unknown>;
     for (const key of Object.keys(record)) {
       const value = record[key];
-      if (value !== null && typeof value === 'object') stack.push({ node: value, path: [...path, key] });
+      if (value !== null && typeof value === 'object')
+        stack.push({ node: value, depth: entry.depth + 1, key, parent: entry });
     }
   }
   return null;
+}
+
+function pathOf(entry: { key: string; parent: { key: string; parent: unknown } | null }): string[] {
+  const path: string[] = [];
+  for (let e: typeof entry | null = entry; e?.parent; e = e.parent as typeof entry | null) path.push(e.key);
+  return path.reverse();
 }

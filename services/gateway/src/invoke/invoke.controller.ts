@@ -33,8 +33,8 @@ export class InvokeController {
     const request = body.transform(req.body);
     const key = callerLabel<ApiKey>(req);
     const caller = callerFrom(req.headers, request.user, key.role);
-    const ticket = await this.keys.admit(key, { route, model: null, messages: request.messages });
-    await sendAnswer(this.idempotency, req, reply, `POST /v1/routes/${route}/invoke`, ticket, {
+    const admit = this.keys.admission(key, { route, model: null, messages: request.messages });
+    await sendAnswer(this.idempotency, req, reply, `POST /v1/routes/${route}/invoke`, admit, {
       begin: () => this.invoke.begin(route, request, caller),
       run: (interaction, signal) => this.interactions.complete(interaction, signal),
       body: invokeResponse,

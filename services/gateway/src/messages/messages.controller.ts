@@ -39,13 +39,13 @@ export class MessagesController {
     const request = toChatRequest(body.transform(req.body));
     const key = callerLabel<ApiKey>(req);
     const caller = callerFrom(req.headers, request.user, key.role);
-    const ticket = await this.keys.admit(key, chatKeyAsk(request));
+    const admit = this.keys.admission(key, chatKeyAsk(request));
     const begin = () => this.chat.begin(request, caller);
     if (request.stream === true) {
       await sendStream(
         req,
         reply,
-        ticket,
+        admit,
         begin,
         (interaction, signal) => this.interactions.stream(interaction, signal),
         (interaction) => ({
@@ -56,7 +56,7 @@ export class MessagesController {
       );
       return;
     }
-    await sendAnswer(this.idempotency, req, reply, 'POST /v1/messages', ticket, {
+    await sendAnswer(this.idempotency, req, reply, 'POST /v1/messages', admit, {
       begin,
       run: (interaction, signal) => this.interactions.complete(interaction, signal),
       body: messagesResponse,

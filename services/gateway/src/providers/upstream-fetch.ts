@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { Agent } from 'undici';
 
@@ -27,20 +28,16 @@ export class UpstreamHttp {
       return globalThis.fetch(input, init);
     }
     const url = String(input);
-    const { origin, pathname, search } = new URL(url);
+    const { origin, path } = this.target(url);
     const res = await this.agent.request({
       origin,
-      path: pathname + search,
+      path,
       method: (init.method ?? 'GET') as 'GET',
       headers: headerRecord(init.headers),
       body: body ?? undefined,
       signal: init.signal ?? undefined,
     });
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(res.headers)) {
-      if (typeof value === 'string') headers.append(name, value);
-      else if (value) for (const v of value) headers.append(name, v);
-    }
+    const headers = new ResponseHeaders(res.headers);
     const stream = res.body;
     const status = res.statusCode;
     const response = {
@@ -64,6 +61,64 @@ export class UpstreamHttp {
 
   close(): Promise<void> {
     return this.agent.close();
+  }
+
+  /** origin and path of an upstream URL; the SDKs call a handful of URLs, parsed once each */
+  private target(url: string): { origin: string; path: string } {
+    let t = this.targets.get(url);
+    if (t === undefined) {
+      const { origin, pathname, search } = new URL(url);
+      t = { origin, path: pathname + search };
+      if (this.targets.size >= MAX_TARGETS) this.targets.clear();
+      this.targets.set(url, t);
+    }
+    return t;
+  }
+
+  private readonly targets = new Map<string, { origin: string; path: string }>();
+}
+
+/** URLs whose parse is kept (more means query strings vary: the cache starts over) */
+const MAX_TARGETS = 256;
+
+/**
+ * The response headers as the SDKs read them (`get`, `has`, `entries()` and iteration), over
+ * undici's header record (lower-case names) instead of a WHATWG Headers, which copies, validates
+ * and sorts them: the SDKs iterate them on every call (for `x-request-id` in their log line).
+ */
+class ResponseHeaders {
+  constructor(private readonly raw: IncomingHttpHeaders) {}
+
+  get(name: string): string | null {
+    const v = this.raw[name.toLowerCase()];
+    return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+  }
+
+  has(name: string): boolean {
+    return this.raw[name.toLowerCase()] !== undefined;
+  }
+
+  *entries(): IterableIterator<[string, string]> {
+    for (const name of Object.keys(this.raw)) {
+      const v = this.get(name);
+      if (v !== null) yield [name, v];
+    }
+  }
+
+  *keys(): IterableIterator<string> {
+    for (const [name] of this.entries()) yield name;
+  }
+
+  *values(): IterableIterator<string> {
+    for (const [, value] of this.entries()) yield value;
+  }
+
+  forEach(fn: (value: string, name: string) => void): void {
+    for (const [name, value] of this.entries()) fn(value, name);
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.entries();
   }
 }
 

@@ -28,6 +28,20 @@ describe('CloudEvents binary mode', () => {
     });
   });
 
+  it('publishes a serialized event as the publisher gave it, and consumers still reject bad data', () => {
+    const data = sampleFeedback('i-2');
+    const json = JSON.stringify(data);
+    const enc = encodeEvent({ type: 'dev.flywheel.feedback.v1', key: 'i-2', data, json }, 'gateway');
+    expect(enc.value).toBe(json);
+    expect(decodeEvent(enc.headers, enc.value).data).toEqual(data);
+
+    const bad = encodeEvent(
+      { type: 'dev.flywheel.feedback.v1', key: 'i-3', data, json: '{"rating":"sideways"}' },
+      'gateway',
+    );
+    expect(() => decodeEvent(bad.headers, bad.value)).toThrow(InvalidEventError);
+  });
+
   it.each([
     [{ ce_type: 'dev.flywheel.feedback.v1', ce_id: '1' }, '{}', /ce_specversion/],
     [{ ce_specversion: '1.0', ce_type: 'dev.flywheel.feedback.v1' }, '{}', /missing ce_id/],

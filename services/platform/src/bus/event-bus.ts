@@ -10,6 +10,13 @@ export interface OutgoingEvent<T extends EventType = EventType> {
   id?: string;
   /** CloudEvents `subject` */
   subject?: string;
+  /**
+   * `JSON.stringify(data)`, when the publisher already has it (the gateway measures its events'
+   * size on it). The bus then publishes this text as it is and skips its own schema check: for
+   * publishers whose data is built by typed code and checked against the schema in their tests;
+   * consumers validate at their boundary either way.
+   */
+  json?: string;
 }
 
 interface DeliveryMeta {
