@@ -168,6 +168,7 @@ export async function runKafkaStage() {
       DATABASE_URL: dbUrl.toString(),
       FLYWHEEL_ADMIN_TOKEN: ADMIN,
       ROLLOUTS_PORT: '0',
+      ROLLOUTS_SYNC_PORT: '0',
       ROLLOUTS_HOST: '127.0.0.1',
       ROLLOUTS_SPOOL_DIR: join(work, 'spool-rollouts'),
       ROLLOUTS_GROUP_ID: group,

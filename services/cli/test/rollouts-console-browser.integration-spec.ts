@@ -67,6 +67,7 @@ beforeAll(async () => {
       DATABASE_URL: rolloutsDb.url,
       FLYWHEEL_ADMIN_TOKEN: ADMIN,
       ROLLOUTS_PORT: '0',
+      ROLLOUTS_SYNC_PORT: '0',
       ROLLOUTS_HOST: '127.0.0.1',
       ROLLOUTS_SPOOL_DIR: join(work, 'spool-rollouts'),
       ROLLOUTS_GROUP_ID: `rc-rollouts-${suffix()}`,

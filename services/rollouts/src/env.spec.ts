@@ -35,9 +35,9 @@ describe('parseRolloutsEnv', () => {
       gatewayToken: 'gateway-admin-token',
       curatorToken: TOKEN,
     });
-    expect(() => parseRolloutsEnv({ FLYWHEEL_ADMIN_TOKEN: TOKEN, FLYWHEEL_CURATOR_URL: 'curator:8082' })).toThrow(
-      /FLYWHEEL_CURATOR_URL/,
-    );
+    expect(() =>
+      parseRolloutsEnv({ FLYWHEEL_ADMIN_TOKEN: TOKEN, FLYWHEEL_CURATOR_URL: 'curator:8082' }),
+    ).toThrow(/FLYWHEEL_CURATOR_URL/);
   });
 
   it('names the variable that is missing or wrong', () => {

@@ -147,6 +147,7 @@ function startRollouts(config: FlywheelConfig): Promise<RolloutsApp> {
   return createRolloutsApp({
     env: parseRolloutsEnv({
       ROLLOUTS_PORT: '0',
+      ROLLOUTS_SYNC_PORT: '0',
       ROLLOUTS_HOST: '127.0.0.1',
       FLYWHEEL_ADMIN_TOKEN: ADMIN,
       DATABASE_URL: rolloutsDb.url,

@@ -8,6 +8,7 @@ import { expectEventually } from '@flywheel/platform/testing';
 import { Pool } from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../../test-support/postgres';
 import { parseRolloutsEnv } from '../src/env';
+import { SPLIT_SETTLE_MS } from '../src/evidence/evidence.store';
 import { createRolloutsApp, type RolloutsApp } from '../src/rollouts-app';
 import {
   interaction,
@@ -40,12 +41,21 @@ const plan = (over: Partial<RolloutPlanConfig> = {}) =>
     ...over,
   });
 
-const routes = { counts: `ro-counts-${suffix()}`, halt: `ro-halt-${suffix()}`, srm: `ro-srm-${suffix()}` };
+const routes = {
+  counts: `ro-counts-${suffix()}`,
+  halt: `ro-halt-${suffix()}`,
+  srm: `ro-srm-${suffix()}`,
+  settle: `ro-settle-${suffix()}`,
+};
 const plans: RolloutsConfig = {
   [routes.counts]: plan(),
   [routes.halt]: plan({ steps: [50, 100] }),
   [routes.srm]: plan(),
+  [routes.settle]: plan({ steps: [50, 100] }),
 };
+
+/** Interaction fields of an answer begun once the current step's flag had reached the gateways. */
+const settled = () => ({ started_at: new Date(Date.now() + SPLIT_SETTLE_MS + 1_000).toISOString() });
 
 let db: TestDatabase;
 let pool: Pool;
@@ -219,7 +229,12 @@ describe('rollout controller', () => {
     const route = routes.srm;
     await api(`/v1/rollouts/${route}/start`, { method: 'POST' });
     // the flag gives the candidate 10 %, it gets 50 %
-    await publish(interleave(traffic(route, 'control', 150, 0, 0), traffic(route, 'candidate', 150, 0, 0)));
+    await publish(
+      interleave(
+        traffic(route, 'control', 150, 0, 0, settled()),
+        traffic(route, 'candidate', 150, 0, 0, settled()),
+      ),
+    );
     await expectEventually(
       async () => {
         const { body } = await api<RolloutState>(`/v1/rollouts/${route}`);
@@ -228,6 +243,41 @@ describe('rollout controller', () => {
           /sample-ratio mismatch — candidate got \d+\.\d\d % of this step's interactions, the flag gives 10\.00 %/,
         );
         expect(body.percent).toBe(10);
+      },
+      { timeoutMs: 30_000 },
+    );
+  });
+
+  it("leaves answers begun under the previous step's split out of the split check", async () => {
+    const route = routes.settle;
+    await api(`/v1/rollouts/${route}/start`, { method: 'POST' });
+    const advanced = await api<RolloutState>(`/v1/rollouts/${route}/advance`, { method: 'POST' });
+    expect(advanced.body).toMatchObject({ status: 'running', percent: 100 });
+    // 100 control answers begun at 50 % arrive after the advance, with 100 of the candidate's at 100 %
+    const before = { started_at: new Date(Date.now() - 1_000).toISOString() };
+    await publish(
+      interleave(
+        traffic(route, 'control', 100, 0, 0, before),
+        traffic(route, 'candidate', 100, 0, 0, settled()),
+      ),
+    );
+    await expectEventually(
+      async () => {
+        const { body } = await api<RolloutState>(`/v1/rollouts/${route}`);
+        expect(body.variants.control?.interactions).toBe(100);
+        expect(body.variants.candidate?.interactions).toBe(100);
+      },
+      { timeoutMs: 30_000 },
+    );
+    // control answers begun at 100 % are a mismatch; the share the hold names leaves the early ones
+    // out (counted in, the candidate would have got under 50 %)
+    await publish(traffic(route, 'control', 10, 0, 0, settled()));
+    await expectEventually(
+      async () => {
+        const { body } = await api<RolloutState>(`/v1/rollouts/${route}`);
+        expect(body.status).toBe('holding');
+        const share = Number(/candidate got (\d+\.\d\d) %/.exec(body.reason ?? '')?.[1]);
+        expect(share).toBeGreaterThanOrEqual(90);
       },
       { timeoutMs: 30_000 },
     );

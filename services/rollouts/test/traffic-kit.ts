@@ -84,17 +84,21 @@ export async function publishTraffic(bus: EventBus, events: readonly TrafficEven
   await bus.flush(30_000);
 }
 
-/** `n` interactions of a variant, the first `votes` of them voted, `downs` of those dislikes, spread evenly. */
+/**
+ * `n` interactions of a variant (fields from `over`), the first `votes` of them voted, `downs` of
+ * those dislikes, spread evenly.
+ */
 export function traffic(
   route: string,
   variant: string,
   n: number,
   votes: number,
   downs: number,
+  over: Partial<InteractionEvent> = {},
 ): TrafficEvent[] {
   const out: TrafficEvent[] = [];
   for (let k = 0; k < n; k++) {
-    const i = interaction(route, variant);
+    const i = interaction(route, variant, over);
     out.push({ kind: 'i', e: i });
     if (k < votes)
       out.push({

@@ -94,5 +94,20 @@ export const ROLLOUTS_MIGRATIONS: MigrationPlan = {
         );
       `,
     },
+    {
+      // the split check's counts: interactions per step that started once the step's flag had
+      // reached the gateways (answers still in flight from the previous step are left out)
+      id: '0003_rollout_step_split',
+      sql: `
+        create table rollout_step_split (
+          route text not null,
+          epoch integer not null,
+          step_index integer not null,
+          variant text not null,
+          interactions bigint not null default 0,
+          primary key (route, epoch, step_index, variant)
+        );
+      `,
+    },
   ],
 };

@@ -152,7 +152,10 @@ describe('decide', () => {
     expect(refused).toEqual({ ok: false, reason: decision?.reason });
     expect(decide(input({ gate, position })).decision).toBeNull();
     const rerun = decide(input({ gate: { ...gate, run_id: 'run_3', pass_rate: 0.6 }, position }));
-    expect(rerun.decision).toMatchObject({ kind: 'hold', reason: expect.stringContaining('run run_3 passed 60.0 %') });
+    expect(rerun.decision).toMatchObject({
+      kind: 'hold',
+      reason: expect.stringContaining('run run_3 passed 60.0 %'),
+    });
     const passed = decide(input({ position, gate: { status: 'passed', run_id: 'run_2', pass_rate: 1 } }));
     expect(passed.decision?.kind).toBe('resume');
   });

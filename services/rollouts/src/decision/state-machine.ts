@@ -43,6 +43,11 @@ export interface DecisionInput {
   /** cumulative evidence since the rollout was started */
   totals: { candidate: VariantEvidence; control: VariantEvidence };
   step: StepEvidence;
+  /**
+   * interactions per variant for the split check: those that started once the step's flag had
+   * settled (default: the step's interactions)
+   */
+  split?: { candidate: number; control: number };
   gate: GateView;
 }
 
@@ -102,11 +107,11 @@ export function decide(input: DecisionInput): Outcome {
   }
   if (position.status === 'paused') return { position, decision: null };
 
-  const srm = sampleRatioMismatch(
-    input.step.candidate.interactions,
-    input.step.candidate.interactions + input.step.control.interactions,
-    from / 100,
-  );
+  const split = input.split ?? {
+    candidate: input.step.candidate.interactions,
+    control: input.step.control.interactions,
+  };
+  const srm = sampleRatioMismatch(split.candidate, split.candidate + split.control, from / 100);
   evidence.srm = srm;
   const hold = holdCause(srm, input.gate, plan);
   if (hold) {

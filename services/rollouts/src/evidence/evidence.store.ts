@@ -14,6 +14,21 @@ interface EvidenceRow {
 }
 
 /**
+ * How long after a step began an interaction must have started to count in the step's split
+ * check: a decision reaches every gateway well within this (flag sync), and answers begun under
+ * the previous split, still in flight or in the event pipeline, are not this step's split.
+ */
+export const SPLIT_SETTLE_MS = 5_000;
+
+/** Where a route's rollout stands, as the intake needs it. */
+interface StepOf {
+  epoch: number;
+  step_index: number;
+  /** epoch ms */
+  step_started_at: number;
+}
+
+/**
  * The counts the controller decides on, in Postgres (or PGlite): per route, epoch and variant.
  * Each event is counted once — its CloudEvents id goes into `rollout_processed_events` in the
  * same transaction as the counts, so a redelivered event changes nothing. A fetched batch is one
@@ -48,8 +63,12 @@ export class EvidenceStore {
         relevant.map((e) => e.id),
       );
       if (fresh.size === 0) return 0;
-      const epochs = await this.epochs(tx, [...new Set(relevant.map((e) => e.data.route as string))]);
+      const steps = await this.steps(tx, [...new Set(relevant.map((e) => e.data.route as string))]);
       const sums = new Map<string, Sums>();
+      const split = new Map<
+        string,
+        { route: string; epoch: number; step: number; variant: string; n: number }
+      >();
       const sumsOf = (route: string, epoch: number, variant: string): Sums => {
         const key = JSON.stringify([route, epoch, variant]);
         let s = sums.get(key);
@@ -60,9 +79,16 @@ export class EvidenceStore {
       for (const e of relevant) {
         if (!fresh.delete(e.id)) continue; // counted before, or a second copy in this batch
         const route = e.data.route as string;
-        const epoch = epochs.get(route) ?? 0;
+        const at = steps.get(route);
+        const epoch = at?.epoch ?? 0;
         if (e.kind === 'interaction') {
           const d = e.data;
+          if (at && Date.parse(d.started_at) >= at.step_started_at + SPLIT_SETTLE_MS) {
+            const key = JSON.stringify([route, epoch, at.step_index, d.variant]);
+            const row = split.get(key);
+            if (row) row.n++;
+            else split.set(key, { route, epoch, step: at.step_index, variant: d.variant, n: 1 });
+          }
           const s = sumsOf(route, epoch, d.variant);
           s.interactions++;
           if (d.status !== 'ok' || (d.validation.schema && !d.validation.valid)) s.errors++;
@@ -76,6 +102,16 @@ export class EvidenceStore {
       }
       // rows in key order, so concurrent batches (other partitions) lock them alike and never deadlock
       for (const key of [...sums.keys()].sort()) await this.write(tx, sums.get(key)!);
+      for (const key of [...split.keys()].sort()) {
+        const r = split.get(key)!;
+        await tx.query(
+          `insert into rollout_step_split (route, epoch, step_index, variant, interactions)
+           values ($1, $2, $3, $4, $5)
+           on conflict (route, epoch, step_index, variant)
+           do update set interactions = rollout_step_split.interactions + excluded.interactions`,
+          [r.route, r.epoch, r.step, r.variant, r.n],
+        );
+      }
       return counted;
     });
   }
@@ -188,13 +224,41 @@ export class EvidenceStore {
     return new Set(fresh.rows.map((r) => r.event_id));
   }
 
-  /** The current epoch of each route's rollout (0 before it started). */
-  private async epochs(tx: SqlExecutor, routes: readonly string[]): Promise<Map<string, number>> {
-    const state = await tx.query<{ route: string; epoch: number }>(
-      `select route, epoch from rollout_state where route in (select jsonb_array_elements_text($1::jsonb))`,
+  /**
+   * The interactions of each variant counted in a step's split check: those that started at least
+   * {@link SPLIT_SETTLE_MS} after the step began.
+   */
+  async stepSplit(
+    tx: SqlExecutor,
+    route: string,
+    epoch: number,
+    stepIndex: number,
+  ): Promise<Map<string, number>> {
+    const result = await tx.query<{ variant: string; interactions: string | number }>(
+      `select variant, interactions from rollout_step_split where route = $1 and epoch = $2 and step_index = $3`,
+      [route, epoch, stepIndex],
+    );
+    return new Map(result.rows.map((r) => [r.variant, Number(r.interactions)]));
+  }
+
+  /** The current epoch and step of each route's rollout (none before it started). */
+  private async steps(tx: SqlExecutor, routes: readonly string[]): Promise<Map<string, StepOf>> {
+    const state = await tx.query<{
+      route: string;
+      epoch: number;
+      step_index: number;
+      step_started_at: Date | string;
+    }>(
+      `select route, epoch, step_index, step_started_at from rollout_state
+       where route in (select jsonb_array_elements_text($1::jsonb))`,
       [JSON.stringify(routes)],
     );
-    return new Map(state.rows.map((r) => [r.route, r.epoch]));
+    return new Map(
+      state.rows.map((r) => [
+        r.route,
+        { epoch: r.epoch, step_index: r.step_index, step_started_at: new Date(r.step_started_at).getTime() },
+      ]),
+    );
   }
 }
 

@@ -8,8 +8,5 @@ import type { RolloutPlanConfig, RouteConfig } from '@flywheel/platform';
  */
 export function candidateConfigHash(plan: RolloutPlanConfig, route: RouteConfig | undefined): string {
   const candidate = route?.variants[plan.candidate] ?? null;
-  return createHash('sha256')
-    .update(JSON.stringify({ plan, candidate }))
-    .digest('hex')
-    .slice(0, 16);
+  return createHash('sha256').update(JSON.stringify({ plan, candidate })).digest('hex').slice(0, 16);
 }

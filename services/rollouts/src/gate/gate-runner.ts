@@ -39,8 +39,16 @@ export class GatewayGateRunner implements GateRunner {
     /** `routes` of flywheel.yaml, for json-schema assertions checked against the variant's output_schema */
     private readonly routes: Record<string, RouteConfig> = {},
   ) {
-    this.curator = new CuratorClient({ url: env.curatorUrl, token: env.curatorToken, timeoutMs: env.timeoutMs });
-    this.gateway = new GatewayClient({ url: env.gatewayUrl, token: env.gatewayToken, timeoutMs: env.timeoutMs });
+    this.curator = new CuratorClient({
+      url: env.curatorUrl,
+      token: env.curatorToken,
+      timeoutMs: env.timeoutMs,
+    });
+    this.gateway = new GatewayClient({
+      url: env.gatewayUrl,
+      token: env.gatewayToken,
+      timeoutMs: env.timeoutMs,
+    });
   }
 
   async run(route: string, plan: RolloutPlanConfig): Promise<GateRunResult> {

@@ -40,11 +40,16 @@ describe('gateState', () => {
       note: 'running the regression set against the candidate (the rollout started)',
     });
     const down = gateState(record({ requested: 1, request_reason: 'x', error: 'curator unreachable' }));
-    expect(down).toMatchObject({ status: 'pending', note: expect.stringContaining('could not run (x): curator unreachable') });
+    expect(down).toMatchObject({
+      status: 'pending',
+      note: expect.stringContaining('could not run (x): curator unreachable'),
+    });
   });
 
   it('passes without accepted cases, and says so', () => {
-    expect(gateState(record({ status: 'passed', pass_rate: 1, cases: 0, requested: 1, ran: 1 }))).toMatchObject({
+    expect(
+      gateState(record({ status: 'passed', pass_rate: 1, cases: 0, requested: 1, ran: 1 })),
+    ).toMatchObject({
       status: 'passed',
       cases: 0,
       note: 'no accepted regression cases yet: the gate passes',

@@ -41,7 +41,8 @@ function lastRun(record: GateRecord): GateState {
     ...(record.finished_at !== null && { finished_at: record.finished_at.toISOString() }),
   };
   const status = record.status === 'failed' ? 'failed' : 'passed';
-  if (record.cases === 0) return { ...result, status, note: 'no accepted regression cases yet: the gate passes' };
+  if (record.cases === 0)
+    return { ...result, status, note: 'no accepted regression cases yet: the gate passes' };
   const rate = record.pass_rate === null ? 'n/a' : percent(record.pass_rate);
   const min = record.min_pass_rate === null ? 'n/a' : percent(record.min_pass_rate);
   return {

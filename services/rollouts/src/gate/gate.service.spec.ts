@@ -1,4 +1,10 @@
-import { createSqlDatabase, migrate, RolloutPlanConfig, type SqlDatabase, systemClock } from '@flywheel/platform';
+import {
+  createSqlDatabase,
+  migrate,
+  RolloutPlanConfig,
+  type SqlDatabase,
+  systemClock,
+} from '@flywheel/platform';
 import { expectEventually } from '@flywheel/platform/testing';
 import { ROLLOUTS_MIGRATIONS } from '../db/migrations';
 import type { GateRunner, GateRunResult } from './gate-runner';
@@ -75,7 +81,9 @@ describe('GateService', () => {
     await expectEventually(async () => {
       expect(await g.state(db, 'r')).toMatchObject({
         status: 'pending',
-        note: expect.stringContaining('could not run (the rollout has no gate run yet): no answer from the gateway'),
+        note: expect.stringContaining(
+          'could not run (the rollout has no gate run yet): no answer from the gateway',
+        ),
       });
     });
   });

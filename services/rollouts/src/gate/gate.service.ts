@@ -120,7 +120,9 @@ export class GateService {
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       await this.store.failedToRun(this.db, route, message);
-      this.logger.warn(`${route}: the gate could not run: ${message}; retrying in ${this.options.retryMs} ms`);
+      this.logger.warn(
+        `${route}: the gate could not run: ${message}; retrying in ${this.options.retryMs} ms`,
+      );
       this.retry(route);
     }
     this.options.onRun();
@@ -138,7 +140,9 @@ export class GateService {
   }
 
   private async active(route: string): Promise<boolean> {
-    const r = await this.db.query<{ status: string }>(`select status from rollout_state where route = $1`, [route]);
+    const r = await this.db.query<{ status: string }>(`select status from rollout_state where route = $1`, [
+      route,
+    ]);
     return ACTIVE.includes(r.rows[0]?.status ?? '');
   }
 }

@@ -21,9 +21,10 @@ export interface GateRecord {
 /** The rollout_gates table. */
 export class GateStore {
   async ensure(tx: SqlExecutor, route: string): Promise<GateRecord> {
-    await tx.query(`insert into rollout_gates (route, status) values ($1, 'none') on conflict (route) do nothing`, [
-      route,
-    ]);
+    await tx.query(
+      `insert into rollout_gates (route, status) values ($1, 'none') on conflict (route) do nothing`,
+      [route],
+    );
     return (await this.get(tx, route))!;
   }
 

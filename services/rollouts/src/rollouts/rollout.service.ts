@@ -145,6 +145,7 @@ export class RolloutService {
     const ev = await this.evidence.load(tx, route, stored.epoch, [plan.control, plan.candidate]);
     const candidate = ev[plan.candidate]!;
     const control = ev[plan.control]!;
+    const split = await this.evidence.stepSplit(tx, route, stored.epoch, stored.position.step_index);
     return {
       plan,
       position: stored.position,
@@ -156,6 +157,10 @@ export class RolloutService {
           votes: votes(candidate) - stored.step_base.candidate_votes,
         },
         control: { interactions: control.interactions - stored.step_base.control },
+      },
+      split: {
+        candidate: split.get(plan.candidate) ?? 0,
+        control: split.get(plan.control) ?? 0,
       },
       gate: await this.gates.state(tx, route),
     };
