@@ -202,8 +202,12 @@ describe('rollout controller', () => {
         expect(body.status).toBe('halted');
         expect(body.percent).toBe(0);
         expect(body.reason).toMatch(
-          /^halted: dislike_rate: candidate − control = \+0\.[12]\d\d, always-valid 97\.50 % interval \[\+0\.\d+, \+0\.\d+\], allowed \+0\.020$/,
+          /^halted: dislike_rate: candidate − control = \+0\.\d{3}, always-valid 97\.50 % interval \[\+0\.\d+, \+0\.\d+\], allowed \+0\.020$/,
         );
+        // about +0.10 (20 % vs 10 %); where in a round the halt falls moves the last digits
+        const estimate = Number(/= \+(0\.\d{3})/.exec(body.reason ?? '')?.[1]);
+        expect(estimate).toBeGreaterThan(0.05);
+        expect(estimate).toBeLessThan(0.2);
         expect(body.decisions[0]).toMatchObject({ kind: 'halt', from_percent: 50, to_percent: 0 });
       },
       { timeoutMs: 30_000 },
