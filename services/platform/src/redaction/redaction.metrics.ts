@@ -6,7 +6,7 @@ import type { RedactorOptions } from './redactor';
  * (strings cut) and `flywheel_redaction_oversize_chars_total` (characters replaced by
  * `[OVERSIZE]`). Returns the `onOversize` callback for a {@link Redactor}.
  */
-export function oversizeMetrics(registry: Registry): (droppedChars: number) => void {
+function oversizeMetrics(registry: Registry): (droppedChars: number) => void {
   const fields = new Counter({
     name: 'flywheel_redaction_oversize_fields_total',
     help: 'Strings longer than redaction.max_field_chars, cut before redaction',
