@@ -16,6 +16,7 @@ describe('parseBehaviour', () => {
     ['sim-coin-50', { content: 'ok', slowMs: 0, fault: { kind: 'none' }, coin: { pct: 50 } }],
     ['sim-echo-coin-30-slow-5', { content: 'echo', slowMs: 5, fault: { kind: 'none' }, coin: { pct: 30 } }],
     ['sim-drip-200', { content: 'ok', slowMs: 0, fault: { kind: 'none' }, dripMs: 200 }],
+    ['sim-ok-timed-slow-0', { content: 'ok', slowMs: 0, fault: { kind: 'none' }, timed: true }],
   ])('%s', (model, expected) => {
     expect(parseBehaviour(model)).toEqual(expected);
   });
@@ -38,6 +39,7 @@ describe('parseBehaviour', () => {
     'sim-coin-10-coin-20',
     'sim-drip',
     'sim-drip-1-drip-2',
+    'sim-timed-timed',
   ])('%s is unknown', (model) => {
     expect(parseBehaviour(model)).toBeUndefined();
   });

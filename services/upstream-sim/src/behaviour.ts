@@ -8,6 +8,8 @@
  *   latency  `slow-<ms>`
  *   pacing   `drip-<ms>` (streams: wait `<ms>` between events)
  *   variation `coin-<pct>` (pct % of the answers use the other content mode, ok ↔ echo)
+ *   timing   `timed` (a non-streamed text answer ends with ` [sim-ms=<ms>]`: the time from the
+ *            request's arrival to its answer, so a benchmark can subtract the upstream's own time)
  *   fault    `400` | `500` | `503` | `529` | `429[-<retry-after s>]` | `timeout` | `blackhole`
  *            | `stall` | `reset` | `badjson` | `invalidjson` | `cutstream` | `flaky-<pct>`
  *
@@ -44,6 +46,8 @@ export interface Behaviour {
   coin?: { pct: number };
   /** `drip-<ms>`: a stream sends its events one at a time, `ms` apart (a slow mid-stream). */
   dripMs?: number;
+  /** `timed`: the answer text ends with ` [sim-ms=<ms>]`, the simulator's own time for the request. */
+  timed?: true;
 }
 
 export function otherContent(content: ContentMode): ContentMode {
@@ -93,6 +97,7 @@ export function parseBehaviour(model: string): Behaviour | undefined {
   let fault: Fault | undefined;
   let coin: Behaviour['coin'];
   let dripMs: number | undefined;
+  let timed = false;
 
   for (let i = 1; i < tokens.length; i++) {
     const token = tokens[i] as string;
@@ -108,6 +113,9 @@ export function parseBehaviour(model: string): Behaviour | undefined {
       if (dripMs !== undefined || !isUint(next) || Number(next) > MAX_SLOW_MS) return undefined;
       dripMs = Number(next);
       i++;
+    } else if (token === 'timed') {
+      if (timed) return undefined;
+      timed = true;
     } else if (token === 'coin') {
       if (coin || !isUint(next) || Number(next) > 100) return undefined;
       coin = { pct: Number(next) };
@@ -137,6 +145,7 @@ export function parseBehaviour(model: string): Behaviour | undefined {
   };
   if (coin) behaviour.coin = coin;
   if (dripMs !== undefined) behaviour.dripMs = dripMs;
+  if (timed) behaviour.timed = true;
   return behaviour;
 }
 

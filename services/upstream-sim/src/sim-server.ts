@@ -169,6 +169,7 @@ class Simulator {
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const arrivedAt = performance.now();
     this.requests++;
     this.inFlight++;
     res.once('close', () => this.inFlight--);
@@ -254,7 +255,7 @@ class Simulator {
       const flip = behaviour.coin !== undefined && this.coin.next(parsed.model, behaviour.coin.pct);
       const answered = flip ? { ...behaviour, content: otherContent(behaviour.content) } : behaviour;
       this.after(res, this.latencyMs + behaviour.slowMs, () =>
-        this.answer(res, dialect, seq, parsed, answered, failNow),
+        this.answer(res, dialect, seq, parsed, answered, failNow, arrivedAt),
       );
     });
   }
@@ -331,6 +332,7 @@ class Simulator {
     req: SimRequest,
     behaviour: Behaviour,
     flakyFails: boolean,
+    arrivedAt: number,
   ): void {
     const fault = behaviour.fault;
     const idHeader = { [dialect.requestIdHeader]: requestIdOf(seq) };
@@ -357,6 +359,8 @@ class Simulator {
     }
 
     const completion = complete(req, behaviour);
+    if (behaviour.timed && !req.stream && completion.kind === 'text')
+      completion.text += ` [sim-ms=${(performance.now() - arrivedAt).toFixed(3)}]`;
     const ids = { seq, created: Math.floor(Date.now() / 1000) };
     if (req.stream) {
       const script = dialect.stream(req, completion, ids);

@@ -508,6 +508,15 @@ describe('transport faults', () => {
     expect(res.choices[0]?.message.content).toContain('sim-slow-200');
   });
 
+  it('sim-timed ends a text answer with its own time for the request, at least its delay', async () => {
+    const res = await openai.chat.completions.create({ model: 'sim-ok-timed-slow-30', messages });
+    const ms = /\[sim-ms=(\d+\.\d{3})\]$/.exec(res.choices[0]?.message.content ?? '')?.[1];
+    expect(Number(ms)).toBeGreaterThanOrEqual(29);
+    const streamed = await openai.chat.completions.create({ model: 'sim-ok-timed', messages, stream: true });
+    const { items } = await drain(streamed);
+    expect(items.map((c) => c.choices[0]?.delta.content ?? '').join('')).not.toContain('sim-ms');
+  });
+
   it('sim-cutstream: OpenAI stream yields a few deltas, then iteration throws TypeError("terminated")', async () => {
     const stream = await openai.chat.completions.create({ model: 'sim-cutstream', messages, stream: true });
     const { items, error } = await drain(stream);
