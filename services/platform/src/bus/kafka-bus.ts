@@ -19,6 +19,7 @@ import { KafkaConsumers } from './kafka-consumer';
 import { DeadLetters } from './kafka-dlq';
 import { KafkaRelay, type RelayOptions, type RelayTransport } from './kafka-relay';
 import { LogThrottle } from './log-throttle';
+import { keyPartitioner } from './partitioner';
 import { Spool } from './spool';
 import { topicSpecs } from './topics';
 
@@ -59,6 +60,9 @@ function createKafkaClient(options: KafkaBusOptions, logs: LogThrottle): Kafka {
  * acknowledges the spool only after Kafka has the batch, so nothing published is lost; at worst
  * a batch is sent twice (at-least-once). Consumers: kafka-consumer.ts.
  */
+/** Kafka's default key mapping, computed without kafkajs's per-key allocations (partitioner.ts). */
+const KEY_PARTITIONER = keyPartitioner(Partitioners.DefaultPartitioner);
+
 export class KafkaEventBus implements EventBus {
   readonly kind = 'kafka' as const;
   private producer: Producer | null = null;
@@ -174,7 +178,7 @@ export class KafkaEventBus implements EventBus {
         idempotent: true,
         maxInFlightRequests: 1,
         allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
+        createPartitioner: KEY_PARTITIONER,
         retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 },
       });
       await producer.connect();
@@ -192,7 +196,7 @@ export class KafkaEventBus implements EventBus {
   private async getDlqProducer(): Promise<Producer> {
     if (!this.dlqProducer) {
       const producer = this.kafka.producer({
-        createPartitioner: Partitioners.DefaultPartitioner,
+        createPartitioner: KEY_PARTITIONER,
         retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 },
       });
       await producer.connect();

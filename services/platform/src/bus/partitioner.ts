@@ -5,6 +5,8 @@
  * reused buffer: kafkajs's own murmur2 allocates a Buffer and a few dozen Long objects per key,
  * which the gateway paid on every event. partitioner.spec.ts checks it against kafkajs.
  */
+import type { ICustomPartitioner } from 'kafkajs';
+
 const SEED = 0x9747b28c;
 const M = 0x5bd1e995;
 const scratch = Buffer.alloc(1024);
@@ -45,4 +47,23 @@ export function partitionFor(_topic: string, key: string, partitions: number): n
     length = data.length;
   }
   return (murmur2(data, length) & 0x7fffffff) % partitions;
+}
+
+/**
+ * A kafkajs partitioner that maps string keys with {@link partitionFor}: the mapping of kafkajs's
+ * DefaultPartitioner (which the relay's producer used) without its Buffer and Long objects per
+ * key, several KB of garbage per event on the gateway's request thread. A message with an
+ * explicit partition keeps it; one without a string key (none of ours) goes to `fallback`.
+ */
+export function keyPartitioner(fallback: ICustomPartitioner): ICustomPartitioner {
+  return () => {
+    const other = fallback();
+    return (args) => {
+      const { message } = args;
+      if (message.partition !== null && message.partition !== undefined) return message.partition;
+      if (typeof message.key === 'string')
+        return partitionFor(args.topic, message.key, args.partitionMetadata.length);
+      return other(args);
+    };
+  };
 }
