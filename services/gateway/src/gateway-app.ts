@@ -46,6 +46,7 @@ import { ModelsController } from './models/models.controller';
 import { ModelsService } from './models/models.service';
 import { gatewayOpenApi } from './openapi';
 import type { ProviderFactory } from './providers/llm-provider';
+import { loadProviderKinds } from './providers/provider-kinds';
 import { ProviderRegistry } from './providers/provider-registry';
 import { Backoff, type BackoffOptions, DEFAULT_BACKOFF } from './resilience/backoff';
 import { type BreakerOptions, CircuitBreakers, DEFAULT_BREAKER } from './resilience/circuit-breakers';
@@ -75,7 +76,7 @@ export interface GatewayAppOptions {
   clock?: Clock;
   /** where providers' `api_key_env` and api_keys' `key_env` variables are read (default process.env) */
   providerEnv?: NodeJS.ProcessEnv;
-  /** provider implementations by `kind` (default PROVIDER_KINDS: the openai and anthropic SDKs) */
+  /** provider implementations by `kind` (default: PROVIDER_KINDS, loaded for the configured kinds) */
   providerKinds?: Readonly<Record<string, ProviderFactory>>;
   /** breaker, backoff and chain settings (tests shorten them) */
   resilience?: {
@@ -139,7 +140,7 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
     const providers = own(
       new ProviderRegistry(config.providers, {
         env: options.providerEnv ?? process.env,
-        kinds: options.providerKinds,
+        kinds: options.providerKinds ?? (await loadProviderKinds(config.providers)),
         clock,
       }),
     );
