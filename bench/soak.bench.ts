@@ -5,11 +5,11 @@
  *
  * Targets: gateway-embedded, feedback-embedded, gateway-kafka, feedback-kafka. Each target is
  * one service started the way its container runs it (Dockerfile: the compiled bundle, `node
- * services/cli/dist/flywheel.js start --only <service>`, with the gateway image's
- * `--max-semi-space-size=8`; `npm run build` first), in its own process; SOAK_TSX=1 runs the
- * TypeScript sources through tsx instead (`npm start`'s way) to compare. On the embedded bus
- * (KAFKA_BROKERS unset) or on a private
- * Kafka 3.9.1 broker (infra/local). The gateway calls the upstream simulator (its own process,
+ * services/cli/dist/flywheel.js start --only <service>`, with the gateway image's Node flags;
+ * `npm run build` first), in its own process; SOAK_TSX=1 runs the TypeScript sources through tsx
+ * instead (`npm start`'s way) to compare, and SOAK_NODE_ARGS adds Node flags (e.g.
+ * `--optimize-for-size`). On the embedded bus (KAFKA_BROKERS unset) or on a private Kafka 3.9.1
+ * broker (infra/local). The gateway calls the upstream simulator (its own process,
  * `start --only sim`, SOAK_SIM_LATENCY_MS, default 5 ms) through bench/fixtures/gateway-bench.yaml;
  * the feedback service gets one vote per new interaction and user, each with a real token, on
  * the in-memory vote store (REDIS_URL unset).
@@ -51,6 +51,8 @@ const ROOT = join(__dirname, '..');
 const CLI_MAIN = join(ROOT, 'services/cli/src/main.ts');
 const BUNDLE = join(ROOT, 'services/cli/dist/flywheel.js');
 const TSX = process.env.SOAK_TSX === '1';
+/** the gateway image's NODE_OPTIONS (Dockerfile; README "Images" says why) */
+const GATEWAY_NODE_FLAGS = ['--max-semi-space-size=8', '--max-old-space-size=256'];
 /** extra Node flags for the measured service, e.g. another young generation (space-separated) */
 const NODE_ARGS = (process.env.SOAK_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const CONFIG_FIXTURE = join(__dirname, 'fixtures/gateway-bench.yaml');
@@ -136,9 +138,8 @@ async function startCli(
   const child = await startChild({
     name,
     command: process.execPath,
-    // the gateway container's Node flags (Dockerfile): see bench/gateway.bench.ts
     args: [
-      ...(service === 'gateway' ? ['--max-semi-space-size=8'] : []),
+      ...(service === 'gateway' ? GATEWAY_NODE_FLAGS : []),
       ...(service === 'sim' ? [] : NODE_ARGS),
       ...(TSX ? ['--import', 'tsx'] : []),
       ...(heapLog ? (TSX ? ['--import', HEAP_SAMPLER] : ['--require', compiledSampler(work)]) : []),

@@ -107,6 +107,15 @@ const MESSAGES_PATH = '/v1/messages';
 const EVENT_BATCHING = { spoolCommitDelayMs: 0, lingerMs: 20 };
 
 /**
+ * An embedded bus the gateway opens itself (`--only gateway` without KAFKA_BROKERS) has no
+ * consumer in this process, and no other process can read it: it keeps almost no unread events
+ * (one per partition). The bus's default window (10,000 per topic, for an all-in-one whose
+ * consumers subscribe after the gateway starts) held ~30 MiB of interaction events at 1,000
+ * req/s that nothing would ever read (bench:soak, heap snapshot). Dropped events are counted in flywheel_bus_embedded_dropped_total.
+ */
+const OWN_EMBEDDED_BUS = { unconsumedWindow: 0 };
+
+/**
  * The gateway on the service host, listening on `env.port`/`env.host`; `flywheel start` runs it
  * alone (`--only gateway`) or with the other services in one process. The configuration is
  * checked before anything is opened: every variant of every route is prepared (models resolved,
@@ -162,7 +171,15 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
       own(await FlagService.create({ flagsFile: env.flagsFile, syncAddress: env.flagsSyncAddress }));
     const bus =
       options.bus ??
-      own(await createEventBus({ source: SERVICE, registry, ...busLocation(env), kafka: EVENT_BATCHING }));
+      own(
+        await createEventBus({
+          source: SERVICE,
+          registry,
+          ...busLocation(env),
+          kafka: EVENT_BATCHING,
+          embedded: OWN_EMBEDDED_BUS,
+        }),
+      );
 
     const metrics = new GatewayMetrics(registry, breakers, Object.keys(config.models));
     const events = new InteractionEvents(
