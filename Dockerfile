@@ -79,7 +79,10 @@ ENV GATEWAY_PORT=8080
 # A small young generation: a scavenge copies what is alive, and that grows with the semi-space
 # (measured: ~1.5 MB at 8 MB, ~10.5 MB at 64 MB), so the pauses that make the gateway's p99 stay
 # short; ~8× more of them for about the same copying in all, and ~100 MB less RSS than 64 MB
-# (README, "Images"; bench/gateway.bench.ts reports it per request)
-ENV NODE_OPTIONS=--max-semi-space-size=8
+# (README, "Images"; bench/gateway.bench.ts reports it per request). An old-space limit of 256 MB:
+# below ~2 GB V8 grows the old generation by a smaller factor after each full GC (~1.3× the live
+# heap instead of up to 4×), which halved the gateway's RSS at 1,000 req/s (bench:soak: ~400 →
+# ~200 MiB) for a live heap of ~40–70 MiB (README, "Images")
+ENV NODE_OPTIONS="--max-semi-space-size=8 --max-old-space-size=256"
 EXPOSE 8080
 CMD ["node", "services/cli/dist/flywheel.js", "start", "--only", "gateway"]

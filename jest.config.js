@@ -29,6 +29,9 @@ const moduleNameMapper = {
   '^@flywheel/platform/config$': '<rootDir>/services/platform/src/config/index.ts',
   '^@flywheel/platform/eval$': '<rootDir>/services/platform/src/eval/index.ts',
   '^@flywheel/platform/tracing$': '<rootDir>/services/platform/src/telemetry/tracing.ts',
+  '^@flywheel/platform/flag-sync$': '<rootDir>/services/platform/src/flags/flag-sync.ts',
+  // dynamic import() of a sibling names it `./x.js` (TypeScript's node16 rule); the file is x.ts
+  '^(\\.{1,2}/.*)\\.js$': '$1',
 };
 
 const common = {

@@ -4,9 +4,12 @@
  *   npm run bench:soak -- --only gateway-embedded       (one target; comma-separate several)
  *
  * Targets: gateway-embedded, feedback-embedded, gateway-kafka, feedback-kafka. Each target is
- * one service started the way a container runs it (`tsx services/cli/src/main.ts start --only
- * <service>`, in its own process) on the embedded bus (KAFKA_BROKERS unset) or on a private
- * Kafka 3.9.1 broker (infra/local). The gateway calls the upstream simulator (its own process,
+ * one service started the way its container runs it (Dockerfile: the compiled bundle, `node
+ * services/cli/dist/flywheel.js start --only <service>`, with the gateway image's Node flags;
+ * `npm run build` first), in its own process; SOAK_TSX=1 runs the TypeScript sources through tsx
+ * instead (`npm start`'s way) to compare, and SOAK_NODE_ARGS adds Node flags (e.g.
+ * `--optimize-for-size`). On the embedded bus (KAFKA_BROKERS unset) or on a private Kafka 3.9.1
+ * broker (infra/local). The gateway calls the upstream simulator (its own process,
  * `start --only sim`, SOAK_SIM_LATENCY_MS, default 5 ms) through bench/fixtures/gateway-bench.yaml;
  * the feedback service gets one vote per new interaction and user, each with a real token, on
  * the in-memory vote store (REDIS_URL unset).
@@ -29,10 +32,11 @@
  * stopped on every exit path.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { buildSync } from 'esbuild';
 import { mintFeedbackToken, subjectHash } from '@flywheel/platform';
 import { Pool } from 'undici';
 import { type KafkaBroker, startKafka } from '../infra/local';
@@ -45,6 +49,12 @@ import { round } from './lib/stats';
 
 const ROOT = join(__dirname, '..');
 const CLI_MAIN = join(ROOT, 'services/cli/src/main.ts');
+const BUNDLE = join(ROOT, 'services/cli/dist/flywheel.js');
+const TSX = process.env.SOAK_TSX === '1';
+/** the gateway image's NODE_OPTIONS (Dockerfile; README "Images" says why) */
+const GATEWAY_NODE_FLAGS = ['--max-semi-space-size=8', '--max-old-space-size=256'];
+/** extra Node flags for the measured service, e.g. another young generation (space-separated) */
+const NODE_ARGS = (process.env.SOAK_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const CONFIG_FIXTURE = join(__dirname, 'fixtures/gateway-bench.yaml');
 const FLAGS_FIXTURE = join(__dirname, 'fixtures/gateway-bench-flags.json');
 const TARGETS = ['gateway-embedded', 'feedback-embedded', 'gateway-kafka', 'feedback-kafka'] as const;
@@ -58,9 +68,28 @@ const SIM_LATENCY_MS = Number(process.env.SOAK_SIM_LATENCY_MS ?? 5);
 const REQUESTS = Number(process.env.SOAK_REQUESTS ?? 100_000);
 const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? 32);
 const TIMEOUT_MS = 10_000;
+// pool connections per target: enough for CONCURRENCY in flight (undici queues the rest)
+const CONNECTIONS = Math.max(128, CONCURRENCY);
 const FLAT_WITHIN = 0.2;
 const WARM_AT = Number(process.env.SOAK_WARM_AT ?? 0.3);
 const HEAP_SAMPLER = join(__dirname, 'lib/heap-sampler.ts');
+
+/**
+ * The heap sampler as plain JavaScript (for the compiled bundle, which runs without tsx): esbuild
+ * writes it once into the run's work directory.
+ */
+function compiledSampler(work: string): string {
+  const out = join(work, 'heap-sampler.cjs');
+  if (!existsSync(out))
+    buildSync({
+      entryPoints: [HEAP_SAMPLER],
+      outfile: out,
+      platform: 'node',
+      format: 'cjs',
+      logLevel: 'warning',
+    });
+  return out;
+}
 
 const { push: cleanupStep, cleanUp } = exitCleanups('the services and Kafka');
 
@@ -74,6 +103,8 @@ interface Sample {
 
 interface TargetResult {
   target: Target;
+  /** how the service ran: the compiled bundle (as the images run it) or the sources through tsx */
+  mode: 'compiled' | 'tsx';
   seconds: number;
   /** the warm-up reading is the median of the samples from this fraction of the run to +0.1 */
   warm_at: number;
@@ -107,13 +138,12 @@ async function startCli(
   const child = await startChild({
     name,
     command: process.execPath,
-    // the gateway container's Node flags (Dockerfile): see bench/gateway.bench.ts
     args: [
-      ...(service === 'gateway' ? ['--max-semi-space-size=8'] : []),
-      '--import',
-      'tsx',
-      ...(heapLog ? ['--import', HEAP_SAMPLER] : []),
-      CLI_MAIN,
+      ...(service === 'gateway' ? GATEWAY_NODE_FLAGS : []),
+      ...(service === 'sim' ? [] : NODE_ARGS),
+      ...(TSX ? ['--import', 'tsx'] : []),
+      ...(heapLog ? (TSX ? ['--import', HEAP_SAMPLER] : ['--require', compiledSampler(work)]) : []),
+      TSX ? CLI_MAIN : BUNDLE,
       'start',
       '--only',
       service,
@@ -190,7 +220,7 @@ async function startTarget(
     );
     const url = `http://127.0.0.1:${port}`;
     await waitForHttp(child, `${url}/healthz`, 120_000);
-    const pool = new Pool(url, { connections: 128 });
+    const pool = new Pool(url, { connections: CONNECTIONS });
     cleanupStep(() => pool.close());
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${key}` };
     return {
@@ -229,7 +259,7 @@ async function startTarget(
   );
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(child, `${url}/healthz`, 120_000);
-  const pool = new Pool(url, { connections: 128 });
+  const pool = new Pool(url, { connections: CONNECTIONS });
   cleanupStep(() => pool.close());
   const run = randomUUID().slice(0, 8);
   return {
@@ -260,7 +290,7 @@ async function startTarget(
 async function soak(target: Target, work: string, brokers: string | undefined): Promise<TargetResult> {
   const { child, pool, request } = await startTarget(target, work, brokers);
   console.log(
-    `${target}: pid ${child.pid}, ${REQUESTS} requests at up to ${RATE} req/s (${CONCURRENCY} in flight), at least ${SECONDS} s`,
+    `${target} (${TSX ? 'tsx' : 'compiled'}): pid ${child.pid}, ${REQUESTS} requests at up to ${RATE} req/s (${CONCURRENCY} in flight), at least ${SECONDS} s`,
   );
   // warm-up: JIT, connections, the relay's producer
   await Promise.all(
@@ -332,6 +362,7 @@ async function soak(target: Target, work: string, brokers: string | undefined): 
   const growth = round(end / warm - 1, 3);
   return {
     target,
+    mode: TSX ? 'tsx' : 'compiled',
     seconds: duration,
     warm_at: WARM_AT,
     rate: RATE,
@@ -367,6 +398,7 @@ async function main(): Promise<void> {
   const chosen = (values.only ?? TARGETS.join(',')).split(',').map((s) => s.trim()) as Target[];
   for (const t of chosen)
     if (!TARGETS.includes(t)) throw new Error(`unknown target ${t} (one of ${TARGETS.join(', ')})`);
+  if (!TSX && !existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run npm run build first`);
   const work = mkdtempSync(join(tmpdir(), 'bench-soak-'));
   let keepLogs = false;
   cleanupStep(async () => {

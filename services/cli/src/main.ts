@@ -1,10 +1,6 @@
 #!/usr/bin/env tsx
 import { parseArgs } from 'node:util';
-import { EVAL_RUN_USAGE, evalRunCommand } from './eval/eval-command';
 import type { CommandIo } from './eval/flags';
-import { UsageError } from '@flywheel/platform/eval';
-import { SETS_EXPORT_USAGE, setsExportCommand } from './sets/export-command';
-import { SUBJECTS_ERASE_USAGE, subjectsEraseCommand } from './subjects/erase-command';
 
 const USAGE = `usage: flywheel <command>
 
@@ -19,31 +15,50 @@ commands:
 
 type Subcommand = (args: string[], io: CommandIo) => Promise<number>;
 
-const SUBCOMMANDS: Record<string, Record<string, { run: Subcommand; usage: string }>> = {
-  eval: { run: { run: evalRunCommand, usage: EVAL_RUN_USAGE } },
-  sets: { export: { run: setsExportCommand, usage: SETS_EXPORT_USAGE } },
-  subjects: { erase: { run: subjectsEraseCommand, usage: SUBJECTS_ERASE_USAGE } },
+/**
+ * Each command's module loads only when that command runs (dynamic `import()`, lazy in the
+ * bundle too): `start --only gateway` never loads the eval runner's reporters (XML, progress
+ * bars), and `eval run` never loads the services.
+ */
+const SUBCOMMANDS: Record<string, Record<string, () => Promise<{ run: Subcommand; usage: string }>>> = {
+  eval: {
+    run: async () => {
+      const m = await import('./eval/eval-command.js');
+      return { run: m.evalRunCommand, usage: m.EVAL_RUN_USAGE };
+    },
+  },
+  sets: {
+    export: async () => {
+      const m = await import('./sets/export-command.js');
+      return { run: m.setsExportCommand, usage: m.SETS_EXPORT_USAGE };
+    },
+  },
+  subjects: {
+    erase: async () => {
+      const m = await import('./subjects/erase-command.js');
+      return { run: m.subjectsEraseCommand, usage: m.SUBJECTS_ERASE_USAGE };
+    },
+  },
 };
 
 async function main(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv;
   const group = command === undefined ? undefined : SUBCOMMANDS[command];
   if (group) {
-    const subcommand = sub === undefined ? undefined : group[sub];
-    if (!subcommand) {
+    const load = sub === undefined ? undefined : group[sub];
+    if (!load) {
       const known = Object.keys(group).map((s) => `flywheel ${command} ${s}`);
       if (sub === '--help' || sub === '-h') {
-        process.stdout.write(
-          Object.values(group)
-            .map((s) => s.usage)
-            .join('\n'),
-        );
+        const usages = await Promise.all(Object.values(group).map(async (l) => (await l()).usage));
+        process.stdout.write(usages.join('\n'));
         return 0;
       }
       const what = sub === undefined ? 'missing subcommand' : `unknown subcommand "${sub}"`;
       process.stderr.write(`flywheel: ${what}; use ${known.join(' or ')}\n`);
       return 2;
     }
+    const subcommand = await load();
+    const { UsageError } = await import('@flywheel/platform/eval');
     const io: CommandIo = { env: process.env, stdout: process.stdout, stderr: process.stderr };
     try {
       return await subcommand.run(rest, io);
@@ -61,7 +76,7 @@ async function main(argv: string[]): Promise<number> {
     const only = parseArgs({ args: argv.slice(1), options: { only: { type: 'string' } }, strict: false })
       .values.only;
     const { startTracing } = await import('@flywheel/platform/tracing');
-    const tracing = startTracing(typeof only === 'string' ? only : 'flywheel');
+    const tracing = await startTracing(typeof only === 'string' ? only : 'flywheel');
     const { startCommand } = await import('./start-command.js');
     return startCommand(argv.slice(1), tracing);
   }

@@ -1,7 +1,4 @@
 import { join } from 'node:path';
-import { createCuratorApp, parseCuratorEnv } from '@flywheel/curator';
-import { createFeedbackApp, parseFeedbackEnv } from '@flywheel/feedback';
-import { createGatewayApp, parseGatewayEnv } from '@flywheel/gateway';
 import {
   busLocation,
   createEventBus,
@@ -11,8 +8,8 @@ import {
   loadConfig,
   registerLogSecret,
 } from '@flywheel/platform';
-import { createRolloutsApp, type GateRunner, GatewayGateRunner, parseRolloutsEnv } from '@flywheel/rollouts';
-import { createSimServer, parseSimEnv, type SimServer } from '@flywheel/upstream-sim';
+import type { GateRunner } from '@flywheel/rollouts';
+import type { SimServer } from '@flywheel/upstream-sim';
 import { devSecrets } from './dev-secrets';
 
 /** What `flywheel start --only <name>` can run alone (one per container). */
@@ -69,7 +66,27 @@ export async function start({ env, log, only }: StartOptions): Promise<Started> 
   return only ? startOne(only, env, log) : startAll(env, log);
 }
 
+/**
+ * Each service's package loads only when it is started (dynamic `import()`; esbuild keeps it lazy
+ * in the bundle), so `--only gateway` never loads the curator's, feedback's or rollouts'
+ * dependencies.
+ */
+const load = {
+  gateway: () => import('@flywheel/gateway'),
+  feedback: () => import('@flywheel/feedback'),
+  curator: () => import('@flywheel/curator'),
+  rollouts: () => import('@flywheel/rollouts'),
+  sim: () => import('@flywheel/upstream-sim'),
+} as const;
+
 async function startAll(env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<Started> {
+  const [
+    { createGatewayApp, parseGatewayEnv },
+    { createFeedbackApp, parseFeedbackEnv },
+    { createCuratorApp, parseCuratorEnv },
+    { createRolloutsApp, GatewayGateRunner, parseRolloutsEnv },
+    { createSimServer },
+  ] = await Promise.all([load.gateway(), load.feedback(), load.curator(), load.rollouts(), load.sim()]);
   const dataDir = env.FLYWHEEL_DATA_DIR ?? '.flywheel';
   const secrets = devSecrets(env, join(dataDir, 'dev-secrets.json'));
   for (const s of Object.values(secrets)) registerLogSecret(s);
@@ -262,24 +279,28 @@ async function startOne(
   try {
     switch (only) {
       case 'gateway': {
+        const { createGatewayApp, parseGatewayEnv } = await load.gateway();
         const gateway = await createGatewayApp({ env: parseGatewayEnv(env) });
         shutdown.services.push(() => gateway.close());
         components.push({ name: 'gateway', url: gateway.url });
         break;
       }
       case 'feedback': {
+        const { createFeedbackApp, parseFeedbackEnv } = await load.feedback();
         const feedback = await createFeedbackApp({ env: parseFeedbackEnv(env) });
         shutdown.services.push(() => feedback.close());
         components.push({ name: 'feedback', url: feedback.url });
         break;
       }
       case 'curator': {
+        const { createCuratorApp, parseCuratorEnv } = await load.curator();
         const curator = await createCuratorApp({ env: parseCuratorEnv(env) });
         shutdown.services.push(() => curator.close());
         components.push({ name: 'curator', url: curator.url });
         break;
       }
       case 'rollouts': {
+        const { createRolloutsApp, parseRolloutsEnv } = await load.rollouts();
         const rollouts = await createRolloutsApp({ env: parseRolloutsEnv(env) });
         shutdown.services.push(() => rollouts.close());
         components.push({ name: 'rollouts', url: rollouts.url });
@@ -290,6 +311,7 @@ async function startOne(
         break;
       }
       case 'sim': {
+        const { createSimServer, parseSimEnv } = await load.sim();
         const sim = await createSimServer(parseSimEnv(env));
         shutdown.upstreams.push(() => sim.close());
         components.push({ name: 'sim', url: sim.url });

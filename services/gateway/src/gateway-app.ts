@@ -46,6 +46,7 @@ import { ModelsController } from './models/models.controller';
 import { ModelsService } from './models/models.service';
 import { gatewayOpenApi } from './openapi';
 import type { ProviderFactory } from './providers/llm-provider';
+import { loadProviderKinds } from './providers/provider-kinds';
 import { ProviderRegistry } from './providers/provider-registry';
 import { Backoff, type BackoffOptions, DEFAULT_BACKOFF } from './resilience/backoff';
 import { type BreakerOptions, CircuitBreakers, DEFAULT_BREAKER } from './resilience/circuit-breakers';
@@ -75,7 +76,7 @@ export interface GatewayAppOptions {
   clock?: Clock;
   /** where providers' `api_key_env` and api_keys' `key_env` variables are read (default process.env) */
   providerEnv?: NodeJS.ProcessEnv;
-  /** provider implementations by `kind` (default PROVIDER_KINDS: the openai and anthropic SDKs) */
+  /** provider implementations by `kind` (default: PROVIDER_KINDS, loaded for the configured kinds) */
   providerKinds?: Readonly<Record<string, ProviderFactory>>;
   /** breaker, backoff and chain settings (tests shorten them) */
   resilience?: {
@@ -104,6 +105,15 @@ export type GatewayApp = HostedService & {
 const MESSAGES_PATH = '/v1/messages';
 
 const EVENT_BATCHING = { spoolCommitDelayMs: 0, lingerMs: 20 };
+
+/**
+ * An embedded bus the gateway opens itself (`--only gateway` without KAFKA_BROKERS) has no
+ * consumer in this process, and no other process can read it: it keeps almost no unread events
+ * (one per partition). The bus's default window (10,000 per topic, for an all-in-one whose
+ * consumers subscribe after the gateway starts) held ~30 MiB of interaction events at 1,000
+ * req/s that nothing would ever read (bench:soak, heap snapshot). Dropped events are counted in flywheel_bus_embedded_dropped_total.
+ */
+const OWN_EMBEDDED_BUS = { unconsumedWindow: 0 };
 
 /**
  * The gateway on the service host, listening on `env.port`/`env.host`; `flywheel start` runs it
@@ -139,7 +149,7 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
     const providers = own(
       new ProviderRegistry(config.providers, {
         env: options.providerEnv ?? process.env,
-        kinds: options.providerKinds,
+        kinds: options.providerKinds ?? (await loadProviderKinds(config.providers)),
         clock,
       }),
     );
@@ -161,7 +171,15 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
       own(await FlagService.create({ flagsFile: env.flagsFile, syncAddress: env.flagsSyncAddress }));
     const bus =
       options.bus ??
-      own(await createEventBus({ source: SERVICE, registry, ...busLocation(env), kafka: EVENT_BATCHING }));
+      own(
+        await createEventBus({
+          source: SERVICE,
+          registry,
+          ...busLocation(env),
+          kafka: EVENT_BATCHING,
+          embedded: OWN_EMBEDDED_BUS,
+        }),
+      );
 
     const metrics = new GatewayMetrics(registry, breakers, Object.keys(config.models));
     const events = new InteractionEvents(

@@ -26,7 +26,7 @@ export type {
   ProviderFactory,
 } from './providers/llm-provider';
 export { ProviderError, type ErrorClass } from './providers/provider-error';
-export { PROVIDER_KINDS } from './providers/provider-kinds';
+export { loadProviderKinds, PROVIDER_KINDS } from './providers/provider-kinds';
 export { ProviderRegistry, type ProviderRegistryOptions } from './providers/provider-registry';
 export { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './resilience/backoff';
 export {

@@ -1,5 +1,7 @@
 import { systemClock } from '@flywheel/platform';
 import type { FlywheelConfig, ProviderConfig } from '../src/config.types';
+import { createAnthropicProvider } from '../src/providers/anthropic/anthropic.provider';
+import { createOpenAiProvider } from '../src/providers/openai/openai.provider';
 import {
   Backoff,
   type BackoffOptions,
@@ -45,7 +47,10 @@ export function simGateway(
     for (const name of simModels)
       models[`${kind}:${name}`] = { provider: `sim-${kind}`, model: name, price: PRICE };
   }
-  const registry = new ProviderRegistry(providers, { env: { SIM_API_KEY: 'sk-sim-test' } });
+  const registry = new ProviderRegistry(providers, {
+    kinds: { openai: createOpenAiProvider, anthropic: createAnthropicProvider },
+    env: { SIM_API_KEY: 'sk-sim-test' },
+  });
   return new ChainExecutor(
     {
       catalog: new ModelCatalog({ providers, models }, registry),

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
-import { createSqlDatabase, PgliteDatabase, PostgresDatabase } from '../src/sql';
+import { createSqlDatabase } from '../src/sql';
+import { PgliteDatabase } from '../src/sql/pglite-database';
+import { PostgresDatabase } from '../src/sql/postgres-database';
 import { describeSqlContract } from '../src/testing/sql-contract';
 
 const DATABASE_URL = process.env.DATABASE_URL;

@@ -6,11 +6,11 @@ import type { RolloutState } from '@flywheel/contracts';
 import {
   createEventBus,
   type EventBus,
-  FlagSyncClient,
   RolloutPlanConfig,
   type RolloutsConfig,
   RouteConfig,
 } from '@flywheel/platform';
+import { FlagSyncClient } from '@flywheel/platform/flag-sync';
 import { expectEventually } from '@flywheel/platform/testing';
 import { credentials } from '@grpc/grpc-js';
 import { FlagdProvider } from '@openfeature/flagd-provider';

@@ -2,7 +2,6 @@ import { type Clock, ConfigError, systemClock } from '@flywheel/platform';
 import type { ProviderConfig } from '../config.types';
 import type { LlmProvider, ProviderFactory } from './llm-provider';
 import { ProviderError } from './provider-error';
-import { PROVIDER_KINDS } from './provider-kinds';
 import { tracedProvider } from './traced-provider';
 import { UpstreamHttp } from './upstream-fetch';
 
@@ -32,7 +31,8 @@ class MissingKeyProvider implements LlmProvider {
 }
 
 export interface ProviderRegistryOptions {
-  kinds?: Readonly<Record<string, ProviderFactory>>;
+  /** factories by `kind`: the gateway passes those of the configured kinds (loadProviderKinds) */
+  kinds: Readonly<Record<string, ProviderFactory>>;
   env?: NodeJS.ProcessEnv;
   clock?: Clock;
 }
@@ -44,8 +44,8 @@ export class ProviderRegistry {
   /** Providers whose `api_key_env` is unset (their calls fail with `auth`). */
   readonly missingKeys: readonly string[];
 
-  constructor(configs: Readonly<Record<string, ProviderConfig>>, options: ProviderRegistryOptions = {}) {
-    const kinds = options.kinds ?? PROVIDER_KINDS;
+  constructor(configs: Readonly<Record<string, ProviderConfig>>, options: ProviderRegistryOptions) {
+    const kinds = options.kinds;
     const env = options.env ?? process.env;
     const clock = options.clock ?? systemClock;
     const missing: string[] = [];

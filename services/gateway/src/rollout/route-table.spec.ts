@@ -1,6 +1,8 @@
 import { ConfigError, ManualClock } from '@flywheel/platform';
 import { ChainExecutor } from '../chain/chain-executor';
 import { ModelCatalog } from '../chain/model-catalog';
+import { createAnthropicProvider } from '../providers/anthropic/anthropic.provider';
+import { createOpenAiProvider } from '../providers/openai/openai.provider';
 import { ProviderRegistry } from '../providers/provider-registry';
 import { Backoff } from '../resilience/backoff';
 import { CircuitBreakers } from '../resilience/circuit-breakers';
@@ -18,7 +20,11 @@ const models = {
 };
 const executor = (catalogModels: Record<string, (typeof models)['m'] & { embedding?: boolean }> = models) => {
   const clock = new ManualClock(0);
-  const registry = new ProviderRegistry(providers, { env: {}, clock });
+  const registry = new ProviderRegistry(providers, {
+    kinds: { openai: createOpenAiProvider, anthropic: createAnthropicProvider },
+    env: {},
+    clock,
+  });
   return new ChainExecutor({
     catalog: new ModelCatalog({ providers, models: catalogModels }, registry),
     breakers: new CircuitBreakers(),

@@ -1,5 +1,7 @@
 import { join } from 'node:path';
-import { Kafka, logLevel, Partitioners, type Admin, type LogEntry, type Producer } from 'kafkajs';
+// types only: kafkajs loads in `create`, so a process on the embedded bus never loads it
+import type * as KafkaJs from 'kafkajs';
+import type { Admin, Kafka, LogEntry, Producer } from 'kafkajs';
 import type { EventType } from '@flywheel/contracts';
 import { Registry } from 'prom-client';
 import { systemClock, type Clock } from '../clock';
@@ -42,7 +44,8 @@ export interface KafkaBusOptions extends RelayOptions {
 }
 
 /** The kafkajs client of one bus: brokers, timeouts, logging (one place, so connection settings live here). */
-function createKafkaClient(options: KafkaBusOptions, logs: LogThrottle): Kafka {
+function createKafkaClient(kafkajs: typeof KafkaJs, options: KafkaBusOptions, logs: LogThrottle): Kafka {
+  const { Kafka, logLevel } = kafkajs;
   return new Kafka({
     clientId: options.source,
     ...kafkaClientConnection({ ...options.security, brokers: parseBrokerList(options.brokers) }),
@@ -60,8 +63,6 @@ function createKafkaClient(options: KafkaBusOptions, logs: LogThrottle): Kafka {
  * acknowledges the spool only after Kafka has the batch, so nothing published is lost; at worst
  * a batch is sent twice (at-least-once). Consumers: kafka-consumer.ts.
  */
-/** Kafka's default key mapping, computed without kafkajs's per-key allocations (partitioner.ts). */
-const KEY_PARTITIONER = keyPartitioner(Partitioners.DefaultPartitioner);
 
 export class KafkaEventBus implements EventBus {
   readonly kind = 'kafka' as const;
@@ -77,12 +78,13 @@ export class KafkaEventBus implements EventBus {
   private readonly metrics: BusMetrics;
 
   private constructor(
+    private readonly kafkajs: typeof KafkaJs,
     options: KafkaBusOptions,
     private readonly spool: Spool,
     private readonly clock: Clock,
   ) {
     this.source = options.source;
-    this.kafka = createKafkaClient(options, new LogThrottle(clock));
+    this.kafka = createKafkaClient(kafkajs, options, new LogThrottle(clock));
     this.metrics = registerBusMetrics(options.registry ?? new Registry(), () => this.stats());
     const deadLetters = new DeadLetters(
       () => this.getDlqProducer(),
@@ -102,6 +104,7 @@ export class KafkaEventBus implements EventBus {
 
   static async create(options: KafkaBusOptions): Promise<KafkaEventBus> {
     const clock = options.clock ?? systemClock;
+    const kafkajs = await import('kafkajs');
     const spool = await Spool.open({
       dir: options.spoolDir,
       maxBytes: options.spoolMaxBytes,
@@ -109,7 +112,7 @@ export class KafkaEventBus implements EventBus {
       commitDelayMs: options.spoolCommitDelayMs,
       clock,
     });
-    const bus = new KafkaEventBus(options, spool, clock);
+    const bus = new KafkaEventBus(kafkajs, options, spool, clock);
     bus.relay.start();
     return bus;
   }
@@ -178,7 +181,7 @@ export class KafkaEventBus implements EventBus {
         idempotent: true,
         maxInFlightRequests: 1,
         allowAutoTopicCreation: false,
-        createPartitioner: KEY_PARTITIONER,
+        createPartitioner: keyPartitioner(this.kafkajs.Partitioners.DefaultPartitioner),
         retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 },
       });
       await producer.connect();
@@ -196,7 +199,7 @@ export class KafkaEventBus implements EventBus {
   private async getDlqProducer(): Promise<Producer> {
     if (!this.dlqProducer) {
       const producer = this.kafka.producer({
-        createPartitioner: KEY_PARTITIONER,
+        createPartitioner: keyPartitioner(this.kafkajs.Partitioners.DefaultPartitioner),
         retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 },
       });
       await producer.connect();

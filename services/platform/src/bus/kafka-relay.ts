@@ -1,5 +1,4 @@
 import type { Admin, Producer } from 'kafkajs';
-import { ConfigResourceTypes } from 'kafkajs';
 import type { Counter } from 'prom-client';
 import type { Clock } from '../clock';
 import { getProcessLogger } from '../telemetry/logger';
@@ -265,6 +264,8 @@ export class KafkaRelay {
       for (const n of names) limits.set(n, this.options.maxMessageBytes);
     } else {
       try {
+        // loaded here, not at the top: a process on the embedded bus never loads kafkajs
+        const { ConfigResourceTypes } = await import('kafkajs');
         const described = await this.transport.withAdmin((admin) =>
           admin.describeConfigs({
             includeSynonyms: false,

@@ -1,6 +1,7 @@
-import { FlagdProvider } from '@openfeature/flagd-provider';
+import { readFile } from 'node:fs/promises';
+import { FlagdCore } from '@openfeature/flagd-core';
 import { ProviderEvents, ProviderNotReadyError } from '@openfeature/server-sdk';
-import { DelegatingProvider } from './delegating-provider';
+import { coreResolver, DelegatingProvider, type FlagResolver } from './delegating-provider';
 import { FileChangePoller } from './file-change-poller';
 
 export interface FileFlagProviderOptions {
@@ -10,21 +11,20 @@ export interface FileFlagProviderOptions {
 }
 
 /**
- * flagd's in-process resolver reading a flag file (`offlineFlagSourcePath`), reloaded quickly.
+ * flagd's evaluator (`@openfeature/flagd-core`, what flagd's in-process provider runs) on a flag
+ * file, reloaded quickly: the file is polled (500 ms by default) and, on a change, read into a
+ * fresh evaluator that is swapped in once it has parsed the file, so evaluations never see a
+ * half-loaded state, and a broken edit (invalid JSON, a defaultVariant missing from variants) is
+ * logged and ignored, the last good flags staying in force.
  *
- * `@openfeature/flagd-provider` 0.16 watches that file itself, but with `fs.watchFile` at Node's
- * default 5007 ms poll interval, which cannot be configured. So this provider polls the file
- * itself (500 ms by default) and, on a change, opens a fresh `FlagdProvider` on it, waits until
- * that one has parsed the file, then swaps it in and closes the old one: evaluations never see a
- * not-ready provider, and a broken edit (invalid JSON, a defaultVariant missing from variants) is
- * logged and ignored, the last good flags staying in force. flagd's own 5 s watcher becomes
- * redundant (closing the old provider runs `fs.unwatchFile(path)`, which drops every listener on
- * that path, the new provider's included); this poller is what keeps flags current.
+ * Not `@openfeature/flagd-provider`'s file mode: it watches with `fs.watchFile` at a fixed 5 s
+ * interval, and it loads gRPC and protobufjs (~100 modules, ~13 MB) for its remote modes, which
+ * a service evaluating a local file never uses.
  */
 export class FileFlagProvider extends DelegatingProvider {
   readonly metadata = { name: 'flagd-file' } as const;
 
-  private current: FlagdProvider | undefined;
+  private current: FlagResolver | undefined;
   private readonly poller: FileChangePoller;
   private readonly logger: Pick<Console, 'warn'>;
   private reloading: Promise<void> | undefined;
@@ -50,29 +50,25 @@ export class FileFlagProvider extends DelegatingProvider {
     this.closing ??= (async () => {
       this.poller.close();
       await this.reloading;
-      await this.current?.onClose();
       this.current = undefined;
     })();
     return this.closing;
   }
 
-  protected active(): FlagdProvider {
+  protected active(): FlagResolver {
     if (!this.current) throw new ProviderNotReadyError(`flags from ${this.path} are not loaded`);
     return this.current;
   }
 
-  private async open(): Promise<FlagdProvider> {
-    const flagd = new FlagdProvider(
-      { resolverType: 'in-process', offlineFlagSourcePath: this.path },
-      {
-        error: (...args: unknown[]) => this.logger.warn('flagd:', ...args),
-        warn: (...args: unknown[]) => this.logger.warn('flagd:', ...args),
-        info: () => undefined,
-        debug: () => undefined,
-      },
-    );
-    await flagd.initialize();
-    return flagd;
+  private async open(): Promise<FlagResolver> {
+    const core = new FlagdCore(undefined, {
+      error: (...args: unknown[]) => this.logger.warn('flagd:', ...args),
+      warn: (...args: unknown[]) => this.logger.warn('flagd:', ...args),
+      info: () => undefined,
+      debug: () => undefined,
+    });
+    core.setConfigurations(await readFile(this.path, 'utf8'));
+    return coreResolver(core);
   }
 
   /** Serialized: a change during a reload triggers one more reload afterwards. */
@@ -93,7 +89,7 @@ export class FileFlagProvider extends DelegatingProvider {
   }
 
   private async swap(): Promise<void> {
-    let next: FlagdProvider;
+    let next: FlagResolver;
     try {
       next = await this.open();
     } catch (err) {
@@ -102,13 +98,8 @@ export class FileFlagProvider extends DelegatingProvider {
       );
       return;
     }
-    if (this.closing) {
-      await next.onClose();
-      return;
-    }
-    const previous = this.current;
+    if (this.closing) return;
     this.current = next;
-    await previous?.onClose();
     this.events.emit(ProviderEvents.ConfigurationChanged, {});
   }
 }

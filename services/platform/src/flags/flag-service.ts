@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { NOOP_PROVIDER, OpenFeature, ProviderStatus, type Client } from '@openfeature/server-sdk';
 import { FileFlagProvider } from './file-flag-provider';
-import { type FlagSourceStatus, SyncFlagProvider } from './sync-flag-provider';
+// types only: the sync provider (gRPC, protobufjs) loads only with a `syncAddress`
+import type { FlagSourceStatus, SyncFlagProvider } from './sync-flag-provider';
 
 export const DEFAULT_FLAGS_FILE = 'infra/flags/flags.json';
 
@@ -61,7 +62,7 @@ export class FlagService {
     const { flagsFile, pollIntervalMs, logger, syncAddress } = options;
     const path = resolve(flagsFile ?? process.env.FLAGS_FILE ?? DEFAULT_FLAGS_FILE);
     const provider = syncAddress
-      ? new SyncFlagProvider({
+      ? new (await import('./sync-flag-provider.js')).SyncFlagProvider({
           address: syncAddress,
           fallbackFile: path,
           bootWaitMs: options.syncBootWaitMs,
@@ -127,7 +128,7 @@ export class FlagService {
    * gateway keeps serving the last flags while it is not; /readyz reports it).
    */
   source(): FlagSourceStatus {
-    if (this.provider instanceof SyncFlagProvider) return this.provider.sourceStatus();
+    if ('sourceStatus' in this.provider) return this.provider.sourceStatus();
     return { source: 'file', connected: true };
   }
 

@@ -6,14 +6,8 @@ export {
   type VariantDecision,
 } from './flag-service';
 export { FileFlagProvider, type FileFlagProviderOptions } from './file-flag-provider';
-export { SyncFlagProvider, type FlagSourceStatus, type SyncFlagProviderOptions } from './sync-flag-provider';
-export {
-  FlagSyncClient,
-  FlagSyncServiceDefinition,
-  FLAG_SYNC_SERVICE,
-  parseSyncAddress,
-  type FlagSyncClientApi,
-  type FlagsRequest,
-  type FlagsResponse,
-} from './sync-protocol';
+// types only: the gRPC sync protocol's values are in '@flywheel/platform/flag-sync' (flag-sync.ts),
+// so a service that neither serves nor follows a sync source never loads gRPC
+export type { SyncFlagProvider, FlagSourceStatus, SyncFlagProviderOptions } from './sync-flag-provider';
+export type { FlagSyncClientApi, FlagsRequest, FlagsResponse } from './sync-protocol';
 export { FileChangePoller } from './file-change-poller';

@@ -1,14 +1,8 @@
 import { createHash } from 'node:crypto';
-import {
-  ClientClosedError,
-  ClientOfflineError,
-  ConnectionTimeoutError,
-  createClient,
-  ErrorReply,
-  MultiErrorReply,
-  type RedisClientType,
-  SocketClosedUnexpectedlyError,
-} from 'redis';
+// types only: the `redis` package (~700 modules with its bloom/search/json/time-series parts)
+// loads in `connect`, so a process without REDIS_URL never loads it
+import type * as Redis from 'redis';
+import type { RedisClientType } from 'redis';
 import {
   assertValidIncrement,
   assertValidLease,
@@ -66,6 +60,7 @@ export class RedisKeyValueStore implements KeyValueStore {
   private closed = false;
 
   private constructor(
+    private readonly redis: typeof Redis,
     readonly client: RedisClient,
     /** host:port with credentials stripped, for error messages */
     readonly target: string,
@@ -79,7 +74,8 @@ export class RedisKeyValueStore implements KeyValueStore {
     // connect leaves no retry timer running behind it
     const deadline = Date.now() + connectTimeoutMs;
     let starting = true;
-    const client: RedisClient = createClient({
+    const redis = await import('redis');
+    const client: RedisClient = redis.createClient({
       url,
       disableOfflineQueue: true,
       socket: {
@@ -121,7 +117,7 @@ export class RedisKeyValueStore implements KeyValueStore {
         { cause },
       );
     }
-    return new RedisKeyValueStore(client, target, commandTimeoutMs);
+    return new RedisKeyValueStore(redis, client, target, commandTimeoutMs);
   }
 
   async get(key: string): Promise<string | null> {
@@ -152,7 +148,7 @@ export class RedisKeyValueStore implements KeyValueStore {
     // MULTI makes the pair atomic (no window where the key exists without a TTL). node-redis
     // queues a MULTI even while offline, hence the explicit readiness check.
     const replies = await this.run(() => {
-      if (!this.client.isReady) throw new ClientOfflineError();
+      if (!this.client.isReady) throw new this.redis.ClientOfflineError();
       return this.client
         .multi()
         .set(key, '0', { condition: 'NX', expiration: { type: 'PX', value: Math.ceil(ttlMs) } })
@@ -170,7 +166,7 @@ export class RedisKeyValueStore implements KeyValueStore {
         return await this.client.evalSha(ACQUIRE_LEASE_SHA, call);
       } catch (err) {
         // the server does not have it cached yet (first call, restart, SCRIPT FLUSH): EVAL loads it
-        if (err instanceof ErrorReply && err.message.startsWith('NOSCRIPT'))
+        if (err instanceof this.redis.ErrorReply && err.message.startsWith('NOSCRIPT'))
           return await this.client.eval(ACQUIRE_LEASE, call);
         throw err;
       }
@@ -208,14 +204,15 @@ export class RedisKeyValueStore implements KeyValueStore {
   }
 
   private translate(err: unknown): unknown {
-    if (err instanceof MultiErrorReply) return err.replies[err.errorIndexes[0] ?? 0] ?? err;
-    if (err instanceof ErrorReply) return err; // Redis answered: a real command error
+    const redis = this.redis;
+    if (err instanceof redis.MultiErrorReply) return err.replies[err.errorIndexes[0] ?? 0] ?? err;
+    if (err instanceof redis.ErrorReply) return err; // Redis answered: a real command error
     if (
-      err instanceof ClientOfflineError ||
-      err instanceof ClientClosedError ||
+      err instanceof redis.ClientOfflineError ||
+      err instanceof redis.ClientClosedError ||
       err instanceof DeadlineError ||
-      err instanceof SocketClosedUnexpectedlyError ||
-      err instanceof ConnectionTimeoutError ||
+      err instanceof redis.SocketClosedUnexpectedlyError ||
+      err instanceof redis.ConnectionTimeoutError ||
       isSystemError(err)
     ) {
       return new KeyValueUnavailableError(`redis at ${this.target} is unavailable: ${errorMessage(err)}`, {

@@ -1,4 +1,5 @@
-import { type CountryCode, findPhoneNumbersInText, parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import type * as PhoneLibrary from 'libphonenumber-js/max';
+import type { CountryCode } from 'libphonenumber-js/max';
 import { PLACEHOLDER, replaceSpans, type RedactRun, type RedactStep } from './replace';
 
 /*
@@ -35,6 +36,18 @@ const US_DIGITS = 10;
 export const MAX_LOOKUPS = 256;
 
 type Span = readonly [start: number, end: number];
+
+let library: typeof PhoneLibrary | undefined;
+/**
+ * libphonenumber-js with its full metadata (~9 MB of RSS), loaded by the first enabled Redactor,
+ * not by importing the platform: a gateway without `redaction: at_source` routes never loads it.
+ */
+export function phoneLibrary(): typeof PhoneLibrary {
+  // a synchronous require: redaction is synchronous (Redactor's constructor calls this first)
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  library ??= require('libphonenumber-js/max') as typeof PhoneLibrary;
+  return library;
+}
 const ZERO = 48;
 const PLUS = 43;
 
@@ -58,6 +71,7 @@ interface Candidate {
 function search(c: Candidate, defaultCountry: CountryCode, run: RedactRun): Span[] {
   // Usually the candidate is exactly one number: a parse confirms that in 20–100 µs. Only
   // otherwise does the matcher, several times slower, look for numbers inside it.
+  const { findPhoneNumbersInText, parsePhoneNumberFromString } = phoneLibrary();
   run.phoneCalls++;
   if (parsePhoneNumberFromString(c.lookup, { defaultCountry, extract: false })?.isValid()) {
     return [[0, c.shift + c.lookup.length]];

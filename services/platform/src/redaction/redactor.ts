@@ -1,7 +1,14 @@
 import { RE2JS } from 're2js';
 import { redactDatesOfBirth, redactStreetAddresses } from './personal';
-import { redactPhones } from './phone';
-import { foldFullWidth, newRedactRun, PLACEHOLDER, type RedactRun, replaceSpans, type RedactStep } from './replace';
+import { phoneLibrary, redactPhones } from './phone';
+import {
+  foldFullWidth,
+  newRedactRun,
+  PLACEHOLDER,
+  type RedactRun,
+  replaceSpans,
+  type RedactStep,
+} from './replace';
 import { redactSecrets } from './secrets';
 import { redactCards, redactEmails, redactIbans, redactIps, redactSsns } from './structured';
 
@@ -49,7 +56,7 @@ function byChunks(text: string, steps: readonly RedactStep[], run: RedactRun): s
   if (text.length <= CHUNK_CHARS) return apply(text);
   const parts: string[] = [];
   let changed = false;
-  for (let start = 0; start < text.length; ) {
+  for (let start = 0; start < text.length;) {
     const end = chunkEnd(text, start + CHUNK_CHARS);
     const chunk = text.slice(start, end);
     const out = apply(chunk);
@@ -134,6 +141,7 @@ export class Redactor {
 
   constructor(options: RedactorOptions) {
     const extra = options.enabled ? options.extraPatterns.map(compileExtraPattern) : [];
+    if (options.enabled) phoneLibrary(); // loaded now, not in the first redaction
     // Our own patterns run first, so the built-in detectors cannot cut through them.
     this.steps = options.enabled ? [...extra.map(extraPatternStep), ...BUILT_IN_WHOLE_TEXT] : [];
     this.maxFieldChars = options.maxFieldChars ?? DEFAULT_MAX_FIELD_CHARS;

@@ -1,5 +1,3 @@
-import { defaultPgliteDataDir, PgliteDatabase } from './pglite-database';
-import { PostgresDatabase } from './postgres-database';
 import { type SqlDatabase } from './sql-database';
 
 export interface CreateSqlDatabaseOptions {
@@ -16,8 +14,13 @@ export interface CreateSqlDatabaseOptions {
  * `.flywheel/<name>/pgdata`, else in memory (nothing survives the process).
  */
 export async function createSqlDatabase(options: CreateSqlDatabaseOptions = {}): Promise<SqlDatabase> {
+  // the adapter's module (and its driver) loads only when chosen
   const url = options.url?.trim();
-  if (url) return new PostgresDatabase({ connectionString: url });
+  if (url) {
+    const { PostgresDatabase } = await import('./postgres-database.js');
+    return new PostgresDatabase({ connectionString: url });
+  }
+  const { defaultPgliteDataDir, PgliteDatabase } = await import('./pglite-database.js');
   const dataDir =
     options.dataDir ?? (options.name === undefined ? undefined : defaultPgliteDataDir(options.name));
   return PgliteDatabase.open({ dataDir });

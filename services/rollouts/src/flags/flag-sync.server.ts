@@ -1,5 +1,9 @@
 import { Logger } from '@nestjs/common';
-import { type FlagsRequest, type FlagsResponse, FlagSyncServiceDefinition } from '@flywheel/platform';
+import {
+  type FlagsRequest,
+  type FlagsResponse,
+  FlagSyncServiceDefinition,
+} from '@flywheel/platform/flag-sync';
 import {
   Server,
   ServerCredentials,
