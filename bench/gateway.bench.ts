@@ -112,6 +112,7 @@ const BUSES: ('embedded' | 'kafka')[] = DURABLE_COST
 /** The Node flags of the Dockerfile's gateway target (NODE_OPTIONS there). */
 const GATEWAY_NODE_FLAGS = process.env.BENCH_GATEWAY_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [
   '--max-semi-space-size=8',
+  '--max-old-space-size=256',
 ];
 const WARMUP_SECONDS = Number(process.env.BENCH_GATEWAY_WARMUP_SECONDS ?? 5);
 const CONNECTIONS = 256;

@@ -53,7 +53,7 @@ const TIMEOUT_MS = num('BENCH_OVERLOAD_TIMEOUT_MS', 10_000);
 const CAPACITY = (MAX_IN_FLIGHT * 1000) / SIM_LATENCY_MS;
 const GATEWAY_KEY = `bench-${randomBytes(12).toString('hex')}`;
 /** The Node flags of the Dockerfile's gateway target, as bench:gateway runs it. */
-const GATEWAY_NODE_FLAGS = ['--max-semi-space-size=8'];
+const GATEWAY_NODE_FLAGS = ['--max-semi-space-size=8', '--max-old-space-size=256'];
 /** ~20 KB prompts, a different one per user so nothing is cached along the way. */
 const BODIES = Array.from({ length: 200 }, (_, u) =>
   JSON.stringify({
