@@ -112,7 +112,7 @@ export class CaseEvents {
       }
       if (done.length > 0) {
         await this.db.query(
-          'delete from case_event_outbox where seq in (select jsonb_array_elements_text($1::jsonb)::bigint)',
+          'delete from case_event_outbox where seq = any (array(select jsonb_array_elements_text($1::jsonb)::bigint))',
           [JSON.stringify(done)],
         );
       }

@@ -253,7 +253,7 @@ export class JoinService {
     if (fresh.size > 0) {
       const { rows: votes } = await tx.query<WaitingVote & { interaction_id: string }>(
         `select feedback_id, interaction_id, rating, route, created_at, join_state from feedback
-         where interaction_id in (select jsonb_array_elements_text($1::jsonb)) and join_state <> 'joined'
+         where interaction_id = any (array(select jsonb_array_elements_text($1::jsonb))) and join_state <> 'joined'
          order by interaction_id, received_at, feedback_id for update`,
         [JSON.stringify([...fresh])],
       );
@@ -284,7 +284,7 @@ export class JoinService {
     if (joined.length > 0) {
       await tx.query(
         `update feedback set join_state = 'joined', joined_at = $2
-         where feedback_id in (select jsonb_array_elements_text($1::jsonb))`,
+         where feedback_id = any (array(select jsonb_array_elements_text($1::jsonb)))`,
         [JSON.stringify(joined), now],
       );
     }
@@ -304,7 +304,7 @@ export class JoinService {
     now: Date,
   ): Promise<(Outcome | 'redelivered')[]> {
     const { rows } = await tx.query<{ feedback_id: string }>(
-      'select feedback_id from feedback where feedback_id in (select jsonb_array_elements_text($1::jsonb))',
+      'select feedback_id from feedback where feedback_id = any (array(select jsonb_array_elements_text($1::jsonb)))',
       [JSON.stringify([...new Set(list.map((p) => p.event.feedback_id))])],
     );
     const known = new Set(rows.map((r) => r.feedback_id));
@@ -466,7 +466,7 @@ export class JoinService {
     if (interactionIds.length === 0) return new Map();
     const { rows } = await tx.query<StoredInteraction>(
       `select interaction_id, route, flag_key, variant, model, input, output from interactions
-       where interaction_id in (select jsonb_array_elements_text($1::jsonb))`,
+       where interaction_id = any (array(select jsonb_array_elements_text($1::jsonb)))`,
       [JSON.stringify([...new Set(interactionIds)])],
     );
     return new Map(rows.map((r) => [r.interaction_id, r]));
