@@ -22,28 +22,44 @@ export class CaseEvents {
   ) {}
 
   /** Queues the event of `c` (as it is inside `tx`) for publishing once `tx` commits. */
-  async record(tx: SqlExecutor, c: EvalCase, action: CaseAction, eventId: string, now: Date): Promise<void> {
-    const event: EvalCaseEvent = {
-      case_id: c.id,
-      route: c.route,
-      action,
-      status: c.status,
-      count: c.count,
-      input: c.input,
-      output: c.output,
-      reasons: c.reasons,
-      ...(c.comment !== undefined && { comment: c.comment }),
-      ...(c.correction !== undefined && { correction: c.correction }),
-      variant: c.variant,
-      model: c.model,
-      ...(c.flag_key !== undefined && { flag_key: c.flag_key }),
-      lineage: c.lineage,
-      created_at: now.toISOString(),
-    };
+  record(tx: SqlExecutor, c: EvalCase, action: CaseAction, eventId: string, now: Date): Promise<void> {
+    return this.recordAll(tx, [{ c, action, eventId }], now);
+  }
+
+  /** Queues these events, in this order, with one statement (see {@link record}). */
+  async recordAll(
+    tx: SqlExecutor,
+    entries: readonly { c: EvalCase; action: CaseAction; eventId: string }[],
+    now: Date,
+  ): Promise<void> {
+    if (entries.length === 0) return;
+    const rows = entries.map(({ c, action, eventId }, i) => {
+      const payload: EvalCaseEvent = {
+        case_id: c.id,
+        route: c.route,
+        action,
+        status: c.status,
+        count: c.count,
+        input: c.input,
+        output: c.output,
+        reasons: c.reasons,
+        ...(c.comment !== undefined && { comment: c.comment }),
+        ...(c.correction !== undefined && { correction: c.correction }),
+        variant: c.variant,
+        model: c.model,
+        ...(c.flag_key !== undefined && { flag_key: c.flag_key }),
+        lineage: c.lineage,
+        created_at: now.toISOString(),
+      };
+      return { i, event_id: eventId, payload };
+    });
+    // the outbox's seq follows this order, so the events of one case are published in order
     await tx.query(
-      `insert into case_event_outbox (event_id, payload, created_at) values ($1, $2, $3)
+      `insert into case_event_outbox (event_id, payload, created_at)
+       select event_id, payload, $2 from jsonb_to_recordset($1::jsonb) as e(i int, event_id text, payload jsonb)
+       order by i
        on conflict (event_id) do nothing`,
-      [eventId, JSON.stringify(event), now],
+      [JSON.stringify(rows), now],
     );
   }
 
@@ -96,7 +112,7 @@ export class CaseEvents {
       }
       if (done.length > 0) {
         await this.db.query(
-          'delete from case_event_outbox where seq in (select jsonb_array_elements_text($1::jsonb)::bigint)',
+          'delete from case_event_outbox where seq = any (array(select jsonb_array_elements_text($1::jsonb)::bigint))',
           [JSON.stringify(done)],
         );
       }

@@ -12,7 +12,7 @@ import type {
 import type { SqlExecutor } from '@flywheel/platform';
 import { suggestAssertions } from '../triage/suggest-assertions';
 
-interface CaseRow {
+export interface CaseRow {
   case_id: string;
   route: string;
   status: EvalCaseStatus;
@@ -31,7 +31,7 @@ interface CaseRow {
   triaged_at: Date | null;
 }
 
-interface LinkRow {
+export interface LinkRow {
   case_id: string;
   feedback_id: string;
   interaction_id: string;
@@ -62,6 +62,21 @@ export class CaseReader {
     if (!rows[0]) return null;
     const [found] = await this.assemble(db, rows);
     return found ?? null;
+  }
+
+  /**
+   * These cases with their linked votes in link order, to build each case as it was right after
+   * one of its links (see {@link caseAfterLink}): two queries for any number of cases.
+   */
+  async histories(db: SqlExecutor, caseIds: readonly string[]): Promise<Map<string, CaseHistory>> {
+    const ids = [...new Set(caseIds)];
+    if (ids.length === 0) return new Map();
+    const { rows } = await db.query<CaseRow>(
+      `select ${CASE_COLUMNS} from eval_cases c where c.case_id = any (array(select jsonb_array_elements_text($1::jsonb)))`,
+      [JSON.stringify(ids)],
+    );
+    const links = byCase(await this.links(db, ids));
+    return new Map(rows.map((row) => [row.case_id, { row, links: links.get(row.case_id) ?? [] }]));
   }
 
   async detail(db: SqlExecutor, caseId: string): Promise<EvalCaseDetail | null> {
@@ -137,28 +152,65 @@ export class CaseReader {
 
   private async assemble(db: SqlExecutor, rows: CaseRow[]): Promise<EvalCase[]> {
     if (rows.length === 0) return [];
-    const links = await this.links(
-      db,
-      rows.map((r) => r.case_id),
+    const links = byCase(
+      await this.links(
+        db,
+        rows.map((r) => r.case_id),
+      ),
     );
-    const byCase = new Map<string, LinkRow[]>();
-    for (const link of links) byCase.set(link.case_id, [...(byCase.get(link.case_id) ?? []), link]);
-    return rows.map((row) => toCase(row, byCase.get(row.case_id) ?? []));
+    return rows.map((row) => toCase(row, links.get(row.case_id) ?? []));
   }
 
-  private async links(db: SqlExecutor, caseIds: string[]): Promise<LinkRow[]> {
+  /**
+   * `= any (array(select …))` rather than `in (select …)` here and in the ingest's look-ups by a
+   * list of keys: the planner cannot tell how long the list is and, for `in`, hash-joins the whole
+   * table (34 ms per call at 6,000 links in bench:loop's high-rate phase); `any` is an index scan.
+   */
+  private async links(db: SqlExecutor, caseIds: readonly string[]): Promise<LinkRow[]> {
     const { rows } = await db.query<LinkRow>(
       `select cf.case_id, cf.feedback_id, cf.interaction_id, f.rating, f.reasons, f.comment, f.correction,
          f.variant, i.model, f.created_at
        from case_feedback cf
        join feedback f on f.feedback_id = cf.feedback_id
        left join interactions i on i.interaction_id = cf.interaction_id
-       where cf.case_id in (select jsonb_array_elements_text($1::jsonb))
+       where cf.case_id = any (array(select jsonb_array_elements_text($1::jsonb)))
        order by cf.seq`,
       [JSON.stringify(caseIds)],
     );
     return rows;
   }
+}
+
+/** A case row and its linked votes, in link order. */
+export interface CaseHistory {
+  row: CaseRow;
+  links: LinkRow[];
+}
+
+/**
+ * The case as `reader.get` showed it right after `feedbackId` was linked, when it was first and
+ * last seen at `seen`: the links up to and including that one (later ones came after it).
+ */
+export function caseAfterLink(
+  h: CaseHistory,
+  feedbackId: string,
+  seen: { first: Date; last: Date },
+): EvalCase {
+  const upTo = h.links.findIndex((l) => l.feedback_id === feedbackId);
+  return toCase(
+    { ...h.row, first_seen_at: seen.first, last_seen_at: seen.last },
+    upTo < 0 ? h.links : h.links.slice(0, upTo + 1),
+  );
+}
+
+function byCase(links: LinkRow[]): Map<string, LinkRow[]> {
+  const out = new Map<string, LinkRow[]>();
+  for (const link of links) {
+    const list = out.get(link.case_id);
+    if (list) list.push(link);
+    else out.set(link.case_id, [link]);
+  }
+  return out;
 }
 
 /** The SQL where-clause of a case query (status, route, variant, reason, since/until on last_seen_at). */

@@ -15,6 +15,14 @@ export interface CaseSeed {
   seenAt: Date;
 }
 
+/** A case after {@link CaseStore.upsertMany}. */
+export interface UpsertedCase {
+  caseId: string;
+  created: boolean;
+  /** its first and last seen times before the upsert; null when it was created */
+  priorSeen: { first: Date; last: Date } | null;
+}
+
 export interface LinkedCase {
   caseId: string;
   status: EvalCaseStatus;
@@ -27,58 +35,115 @@ export interface LinkedCase {
  * transaction (`tx`); times come from the caller's clock.
  */
 export class CaseStore {
-  async ensureSet(tx: SqlExecutor, route: string, now: Date): Promise<void> {
+  /** The eval sets of these routes, created when missing: one statement. */
+  async ensureSets(tx: SqlExecutor, routes: readonly string[], now: Date): Promise<void> {
+    if (routes.length === 0) return;
     await tx.query(
-      'insert into eval_sets (route, created_at) values ($1, $2) on conflict (route) do nothing',
-      [route, now],
+      `insert into eval_sets (route, created_at) select r, $2 from jsonb_array_elements_text($1::jsonb) as r
+       on conflict (route) do nothing`,
+      [JSON.stringify([...new Set(routes)]), now],
     );
   }
 
   /**
-   * The case of `seed.route` with `seed.inputHash`, created when there is none. Concurrent
-   * writers of the same key meet on the unique (route, input_hash) constraint: one inserts,
-   * the others update the same row.
+   * The case of each seed's route and input hash, created when there is none, in one statement
+   * (seeds with distinct keys; `seenAt` the earliest and `latestSeenAt` the latest vote of the
+   * key). Concurrent writers of the same key meet on the unique (route, input_hash) constraint:
+   * one inserts, the others update the same row. Also returns each case's first and last seen
+   * times from before this statement (null for a created case).
    */
-  async upsert(tx: SqlExecutor, seed: CaseSeed, now: Date): Promise<{ caseId: string; created: boolean }> {
-    const fresh = randomUUID();
-    const { rows } = await tx.query<{ case_id: string }>(
-      `insert into eval_cases (case_id, route, input_hash, status, input, output, variant, model, flag_key,
-         first_seen_at, last_seen_at, created_at, updated_at)
-       values ($1, $2, $3, 'new', $4, $5, $6, $7, $8, $9, $9, $10, $10)
-       on conflict (route, input_hash) do update set
-         first_seen_at = least(eval_cases.first_seen_at, excluded.first_seen_at),
-         last_seen_at = greatest(eval_cases.last_seen_at, excluded.last_seen_at),
-         updated_at = excluded.updated_at
-       returning case_id`,
+  async upsertMany(
+    tx: SqlExecutor,
+    seeds: readonly (CaseSeed & { latestSeenAt: Date })[],
+    now: Date,
+  ): Promise<UpsertedCase[]> {
+    if (seeds.length === 0) return [];
+    const rows = seeds.map((seed, i) => ({
+      i,
+      case_id: randomUUID(),
+      route: seed.route,
+      input_hash: seed.inputHash,
+      input: seed.input,
+      output: seed.output,
+      variant: seed.variant,
+      model: seed.model,
+      flag_key: seed.flagKey,
+      first_seen_at: seed.seenAt.toISOString(),
+      last_seen_at: seed.latestSeenAt.toISOString(),
+    }));
+    // every CTE sees the table as it was before the insert: `prior` holds the seen times before it
+    const { rows: upserted } = await tx.query<{
+      case_id: string;
+      i: number;
+      prior_first: Date | null;
+      prior_last: Date | null;
+    }>(
+      `with seed as (
+         select * from jsonb_to_recordset($1::jsonb) as s(i int, case_id text, route text, input_hash text,
+           input jsonb, output text, variant text, model text, flag_key text, first_seen_at timestamptz,
+           last_seen_at timestamptz)
+       ), prior as (
+         -- one index lookup per seed (a plain join would scan every case: the planner cannot
+         -- tell how few seeds there are)
+         select s.i, c.first_seen_at, c.last_seen_at from seed s
+         cross join lateral (select first_seen_at, last_seen_at from eval_cases
+           where route = s.route and input_hash = s.input_hash limit 1) c
+       ), up as (
+         insert into eval_cases (case_id, route, input_hash, status, input, output, variant, model, flag_key,
+           first_seen_at, last_seen_at, created_at, updated_at)
+         select case_id, route, input_hash, 'new', input, output, variant, model, flag_key, first_seen_at,
+           last_seen_at, $2, $2 from seed order by i
+         on conflict (route, input_hash) do update set
+           first_seen_at = least(eval_cases.first_seen_at, excluded.first_seen_at),
+           last_seen_at = greatest(eval_cases.last_seen_at, excluded.last_seen_at),
+           updated_at = excluded.updated_at
+         returning case_id, route, input_hash
+       )
+       select up.case_id, s.i, p.first_seen_at as prior_first, p.last_seen_at as prior_last
+       from up join seed s on s.route = up.route and s.input_hash = up.input_hash
+       left join prior p on p.i = s.i`,
+      [JSON.stringify(rows), now],
+    );
+    const out: UpsertedCase[] = new Array(seeds.length);
+    for (const r of upserted) {
+      out[r.i] = {
+        caseId: r.case_id,
+        created: r.case_id === rows[r.i]!.case_id,
+        priorSeen: r.prior_first && r.prior_last ? { first: r.prior_first, last: r.prior_last } : null,
+      };
+    }
+    return out;
+  }
+
+  /**
+   * Links votes to cases in this order (so link order, `seq`, follows it) with one statement;
+   * returns the feedback ids linked now (a vote linked already, a redelivery, is not).
+   */
+  async linkMany(
+    tx: SqlExecutor,
+    links: readonly { caseId: string; feedbackId: string; interactionId: string }[],
+    now: Date,
+  ): Promise<Set<string>> {
+    if (links.length === 0) return new Set();
+    const { rows } = await tx.query<{ feedback_id: string }>(
+      `insert into case_feedback (feedback_id, case_id, interaction_id, linked_at)
+       select feedback_id, case_id, interaction_id, $2
+       from jsonb_to_recordset($1::jsonb) as l(i int, feedback_id text, case_id text, interaction_id text)
+       order by i
+       on conflict (feedback_id) do nothing returning feedback_id`,
       [
-        fresh,
-        seed.route,
-        seed.inputHash,
-        JSON.stringify(seed.input),
-        seed.output,
-        seed.variant,
-        seed.model,
-        seed.flagKey,
-        seed.seenAt,
+        JSON.stringify(
+          links.map((l, i) => ({
+            i,
+            feedback_id: l.feedbackId,
+            case_id: l.caseId,
+            interaction_id: l.interactionId,
+          })),
+        ),
         now,
       ],
     );
-    const caseId = rows[0]!.case_id;
-    return { caseId, created: caseId === fresh };
-  }
-
-  /** Links a vote to a case; false when this vote was linked already (a redelivery). */
-  async link(
-    tx: SqlExecutor,
-    link: { caseId: string; feedbackId: string; interactionId: string },
-    now: Date,
-  ): Promise<boolean> {
-    const { rowCount } = await tx.query(
-      `insert into case_feedback (feedback_id, case_id, interaction_id, linked_at) values ($1, $2, $3, $4)
-       on conflict (feedback_id) do nothing`,
-      [link.feedbackId, link.caseId, link.interactionId, now],
-    );
-    return rowCount > 0;
+    return new Set(rows.map((r) => r.feedback_id));
   }
 
   /** The case a vote is linked to (its row locked until the transaction ends), or null. */

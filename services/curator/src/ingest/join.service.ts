@@ -10,8 +10,8 @@ import type { Clock, SqlDatabase, SqlExecutor } from '@flywheel/platform';
 import type { CuratorMetrics } from '../curator.metrics';
 import { type CaseAction, type CaseEvents } from '../cases/case-events';
 import { caseInput, inputHash } from '../cases/case-input';
-import type { CaseReader } from '../cases/case-reader';
-import type { CaseStore, LinkedCase } from '../cases/case-store';
+import { caseAfterLink, type CaseReader } from '../cases/case-reader';
+import type { CaseSeed, CaseStore, LinkedCase } from '../cases/case-store';
 import type { Redactor } from '@flywheel/platform';
 import { erasedAmong, SUBJECT_LOCK_NAMESPACE } from '../subjects/subject-lock';
 import { caseEffect, decideVote, type JoinState, unlinkOutcome, WITHDRAWN_REASON } from './join-state';
@@ -30,6 +30,20 @@ interface StoredInteraction {
   model: string | null;
   input: CaseInput;
   output: string | null;
+}
+
+/** A joined dislike to link to a case. */
+interface VoteToLink {
+  feedback_id: string;
+  /** when it was cast: the case's seen times */
+  created_at: Date;
+}
+
+/** A dislike to link, its interaction, and the outcome of the event that joined it. */
+interface PendingLink {
+  interaction: StoredInteraction;
+  vote: VoteToLink;
+  result: Outcome;
 }
 
 interface WaitingVote {
@@ -104,8 +118,10 @@ export class JoinService {
    * Handles events in order in one transaction (what one Kafka batch of a partition holds): the
    * advisory locks of all their interactions and subjects first, in a fixed order (so two batches
    * cannot deadlock on them), the erased subjects in one query, interactions stored with one
-   * multi-row insert (joining the votes that were waiting, or parked, for them), then each vote (a
-   * newer revision replaces the older; applied to cases once joined). An erased subject's events
+   * multi-row insert (joining the votes that were waiting, or parked, for them), votes seen for the
+   * first time likewise (a newer revision of a stored vote replaces it, one at a time), and the
+   * dislikes joined by either linked to their cases with a fixed number of statements (linkAll),
+   * so a batch costs about 15 round trips whatever its size. An erased subject's events
    * are dropped, so a replay cannot bring them back. Redaction runs before the transaction. The
    * effect is that of handling each event alone; when a batch fails the bus hands its events over
    * one by one.
@@ -131,25 +147,34 @@ export class JoinService {
       );
       await lockCases(tx, [...voted.values()]);
       const results: (Outcome | Skipped)[] = [];
-      let run: PreparedInteraction[] = [];
+      // consecutive interactions, or consecutive votes, are stored together
+      let interactions: PreparedInteraction[] = [];
+      let votes: PreparedVote[] = [];
       const flush = async () => {
-        results.push(...(await this.storeInteractions(tx, run, now)));
-        for (const { stored } of run)
-          if (!voted.has(stored.interaction_id)) voted.set(stored.interaction_id, stored);
-        run = [];
+        if (interactions.length > 0) {
+          results.push(...(await this.storeInteractions(tx, interactions, now)));
+          for (const { stored } of interactions)
+            if (!voted.has(stored.interaction_id)) voted.set(stored.interaction_id, stored);
+          interactions = [];
+        }
+        if (votes.length > 0) {
+          results.push(...(await this.storeVotes(tx, votes, voted, now)));
+          votes = [];
+        }
       };
       for (const p of prepared) {
         if (erased.has(p.event.subject_hash)) {
-          if (run.length > 0) await flush();
+          await flush();
           results.push('erased');
         } else if (p.kind === 'interaction') {
-          run.push(p);
+          if (votes.length > 0) await flush();
+          interactions.push(p);
         } else {
-          if (run.length > 0) await flush();
-          results.push(await this.storeVote(tx, p, voted.get(p.event.interaction_id) ?? null, now));
+          if (interactions.length > 0) await flush();
+          votes.push(p);
         }
       }
-      if (run.length > 0) await flush();
+      await flush();
       return results;
     });
     let changed = false;
@@ -228,7 +253,7 @@ export class JoinService {
     if (fresh.size > 0) {
       const { rows: votes } = await tx.query<WaitingVote & { interaction_id: string }>(
         `select feedback_id, interaction_id, rating, route, created_at, join_state from feedback
-         where interaction_id in (select jsonb_array_elements_text($1::jsonb)) and join_state <> 'joined'
+         where interaction_id = any (array(select jsonb_array_elements_text($1::jsonb))) and join_state <> 'joined'
          order by interaction_id, received_at, feedback_id for update`,
         [JSON.stringify([...fresh])],
       );
@@ -239,6 +264,8 @@ export class JoinService {
       );
     }
     const out: (Outcome | 'redelivered')[] = [];
+    const joined: string[] = [];
+    const links: PendingLink[] = [];
     for (const { stored: interaction } of list) {
       // a second copy of the same interaction in one batch is a redelivery too
       if (!fresh.delete(interaction.interaction_id)) {
@@ -247,20 +274,112 @@ export class JoinService {
       }
       const result: Outcome = { changes: [], joinLags: [] };
       for (const vote of waiting.get(interaction.interaction_id) ?? []) {
-        await tx.query(`update feedback set join_state = 'joined', joined_at = $2 where feedback_id = $1`, [
-          vote.feedback_id,
-          now,
-        ]);
+        joined.push(vote.feedback_id);
         result.joinLags.push(now.getTime() - vote.created_at.getTime());
-        if (
-          caseEffect({ rating: vote.rating, linked: false, routed: interaction.route !== null }) === 'link'
-        ) {
-          const change = await this.link(tx, interaction, vote, now);
-          if (change) result.changes.push(change);
-        }
+        if (caseEffect({ rating: vote.rating, linked: false, routed: interaction.route !== null }) === 'link')
+          links.push({ interaction, vote, result });
       }
       out.push(result);
     }
+    if (joined.length > 0) {
+      await tx.query(
+        `update feedback set join_state = 'joined', joined_at = $2
+         where feedback_id = any (array(select jsonb_array_elements_text($1::jsonb)))`,
+        [JSON.stringify(joined), now],
+      );
+    }
+    await this.linkAll(tx, links, now);
+    return out;
+  }
+
+  /**
+   * Stores votes in order: the votes seen for the first time (the usual case) together, with
+   * one insert and their case links in one go; a vote stored before (a new revision, a
+   * redelivery, or a second revision in this batch) alone, after the ones before it.
+   */
+  private async storeVotes(
+    tx: SqlExecutor,
+    list: readonly PreparedVote[],
+    voted: ReadonlyMap<string, StoredInteraction>,
+    now: Date,
+  ): Promise<(Outcome | 'redelivered')[]> {
+    const { rows } = await tx.query<{ feedback_id: string }>(
+      'select feedback_id from feedback where feedback_id = any (array(select jsonb_array_elements_text($1::jsonb)))',
+      [JSON.stringify([...new Set(list.map((p) => p.event.feedback_id))])],
+    );
+    const known = new Set(rows.map((r) => r.feedback_id));
+    const out: (Outcome | 'redelivered')[] = [];
+    let firsts: PreparedVote[] = [];
+    for (const p of list) {
+      const interaction = voted.get(p.event.interaction_id) ?? null;
+      if (known.has(p.event.feedback_id)) {
+        if (firsts.length > 0) out.push(...(await this.storeFirstVotes(tx, firsts, voted, now)));
+        firsts = [];
+        out.push(await this.storeVote(tx, p, interaction, now));
+      } else {
+        firsts.push(p);
+        known.add(p.event.feedback_id);
+      }
+    }
+    if (firsts.length > 0) out.push(...(await this.storeFirstVotes(tx, firsts, voted, now)));
+    return out;
+  }
+
+  /** Votes with no stored row yet (distinct feedback ids): one insert, then their case links. */
+  private async storeFirstVotes(
+    tx: SqlExecutor,
+    list: readonly PreparedVote[],
+    voted: ReadonlyMap<string, StoredInteraction>,
+    now: Date,
+  ): Promise<Outcome[]> {
+    const out: Outcome[] = [];
+    const links: PendingLink[] = [];
+    const rows = list.map(({ event: e, comment, correction }) => {
+      const interaction = voted.get(e.interaction_id) ?? null;
+      const decision = decideVote(null, e.revision, interaction !== null);
+      const state = decision.kind === 'store' ? decision.state : 'waiting';
+      const createdAt = new Date(e.created_at);
+      const result: Outcome = {
+        changes: [],
+        joinLags: state === 'joined' ? [now.getTime() - createdAt.getTime()] : [],
+        vote: { route: e.route, variant: e.variant, rating: e.rating },
+      };
+      out.push(result);
+      // a vote with no row has no case link yet
+      if (
+        state === 'joined' &&
+        interaction &&
+        caseEffect({ rating: e.rating, linked: false, routed: interaction.route !== null }) === 'link'
+      ) {
+        links.push({ interaction, vote: { feedback_id: e.feedback_id, created_at: createdAt }, result });
+      }
+      return {
+        feedback_id: e.feedback_id,
+        interaction_id: e.interaction_id,
+        subject_hash: e.subject_hash,
+        route: e.route,
+        variant: e.variant,
+        rating: e.rating,
+        reasons: e.reasons,
+        comment,
+        correction,
+        revision: e.revision,
+        created_at: createdAt.toISOString(),
+        join_state: state,
+        joined: state === 'joined',
+      };
+    });
+    await tx.query(
+      `insert into feedback (feedback_id, interaction_id, subject_hash, route, variant, rating, reasons,
+         comment, correction, revision, created_at, received_at, join_state, joined_at)
+       select feedback_id, interaction_id, subject_hash, route, variant, rating, reasons, comment, correction,
+         revision, created_at, $2, join_state, case when joined then $2::timestamptz end
+       from jsonb_to_recordset($1::jsonb) as f(feedback_id text, interaction_id text, subject_hash text,
+         route text, variant text, rating text, reasons jsonb, comment text, correction text, revision int,
+         created_at timestamptz, join_state text, joined boolean)`,
+      [JSON.stringify(rows), now],
+    );
+    await this.linkAll(tx, links, now);
     return out;
   }
 
@@ -327,13 +446,11 @@ export class JoinService {
       routed: (interaction?.route ?? null) !== null,
     });
     if (effect === 'link' && interaction) {
-      const change = await this.link(
+      await this.linkAll(
         tx,
-        interaction,
-        { feedback_id: e.feedback_id, created_at: new Date(e.created_at) },
+        [{ interaction, vote: { feedback_id: e.feedback_id, created_at: new Date(e.created_at) }, result }],
         now,
       );
-      if (change) result.changes.push(change);
     } else if (effect === 'unlink' && linked) {
       const change = await this.unlink(tx, linked, e, now);
       if (change) result.changes.push(change);
@@ -349,45 +466,90 @@ export class JoinService {
     if (interactionIds.length === 0) return new Map();
     const { rows } = await tx.query<StoredInteraction>(
       `select interaction_id, route, flag_key, variant, model, input, output from interactions
-       where interaction_id in (select jsonb_array_elements_text($1::jsonb))`,
+       where interaction_id = any (array(select jsonb_array_elements_text($1::jsonb)))`,
       [JSON.stringify([...new Set(interactionIds)])],
     );
     return new Map(rows.map((r) => [r.interaction_id, r]));
   }
 
-  /** Links a dislike to its route's case for this input: a new case, or a merge into the existing one. */
-  private async link(
-    tx: SqlExecutor,
-    interaction: StoredInteraction,
-    vote: { feedback_id: string; created_at: Date },
-    now: Date,
-  ): Promise<CaseChange | null> {
-    const route = interaction.route!;
-    await this.store.ensureSet(tx, route, now);
-    const { caseId, created } = await this.store.upsert(
-      tx,
-      {
-        route,
-        inputHash: inputHash(interaction.input),
-        input: interaction.input,
-        output: interaction.output,
-        variant: interaction.variant,
-        model: interaction.model,
-        flagKey: interaction.flag_key,
+  /**
+   * Links dislikes to their route's case for their input, in order: a new case, or a merge into
+   * the existing one. Same effect and case events as linking them one at a time (each event shows
+   * the case as it was right after its link), in six statements for any number of votes. Each
+   * change goes to its vote's `result`.
+   */
+  private async linkAll(tx: SqlExecutor, list: readonly PendingLink[], now: Date): Promise<void> {
+    if (list.length === 0) return;
+    // one case seed per route and input hash, seen from the earliest to the latest of its votes
+    const seeds: (CaseSeed & { latestSeenAt: Date })[] = [];
+    const seedOf = new Map<string, number>();
+    const seedIndex = list.map(({ interaction: i, vote }) => {
+      const hash = inputHash(i.input);
+      const key = `${i.route}\n${hash}`;
+      const known = seedOf.get(key);
+      if (known !== undefined) {
+        const seed = seeds[known]!;
+        if (vote.created_at < seed.seenAt) seed.seenAt = vote.created_at;
+        if (vote.created_at > seed.latestSeenAt) seed.latestSeenAt = vote.created_at;
+        return known;
+      }
+      seedOf.set(key, seeds.length);
+      seeds.push({
+        route: i.route!,
+        inputHash: hash,
+        input: i.input,
+        output: i.output,
+        variant: i.variant,
+        model: i.model,
+        flagKey: i.flag_key,
         seenAt: vote.created_at,
-      },
-      now,
-    );
-    const linked = await this.store.link(
+        latestSeenAt: vote.created_at,
+      });
+      return seeds.length - 1;
+    });
+    await this.store.ensureSets(
       tx,
-      { caseId, feedbackId: vote.feedback_id, interactionId: interaction.interaction_id },
+      seeds.map((s) => s.route),
       now,
     );
-    if (!linked) return null;
-    const action: CaseAction = created ? 'created' : 'merged';
-    const eventId = created ? `${caseId}:created` : `${caseId}:merged:${vote.feedback_id}`;
-    await this.events.record(tx, (await this.reader.get(tx, caseId))!, action, eventId, now);
-    return { route, action };
+    const cases = await this.store.upsertMany(tx, seeds, now);
+    const linked = await this.store.linkMany(
+      tx,
+      list.map(({ interaction, vote }, j) => ({
+        caseId: cases[seedIndex[j]!]!.caseId,
+        feedbackId: vote.feedback_id,
+        interactionId: interaction.interaction_id,
+      })),
+      now,
+    );
+    const histories = await this.reader.histories(
+      tx,
+      list.flatMap(({ vote }, j) => (linked.has(vote.feedback_id) ? [cases[seedIndex[j]!]!.caseId] : [])),
+    );
+    // walk the votes in order: each case's seen times and whether its first vote was handled
+    const seen = cases.map((c) => c.priorSeen);
+    const started = cases.map(() => false);
+    const records: Parameters<CaseEvents['recordAll']>[1][number][] = [];
+    list.forEach(({ vote, result }, j) => {
+      const k = seedIndex[j]!;
+      const at = vote.created_at;
+      const before = seen[k];
+      seen[k] = before
+        ? { first: at < before.first ? at : before.first, last: at > before.last ? at : before.last }
+        : { first: at, last: at };
+      const created = cases[k]!.created && !started[k];
+      started[k] = true;
+      if (!linked.has(vote.feedback_id)) return;
+      const caseId = cases[k]!.caseId;
+      const action: CaseAction = created ? 'created' : 'merged';
+      records.push({
+        c: caseAfterLink(histories.get(caseId)!, vote.feedback_id, seen[k]),
+        action,
+        eventId: created ? `${caseId}:created` : `${caseId}:merged:${vote.feedback_id}`,
+      });
+      result.changes.push({ route: seeds[k]!.route, action });
+    });
+    await this.events.recordAll(tx, records, now);
   }
 
   /** A linked vote became a like: see unlinkOutcome. */

@@ -23,7 +23,7 @@ export function lockSubject(
 export async function erasedAmong(tx: SqlExecutor, subjectHashes: readonly string[]): Promise<Set<string>> {
   const { rows } = await tx.query<{ subject_hash: string }>(
     `select subject_hash from erased_subjects
-     where subject_hash in (select jsonb_array_elements_text($1::jsonb))`,
+     where subject_hash = any (array(select jsonb_array_elements_text($1::jsonb)))`,
     [JSON.stringify([...new Set(subjectHashes)])],
   );
   return new Set(rows.map((r) => r.subject_hash));
