@@ -1,56 +1,31 @@
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
 import { expectEventually } from '@flywheel/platform/testing';
 import OpenAI from 'openai';
 import { UpstreamHttp } from '../src/providers/upstream-fetch';
+import { RecordingUpstream } from './recording-upstream';
 
 /**
  * The SDKs' transport (UpstreamHttp.fetch) against a plain HTTP server that records what
  * arrives: what the real `openai` and `@anthropic-ai/sdk` clients send and read through it.
  */
 
-interface Seen {
-  method: string;
-  url: string;
-  headers: IncomingMessage['headers'];
-  body: string;
-}
-
-type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
-
-let server: Server;
-let base: string;
-let handler: Handler;
-let seen: Seen[] = [];
-let closedConnections = 0;
+let up: RecordingUpstream;
 const http = new UpstreamHttp();
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => (body += c));
-    req.on('end', () => {
-      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
-      handler(req, res, body);
-    });
-  });
-  server.on('connection', (socket) => socket.on('close', () => closedConnections++));
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  up = await RecordingUpstream.start();
 });
 
 afterAll(async () => {
   await http.close();
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
+  await up.close();
 });
 
 beforeEach(() => {
-  seen = [];
+  up.seen = [];
 });
 
 const COMPLETION = {
@@ -70,11 +45,11 @@ const COMPLETION = {
 };
 
 const openai = () =>
-  new OpenAI({ apiKey: 'sk-test', baseURL: `${base}/v1`, maxRetries: 0, fetch: http.fetch });
+  new OpenAI({ apiKey: 'sk-test', baseURL: `${up.url}/v1`, maxRetries: 0, fetch: http.fetch });
 
 describe('UpstreamHttp as the SDKs’ fetch', () => {
   it('carries the openai request (method, path, key, JSON body) and parses the answer', async () => {
-    handler = (_req, res) => {
+    up.handler = (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'req_1' });
       res.end(JSON.stringify(COMPLETION));
     };
@@ -84,21 +59,24 @@ describe('UpstreamHttp as the SDKs’ fetch', () => {
     });
     expect(completion.choices[0]!.message.content).toBe('Hi!');
     expect(completion._request_id).toBe('req_1');
-    expect(seen).toHaveLength(1);
-    expect(seen[0]).toMatchObject({ method: 'POST', url: '/v1/chat/completions' });
-    expect(seen[0]!.headers.authorization).toBe('Bearer sk-test');
-    expect(seen[0]!.headers['content-type']).toBe('application/json');
-    expect(JSON.parse(seen[0]!.body)).toEqual({ model: 'm', messages: [{ role: 'user', content: 'héllo' }] });
+    expect(up.seen).toHaveLength(1);
+    expect(up.seen[0]).toMatchObject({ method: 'POST', url: '/v1/chat/completions' });
+    expect(up.seen[0]!.headers.authorization).toBe('Bearer sk-test');
+    expect(up.seen[0]!.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(up.seen[0]!.body)).toEqual({
+      model: 'm',
+      messages: [{ role: 'user', content: 'héllo' }],
+    });
   });
 
   it('answers headers the way a Response does: any-case get, has, iteration, repeated ones joined', async () => {
-    handler = (_req, res) => {
+    up.handler = (_req, res) => {
       res.setHeader('set-cookie', ['a=1', 'b=2']);
       res.writeHead(200, { 'content-type': 'text/plain', 'X-Request-Id': 'req_2' });
       res.end('ok');
     };
-    const res = await http.fetch(`${base}/v1/models?limit=1`, { method: 'GET' });
-    expect(seen[0]).toMatchObject({ method: 'GET', url: '/v1/models?limit=1' });
+    const res = await http.fetch(`${up.url}/v1/models?limit=1`, { method: 'GET' });
+    expect(up.seen[0]).toMatchObject({ method: 'GET', url: '/v1/models?limit=1' });
     expect(res.headers.get('X-REQUEST-ID')).toBe('req_2');
     expect(res.headers.has('content-type')).toBe(true);
     expect(res.headers.get('x-missing')).toBeNull();
@@ -112,7 +90,7 @@ describe('UpstreamHttp as the SDKs’ fetch', () => {
   });
 
   it('hands an error status, its body and its headers (Retry-After, repeated ones) to the SDK', async () => {
-    handler = (_req, res) => {
+    up.handler = (_req, res) => {
       res.setHeader('set-cookie', ['a=1', 'b=2']);
       res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '2' });
       res.end(JSON.stringify({ error: { message: 'slow down', type: 'rate_limit' } }));
@@ -169,12 +147,12 @@ describe('UpstreamHttp as the SDKs’ fetch', () => {
       ],
       ['message_stop', { type: 'message_stop' }],
     ] as const;
-    handler = (_req, res) => {
+    up.handler = (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       for (const [name, data] of events) res.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
       res.end();
     };
-    const client = new Anthropic({ apiKey: 'sk-ant', baseURL: base, maxRetries: 0, fetch: http.fetch });
+    const client = new Anthropic({ apiKey: 'sk-ant', baseURL: up.url, maxRetries: 0, fetch: http.fetch });
     const stream = await client.messages.create({
       model: 'c',
       max_tokens: 16,
@@ -187,20 +165,20 @@ describe('UpstreamHttp as the SDKs’ fetch', () => {
         text.push(event.delta.text);
     }
     expect(text).toEqual(['Hel', 'lo']);
-    expect(seen[0]!.url).toBe('/v1/messages');
-    expect(seen[0]!.headers.authorization).toBe('Bearer sk-ant');
-    expect(seen[0]!.headers['anthropic-version']).toEqual(expect.any(String));
+    expect(up.seen[0]!.url).toBe('/v1/messages');
+    expect(up.seen[0]!.headers.authorization).toBe('Bearer sk-ant');
+    expect(up.seen[0]!.headers['anthropic-version']).toEqual(expect.any(String));
   });
 
   it('aborting the signal mid-body rejects the read and closes the upstream connection', async () => {
-    handler = (_req, res) => {
+    up.handler = (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write('data: {"partial":');
       // never ends
     };
-    const before = closedConnections;
+    const before = up.closedConnections;
     const controller = new AbortController();
-    const response = await http.fetch(`${base}/hang`, {
+    const response = await http.fetch(`${up.url}/hang`, {
       method: 'POST',
       body: '{}',
       signal: controller.signal,
@@ -209,7 +187,7 @@ describe('UpstreamHttp as the SDKs’ fetch', () => {
     const reading = response.text();
     controller.abort();
     await expect(reading).rejects.toMatchObject({ name: 'AbortError' });
-    await expectEventually(() => expect(closedConnections).toBeGreaterThan(before), { timeoutMs: 2_000 });
+    await expectEventually(() => expect(up.closedConnections).toBeGreaterThan(before), { timeoutMs: 2_000 });
   });
 
   it('rejects like fetch when nothing listens, and sends non-string bodies through the global fetch', async () => {
@@ -222,12 +200,12 @@ describe('UpstreamHttp as the SDKs’ fetch', () => {
       code: 'ECONNREFUSED',
     });
 
-    handler = (_req, res) => res.end('ok');
-    const response = await http.fetch(`${base}/bytes`, {
+    up.handler = (_req, res) => void res.end('ok');
+    const response = await http.fetch(`${up.url}/bytes`, {
       method: 'PUT',
       body: new TextEncoder().encode('raw'),
     });
     expect(await response.text()).toBe('ok');
-    expect(seen[0]).toMatchObject({ method: 'PUT', url: '/bytes', body: 'raw' });
+    expect(up.seen[0]).toMatchObject({ method: 'PUT', url: '/bytes', body: 'raw' });
   });
 });

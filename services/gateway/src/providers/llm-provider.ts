@@ -8,7 +8,7 @@ import type {
   LlmStreamEvent,
   SamplingParams,
 } from '../llm/llm.types';
-import type { UpstreamFetch } from './upstream-fetch';
+import type { UpstreamFetch, UpstreamPost } from './upstream-fetch';
 
 export interface ProviderCallOptions {
   /** Aborts the upstream call: caller disconnect, attempt timeout or deadline. */
@@ -44,8 +44,10 @@ export interface ProviderContext {
   /** `process.env[api_key_env]`, read once when the provider is built; never logged. */
   apiKey: string;
   clock: Clock;
-  /** the HTTP transport to give the SDK (its `fetch` option); shared by every provider */
+  /** the HTTP transport to give an SDK (its `fetch` option); shared by every provider */
   fetch: UpstreamFetch;
+  /** a JSON POST on the same connection pool, for providers that speak HTTP themselves */
+  post: UpstreamPost;
 }
 
 /**

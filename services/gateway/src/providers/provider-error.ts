@@ -74,15 +74,31 @@ export function toProviderError(err: unknown, nowMs: number): ProviderError {
   const e = err as { status?: unknown; headers?: unknown; message?: unknown } | null;
   const message = typeof e?.message === 'string' ? e.message : String(err);
   if (typeof e?.status === 'number') {
-    const headers = isHeaderLookup(e.headers) ? e.headers : undefined;
-    const errorClass = classifyStatus(e.status);
-    const retryAfterMs =
-      errorClass === 'rate_limited' || errorClass === 'server_error'
-        ? parseRetryAfterMs(headers, nowMs)
-        : undefined;
-    return new ProviderError(errorClass, message, e.status, retryAfterMs, { cause: err });
+    return statusError(e.status, message, isHeaderLookup(e.headers) ? e.headers : undefined, nowMs, err);
   }
   return new ProviderError('network', message, undefined, undefined, { cause: err });
+}
+
+/** The error of an HTTP error answer: its class, and the wait it asked for when a retry may follow. */
+export function statusError(
+  status: number,
+  message: string,
+  headers: HeaderLookup | undefined,
+  nowMs: number,
+  cause?: unknown,
+): ProviderError {
+  const errorClass = classifyStatus(status);
+  const retryAfterMs =
+    errorClass === 'rate_limited' || errorClass === 'server_error'
+      ? parseRetryAfterMs(headers, nowMs)
+      : undefined;
+  return new ProviderError(
+    errorClass,
+    message,
+    status,
+    retryAfterMs,
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 function isHeaderLookup(h: unknown): h is HeaderLookup {

@@ -67,7 +67,10 @@ export class ProviderRegistry {
       } else {
         this.providers.set(
           name,
-          tracedProvider(factory(config, { apiKey, clock, fetch: this.http.fetch }), config),
+          tracedProvider(
+            factory(config, { apiKey, clock, fetch: this.http.fetch, post: this.http.post }),
+            config,
+          ),
         );
       }
     }

@@ -1,0 +1,51 @@
+import { ProviderError } from './provider-error';
+import { SseDecoder } from './sse-decoder';
+
+/** Feeds `pieces` one by one, then ends: every event's data in order. */
+function decode(pieces: string[], limit = 1024): string[] {
+  const sse = new SseDecoder(limit);
+  return [...pieces.flatMap((p) => sse.push(p)), ...sse.end()];
+}
+
+const STREAM =
+  ': keep-alive\n\ndata: {"a":1}\n\nevent: chunk\nid: 7\ndata: {"b":\ndata: 2}\n\n:ping\ndata:[DONE]\n\n';
+const EVENTS = ['{"a":1}', '{"b":\n2}', '[DONE]'];
+
+describe('SseDecoder', () => {
+  it('gives each event’s data, joining data lines and skipping comments and other fields', () => {
+    expect(decode([STREAM])).toEqual(EVENTS);
+  });
+
+  it('gives the same events whichever way the stream is split, with LF, CRLF or CR line ends', () => {
+    for (const eol of ['\n', '\r\n', '\r']) {
+      const stream = STREAM.replace(/\n/g, eol);
+      for (let i = 0; i <= stream.length; i++) {
+        expect(decode([stream.slice(0, i), stream.slice(i)])).toEqual(EVENTS);
+      }
+      expect(decode([...stream])).toEqual(EVENTS);
+    }
+  });
+
+  it('drops an event the stream cut before its blank line', () => {
+    expect(decode(['data: {"a":1}\n\ndata: {"b":2}\n'])).toEqual(['{"a":1}']);
+    expect(decode(['data: {"a":1}\n\ndata: {"b"'])).toEqual(['{"a":1}']);
+  });
+
+  it('ends an event at a final CR', () => {
+    expect(decode(['data: x\r', '\r'])).toEqual(['x']);
+  });
+
+  it('keeps data as sent apart from the one space after the colon', () => {
+    expect(decode(['data:  two spaces\n\ndata\n\ndata:\n\n'])).toEqual([' two spaces', '', '']);
+  });
+
+  it('refuses an unfinished line or event longer than its limit (invalid_output)', () => {
+    const sse = new SseDecoder(16);
+    expect(() => sse.push('data: ' + 'x'.repeat(20))).toThrow(
+      expect.objectContaining({ errorClass: 'invalid_output' }) as ProviderError,
+    );
+    const events = new SseDecoder(16);
+    events.push('data: 0123456789\n');
+    expect(() => events.push('data: 0123456789\n')).toThrow(ProviderError);
+  });
+});
