@@ -181,7 +181,7 @@ export async function hostService<X extends object = object>(
 }
 
 /**
- * Fastify's server options from the limits. Node's requestTimeout bounds receiving the request
+ * Fastify's server options from the limits (and Nest's adapter's: no middleware). Node's requestTimeout bounds receiving the request
  * only (it stops counting once the body is in), so a long response or an SSE stream is never cut
  * by it; connectionTimeout is socket inactivity in either direction. Node checks the request
  * timeouts every `connectionsCheckingInterval` (30 s by default): here at most every second.
@@ -189,8 +189,10 @@ export async function hostService<X extends object = object>(
 function fastifyOptions(limits: HttpLimits, bodyLimit = 1_048_576, trustedProxies?: TrustedProxies) {
   const { requestTimeoutMs } = limits;
   return {
+    // no service uses Nest middleware: without @fastify/middie no request walks its (empty) chain
+    skipMiddie: true,
     bodyLimit,
-    trustProxy: trustedProxies === 0 || trustedProxies === undefined ? false : trustedProxies,
+    trustProxy: trustProxy(trustedProxies),
     requestTimeout: requestTimeoutMs,
     connectionTimeout: limits.connectionTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
@@ -204,6 +206,19 @@ function fastifyOptions(limits: HttpLimits, bodyLimit = 1_048_576, trustedProxie
       ),
     },
   };
+}
+
+/**
+ * Fastify's `trustProxy`: a hop count as a function, since Fastify ≥ 5.12 trusts no hop when
+ * given a number (it cannot check the peer); TRUSTED_PROXIES=n keeps meaning "the nearest n hops
+ * are our proxies".
+ */
+function trustProxy(
+  trustedProxies: TrustedProxies,
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (trustedProxies === 0 || trustedProxies === undefined) return false;
+  if (typeof trustedProxies === 'number') return (_address, hop) => hop < trustedProxies;
+  return trustedProxies;
 }
 
 /** Runs the gates on the normalized path in an onRequest hook: before the body is read. */
