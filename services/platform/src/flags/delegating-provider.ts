@@ -1,4 +1,4 @@
-import type { FlagdCore } from '@openfeature/flagd-core';
+import { FlagdCore } from '@openfeature/flagd-core';
 import {
   OpenFeatureEventEmitter,
   type EvaluationContext,
@@ -8,18 +8,40 @@ import {
   type ResolutionDetails,
 } from '@openfeature/server-sdk';
 
-/** The evaluation half of an OpenFeature provider. */
-export type FlagResolver = Pick<
-  Provider,
-  | 'resolveBooleanEvaluation'
-  | 'resolveStringEvaluation'
-  | 'resolveNumberEvaluation'
-  | 'resolveObjectEvaluation'
->;
+/**
+ * The evaluation half of an OpenFeature provider, synchronous: flagd-core's in-memory evaluation.
+ * `logger` unset: the resolver's own.
+ */
+export interface FlagResolver {
+  resolveBooleanEvaluation(
+    flagKey: string,
+    defaultValue: boolean,
+    context: EvaluationContext,
+    logger?: Logger,
+  ): ResolutionDetails<boolean>;
+  resolveStringEvaluation(
+    flagKey: string,
+    defaultValue: string,
+    context: EvaluationContext,
+    logger?: Logger,
+  ): ResolutionDetails<string>;
+  resolveNumberEvaluation(
+    flagKey: string,
+    defaultValue: number,
+    context: EvaluationContext,
+    logger?: Logger,
+  ): ResolutionDetails<number>;
+  resolveObjectEvaluation<T extends JsonValue>(
+    flagKey: string,
+    defaultValue: T,
+    context: EvaluationContext,
+    logger?: Logger,
+  ): ResolutionDetails<T>;
+}
 
 /**
  * A server provider that evaluates with whichever resolver is active at the moment (a flag
- * source is swapped without the OpenFeature client noticing). `active()` throws (e.g.
+ * source is swapped without the OpenFeature client noticing). `resolver()` throws (e.g.
  * ProviderNotReadyError) when there is none; the SDK turns that into the default value.
  */
 export abstract class DelegatingProvider implements Provider {
@@ -29,7 +51,8 @@ export abstract class DelegatingProvider implements Provider {
   readonly domainScoped = true;
   readonly events = new OpenFeatureEventEmitter();
 
-  protected abstract active(): FlagResolver;
+  /** The resolver in force now (synchronous: FlagService's fast path evaluates through it). */
+  abstract resolver(): FlagResolver;
 
   resolveBooleanEvaluation(
     flagKey: string,
@@ -37,7 +60,7 @@ export abstract class DelegatingProvider implements Provider {
     context: EvaluationContext,
     logger: Logger,
   ): Promise<ResolutionDetails<boolean>> {
-    return this.active().resolveBooleanEvaluation(flagKey, defaultValue, context, logger);
+    return Promise.resolve(this.resolver().resolveBooleanEvaluation(flagKey, defaultValue, context, logger));
   }
 
   resolveStringEvaluation(
@@ -46,7 +69,7 @@ export abstract class DelegatingProvider implements Provider {
     context: EvaluationContext,
     logger: Logger,
   ): Promise<ResolutionDetails<string>> {
-    return this.active().resolveStringEvaluation(flagKey, defaultValue, context, logger);
+    return Promise.resolve(this.resolver().resolveStringEvaluation(flagKey, defaultValue, context, logger));
   }
 
   resolveNumberEvaluation(
@@ -55,7 +78,7 @@ export abstract class DelegatingProvider implements Provider {
     context: EvaluationContext,
     logger: Logger,
   ): Promise<ResolutionDetails<number>> {
-    return this.active().resolveNumberEvaluation(flagKey, defaultValue, context, logger);
+    return Promise.resolve(this.resolver().resolveNumberEvaluation(flagKey, defaultValue, context, logger));
   }
 
   resolveObjectEvaluation<T extends JsonValue>(
@@ -64,24 +87,16 @@ export abstract class DelegatingProvider implements Provider {
     context: EvaluationContext,
     logger: Logger,
   ): Promise<ResolutionDetails<T>> {
-    return this.active().resolveObjectEvaluation(flagKey, defaultValue, context, logger);
+    return Promise.resolve(this.resolver().resolveObjectEvaluation(flagKey, defaultValue, context, logger));
   }
 }
 
-/** flagd-core's in-memory evaluation as a resolver. */
-export function coreResolver(core: FlagdCore): FlagResolver {
-  return {
-    resolveBooleanEvaluation: (key, value, context, logger) =>
-      Promise.resolve(core.resolveBooleanEvaluation(key, value, context, logger)),
-    resolveStringEvaluation: (key, value, context, logger) =>
-      Promise.resolve(core.resolveStringEvaluation(key, value, context, logger)),
-    resolveNumberEvaluation: (key, value, context, logger) =>
-      Promise.resolve(core.resolveNumberEvaluation(key, value, context, logger)),
-    resolveObjectEvaluation: <T extends JsonValue>(
-      key: string,
-      value: T,
-      context: EvaluationContext,
-      logger: Logger,
-    ) => Promise.resolve(core.resolveObjectEvaluation(key, value, context, logger)),
-  };
+/** A flagd-core evaluator (a FlagResolver) that logs through `logger` (targeting errors, invalid flags). */
+export function flagdCore(logger: Pick<Console, 'warn'>): FlagdCore {
+  return new FlagdCore(undefined, {
+    error: (...args: unknown[]) => logger.warn('flagd:', ...args),
+    warn: (...args: unknown[]) => logger.warn('flagd:', ...args),
+    info: () => undefined,
+    debug: () => undefined,
+  });
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { FlagdCore } from '@openfeature/flagd-core';
+import type { FlagdCore } from '@openfeature/flagd-core';
 import { ProviderEvents, ProviderNotReadyError } from '@openfeature/server-sdk';
-import { coreResolver, DelegatingProvider, type FlagResolver } from './delegating-provider';
+import { DelegatingProvider, flagdCore } from './delegating-provider';
 import { FileChangePoller } from './file-change-poller';
 
 export interface FileFlagProviderOptions {
@@ -15,7 +15,8 @@ export interface FileFlagProviderOptions {
  * file, reloaded quickly: the file is polled (500 ms by default) and, on a change, read into a
  * fresh evaluator that is swapped in once it has parsed the file, so evaluations never see a
  * half-loaded state, and a broken edit (invalid JSON, a defaultVariant missing from variants) is
- * logged and ignored, the last good flags staying in force.
+ * logged and ignored, the last good flags staying in force. Evaluation is synchronous underneath
+ * (`resolver()`, FlagService's fast path).
  *
  * Not `@openfeature/flagd-provider`'s file mode: it watches with `fs.watchFile` at a fixed 5 s
  * interval, and it loads gRPC and protobufjs (~100 modules, ~13 MB) for its remote modes, which
@@ -24,7 +25,7 @@ export interface FileFlagProviderOptions {
 export class FileFlagProvider extends DelegatingProvider {
   readonly metadata = { name: 'flagd-file' } as const;
 
-  private current: FlagResolver | undefined;
+  private current: FlagdCore | undefined;
   private readonly poller: FileChangePoller;
   private readonly logger: Pick<Console, 'warn'>;
   private reloading: Promise<void> | undefined;
@@ -55,20 +56,15 @@ export class FileFlagProvider extends DelegatingProvider {
     return this.closing;
   }
 
-  protected active(): FlagResolver {
+  resolver(): FlagdCore {
     if (!this.current) throw new ProviderNotReadyError(`flags from ${this.path} are not loaded`);
     return this.current;
   }
 
-  private async open(): Promise<FlagResolver> {
-    const core = new FlagdCore(undefined, {
-      error: (...args: unknown[]) => this.logger.warn('flagd:', ...args),
-      warn: (...args: unknown[]) => this.logger.warn('flagd:', ...args),
-      info: () => undefined,
-      debug: () => undefined,
-    });
+  private async open(): Promise<FlagdCore> {
+    const core = flagdCore(this.logger);
     core.setConfigurations(await readFile(this.path, 'utf8'));
-    return coreResolver(core);
+    return core;
   }
 
   /** Serialized: a change during a reload triggers one more reload afterwards. */
@@ -89,7 +85,7 @@ export class FileFlagProvider extends DelegatingProvider {
   }
 
   private async swap(): Promise<void> {
-    let next: FlagResolver;
+    let next: FlagdCore;
     try {
       next = await this.open();
     } catch (err) {

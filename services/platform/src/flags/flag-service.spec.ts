@@ -1,6 +1,7 @@
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { OpenFeature } from '@openfeature/server-sdk';
 import { expectEventually } from '../testing/expect-eventually';
 import { FlagService, type FlagContext } from './flag-service';
 
@@ -240,6 +241,39 @@ describe('FlagService', () => {
       errorCode: 'GENERAL',
       errorMessage: expect.stringContaining('no-such-variant'),
     });
+  });
+
+  it('evaluates through the OpenFeature client when the application adds hooks or context: they apply', async () => {
+    const flags = await open(
+      writeFlags({ 'by-tier': stringFlag({ if: [{ '==': [{ var: 'tier' }, 'gold'] }, 'candidate'] }) }),
+    );
+    const ctx = { targetingKey: 'u1' };
+    expect(await flags.variantFor('by-tier', 'control', ctx)).toEqual({
+      variant: 'control',
+      reason: 'DEFAULT',
+    });
+
+    const seen: string[] = [];
+    const hook = {
+      after: (_: unknown, details: { value: unknown }) => void seen.push(String(details.value)),
+    };
+    OpenFeature.addHooks(hook);
+    OpenFeature.setContext({ tier: 'gold' });
+    try {
+      expect(await flags.variantFor('by-tier', 'control', ctx)).toEqual({
+        variant: 'candidate',
+        reason: 'TARGETING_MATCH',
+      });
+      expect(seen).toEqual(['candidate']);
+    } finally {
+      OpenFeature.clearHooks();
+      OpenFeature.setContext({});
+    }
+    expect(await flags.variantFor('by-tier', 'control', ctx)).toEqual({
+      variant: 'control',
+      reason: 'DEFAULT',
+    });
+    expect(seen).toEqual(['candidate']);
   });
 
   it('serves the default once closed, and reports not ready', async () => {

@@ -1,5 +1,14 @@
 import { resolve } from 'node:path';
-import { NOOP_PROVIDER, OpenFeature, ProviderStatus, type Client } from '@openfeature/server-sdk';
+import {
+  NOOP_PROVIDER,
+  OpenFeature,
+  ProviderStatus,
+  ErrorCode,
+  type Client,
+  type EvaluationContext,
+  type Provider,
+  type ResolutionDetails,
+} from '@openfeature/server-sdk';
 import { FileFlagProvider } from './file-flag-provider';
 // types only: the sync provider (gRPC, protobufjs) loads only with a `syncAddress`
 import type { FlagSourceStatus, SyncFlagProvider } from './sync-flag-provider';
@@ -97,7 +106,9 @@ export class FlagService {
       };
     }
     try {
-      const details = await this.client.getStringDetails(flagKey, defaultVariant, context);
+      const details = this.plain()
+        ? this.resolveNow(flagKey, defaultVariant, context)
+        : await this.client.getStringDetails(flagKey, defaultVariant, context);
       if (details.errorCode) {
         const failed: VariantDecision = {
           variant: defaultVariant,
@@ -114,6 +125,46 @@ export class FlagService {
         reason: 'ERROR',
         errorCode: 'GENERAL',
         errorMessage: (err as Error).message,
+      };
+    }
+  }
+
+  /**
+   * True when an evaluation through the OpenFeature client would only call the provider: it is
+   * READY, and no hook (API, client or provider level) and no global, client or transaction
+   * context is set. Then `resolveNow` gives the same details without the SDK's promise chain.
+   */
+  private plain(): boolean {
+    return (
+      this.client.providerStatus === ProviderStatus.READY &&
+      OpenFeature.getHooks().length === 0 &&
+      this.client.getHooks().length === 0 &&
+      ((this.provider as Provider).hooks?.length ?? 0) === 0 &&
+      isEmpty(OpenFeature.getContext()) &&
+      isEmpty(this.client.getContext()) &&
+      isEmpty(OpenFeature.getTransactionContext())
+    );
+  }
+
+  /**
+   * The provider's resolution, evaluated synchronously, with the SDK's error semantics: a
+   * resolution carrying an error code, or a thrown error (its `code`, else GENERAL), yields the
+   * default value with that code and message.
+   */
+  private resolveNow(
+    flagKey: string,
+    defaultVariant: string,
+    context: FlagContext,
+  ): ResolutionDetails<string> {
+    try {
+      return this.provider.resolver().resolveStringEvaluation(flagKey, defaultVariant, context);
+    } catch (err) {
+      const { code, message } = err as { code?: ErrorCode; message?: string };
+      return {
+        value: defaultVariant,
+        reason: 'ERROR',
+        errorCode: code || ErrorCode.GENERAL,
+        errorMessage: message,
       };
     }
   }
@@ -139,4 +190,9 @@ export class FlagService {
     await OpenFeature.setProviderAndWait(this.domain, NOOP_PROVIDER);
     await this.provider.onClose();
   }
+}
+
+function isEmpty(context: EvaluationContext): boolean {
+  for (const key in context) if (Object.hasOwn(context, key)) return false;
+  return true;
 }

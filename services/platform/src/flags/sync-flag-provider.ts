@@ -1,7 +1,7 @@
 import { credentials, type ClientReadableStream } from '@grpc/grpc-js';
-import { FlagdCore } from '@openfeature/flagd-core';
+import type { FlagdCore } from '@openfeature/flagd-core';
 import { ProviderEvents, ProviderNotReadyError } from '@openfeature/server-sdk';
-import { coreResolver, DelegatingProvider, type FlagResolver } from './delegating-provider';
+import { DelegatingProvider, flagdCore, type FlagResolver } from './delegating-provider';
 import { FileFlagProvider } from './file-flag-provider';
 import {
   FlagSyncClient,
@@ -48,7 +48,6 @@ export class SyncFlagProvider extends DelegatingProvider {
   readonly metadata = { name: 'flagd-sync' } as const;
 
   private readonly core: FlagdCore;
-  private readonly resolver: FlagResolver;
   private readonly client: FlagSyncClientApi;
   private readonly logger: Pick<Console, 'warn'>;
   private readonly bootWaitMs: number;
@@ -69,13 +68,7 @@ export class SyncFlagProvider extends DelegatingProvider {
     this.logger = options.logger ?? console;
     this.bootWaitMs = options.bootWaitMs ?? 3_000;
     this.reconnectMs = options.reconnectMs ?? 500;
-    this.core = new FlagdCore(undefined, {
-      error: (...args: unknown[]) => this.logger.warn('flagd:', ...args),
-      warn: (...args: unknown[]) => this.logger.warn('flagd:', ...args),
-      info: () => undefined,
-      debug: () => undefined,
-    });
-    this.resolver = coreResolver(this.core);
+    this.core = flagdCore(this.logger);
     this.client = new FlagSyncClient(`${host}:${port}`, credentials.createInsecure(), {
       // reconnect within about a second of the source coming back, however long it was down
       'grpc.initial_reconnect_backoff_ms': this.reconnectMs,
@@ -145,11 +138,11 @@ export class SyncFlagProvider extends DelegatingProvider {
     };
   }
 
-  protected active(): FlagResolver {
-    if (this.synced) return this.resolver;
+  resolver(): FlagResolver {
+    if (this.synced) return this.core;
     if (!this.file)
       throw new ProviderNotReadyError(`no flags from the sync source ${this.options.address} yet`);
-    return this.file;
+    return this.file.resolver();
   }
 
   /** Opens the SyncFlags stream; every end or error of it schedules the next one. */
