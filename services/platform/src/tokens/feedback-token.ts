@@ -1,6 +1,6 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, type KeyObject, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { assertFeedbackSecret } from './feedback-secret';
+import { feedbackKey } from './feedback-secret';
 
 /**
  * Feedback tokens (docs/architecture.md "Still as designed"): `base64url(payload) "." base64url(HMAC-SHA256(secret, payload))`
@@ -39,8 +39,8 @@ const MAX_TOKEN_CHARS = 2048;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const SIGNATURE_BYTES = 32;
 
-function sign(payload: Buffer, secret: string): Buffer {
-  return createHmac('sha256', secret).update(payload).digest();
+function sign(payload: Buffer, key: KeyObject): Buffer {
+  return createHmac('sha256', key).update(payload).digest();
 }
 
 /** Strict base64url: only the URL alphabet, no padding, and the one canonical encoding. */
@@ -52,10 +52,10 @@ function decodeBase64url(part: string): Buffer | undefined {
 
 /** Throws on claims that do not fit the payload schema (a bug in the caller, not user input). */
 export function mintFeedbackToken(claims: FeedbackTokenClaims, secret: string): string {
-  assertFeedbackSecret(secret);
+  const key = feedbackKey(secret);
   const payload = FeedbackTokenPayload.parse({ v: 1, ...claims });
   const bytes = Buffer.from(JSON.stringify(payload), 'utf8');
-  return `${bytes.toString('base64url')}.${sign(bytes, secret).toString('base64url')}`;
+  return `${bytes.toString('base64url')}.${sign(bytes, key).toString('base64url')}`;
 }
 
 /**
@@ -67,7 +67,7 @@ export function verifyFeedbackToken(
   secret: string,
   nowMs: number,
 ): FeedbackTokenVerification {
-  assertFeedbackSecret(secret);
+  const key = feedbackKey(secret);
   if (typeof token !== 'string' || token.length > MAX_TOKEN_CHARS) return { ok: false, reason: 'malformed' };
   const parts = token.split('.');
   if (parts.length !== 2) return { ok: false, reason: 'malformed' };
@@ -76,7 +76,7 @@ export function verifyFeedbackToken(
   if (!payloadBytes || !signature || signature.length !== SIGNATURE_BYTES)
     return { ok: false, reason: 'malformed' };
 
-  if (!timingSafeEqual(sign(payloadBytes, secret), signature)) return { ok: false, reason: 'bad_signature' };
+  if (!timingSafeEqual(sign(payloadBytes, key), signature)) return { ok: false, reason: 'bad_signature' };
 
   let json: unknown;
   try {

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { assertFeedbackSecret } from './feedback-secret';
+import { feedbackKey } from './feedback-secret';
 
 /**
  * Domain separation: the subject MAC input always starts with this label, a token MAC input
@@ -15,6 +15,8 @@ const SUBJECT_LABEL = 'flywheel.subject.v1:';
  * interaction" holds. Matches `subject_hash` in the event contracts.
  */
 export function subjectHash(targetingKey: string, secret: string): string {
-  assertFeedbackSecret(secret);
-  return createHmac('sha256', secret).update(SUBJECT_LABEL).update(targetingKey, 'utf8').digest('hex');
+  return createHmac('sha256', feedbackKey(secret))
+    .update(SUBJECT_LABEL)
+    .update(targetingKey, 'utf8')
+    .digest('hex');
 }
