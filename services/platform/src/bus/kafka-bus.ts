@@ -21,6 +21,7 @@ import { KafkaConsumers } from './kafka-consumer';
 import { DeadLetters } from './kafka-dlq';
 import { KafkaRelay, type RelayOptions, type RelayTransport } from './kafka-relay';
 import { LogThrottle } from './log-throttle';
+import { loadKafkajs } from './load-kafkajs';
 import { keyPartitioner } from './partitioner';
 import { Spool } from './spool';
 import { topicSpecs } from './topics';
@@ -104,7 +105,7 @@ export class KafkaEventBus implements EventBus {
 
   static async create(options: KafkaBusOptions): Promise<KafkaEventBus> {
     const clock = options.clock ?? systemClock;
-    const kafkajs = await import('kafkajs');
+    const kafkajs = await loadKafkajs();
     const spool = await Spool.open({
       dir: options.spoolDir,
       maxBytes: options.spoolMaxBytes,

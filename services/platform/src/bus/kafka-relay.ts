@@ -5,6 +5,7 @@ import { getProcessLogger } from '../telemetry/logger';
 import type { EncodedEvent } from './cloud-event';
 import type { DeadLetterDestination, DeadLetters } from './kafka-dlq';
 import type { Spool, SpoolRecord } from './spool';
+import { loadKafkajs } from './load-kafkajs';
 import { DLQ_TOPIC, topicSpecs } from './topics';
 
 export interface RelayOptions {
@@ -264,8 +265,7 @@ export class KafkaRelay {
       for (const n of names) limits.set(n, this.options.maxMessageBytes);
     } else {
       try {
-        // loaded here, not at the top: a process on the embedded bus never loads kafkajs
-        const { ConfigResourceTypes } = await import('kafkajs');
+        const { ConfigResourceTypes } = await loadKafkajs();
         const described = await this.transport.withAdmin((admin) =>
           admin.describeConfigs({
             includeSynonyms: false,
