@@ -4,7 +4,9 @@ import { SseDecoder } from './sse-decoder';
 /** Feeds `pieces` one by one, then ends: every event's data in order. */
 function decode(pieces: string[], limit = 1024): string[] {
   const sse = new SseDecoder(limit);
-  return [...pieces.flatMap((p) => sse.push(p)), ...sse.end()];
+  const events = pieces.flatMap((p) => sse.push(p));
+  sse.end();
+  return events;
 }
 
 const STREAM =
@@ -33,6 +35,17 @@ describe('SseDecoder', () => {
 
   it('ends an event at a final CR', () => {
     expect(decode(['data: x\r', '\r'])).toEqual(['x']);
+  });
+
+  it('takes a 16 MiB event arriving in 1 KiB chunks in one pass over it (no rescans of the unfinished line)', () => {
+    // rescanning the unfinished line on every chunk made this ~16,000 scans of up to 16 MiB:
+    // minutes, a process frozen by one hostile upstream stream
+    const sse = new SseDecoder(32 * 1024 * 1024);
+    const chunk = 'x'.repeat(1024);
+    expect(sse.push('data: ')).toEqual([]);
+    for (let i = 0; i < 16 * 1024; i++) expect(sse.push(chunk)).toEqual([]);
+    const [event] = sse.push('\r\n\r\n');
+    expect(event).toHaveLength(16 * 1024 * 1024);
   });
 
   it('keeps data as sent apart from the one space after the colon', () => {

@@ -1,19 +1,25 @@
 import { answerTooLarge } from './upstream-body';
 
-/** A line break: CRLF, CR or LF (a CR at the end of the text may be the first half of a CRLF). */
+/** A line break: CRLF, CR or LF. */
 const EOL = /\r\n?|\n/g;
+const LF = 10;
 
 /**
  * The `data` of server-sent events, fed the stream's text as it arrives (chunks split anywhere).
  * Follows the event-stream format: lines end with CRLF, LF or CR; `:` lines are comments
  * (keep-alives); an event's `data:` lines are joined with `\n` and the event ends at a blank
  * line; other fields (`event`, `id`, `retry`) are not used by the APIs it reads and are skipped.
- * An event without data is not one. Bounded: an event or unfinished line longer than
- * `limitChars` throws `invalid_output` (a stream that never ends a line is not buffered forever).
+ * An event without data is not one. Each chunk is scanned once: an unfinished line is kept as
+ * pieces, so a long line arriving in small chunks costs its length, not its length squared.
+ * Bounded: an event or unfinished line longer than `limitChars` throws `invalid_output` (a
+ * stream that never ends a line is not buffered forever).
  */
 export class SseDecoder {
-  /** the text after the last complete line */
-  private pending = '';
+  /** the unfinished line's pieces, and their length */
+  private pieces: string[] = [];
+  private piecesLength = 0;
+  /** the last chunk ended with a CR: a LF starting the next one belongs to it */
+  private skipLf = false;
   /** the current event's data lines so far, joined */
   private data: string | undefined;
 
@@ -22,30 +28,38 @@ export class SseDecoder {
   /** The data of each event that `text` completes. */
   push(text: string): string[] {
     const events: string[] = [];
-    const buf = this.pending === '' ? text : this.pending + text;
-    let start = 0;
-    EOL.lastIndex = 0;
-    for (let m = EOL.exec(buf); m !== null; m = EOL.exec(buf)) {
-      if (m[0] === '\r' && EOL.lastIndex === buf.length) break; // wait: a LF may follow
-      this.line(buf.slice(start, m.index), events);
+    let start = this.skipLf && text.charCodeAt(0) === LF ? 1 : 0;
+    this.skipLf = false;
+    EOL.lastIndex = start;
+    for (let m = EOL.exec(text); m !== null; m = EOL.exec(text)) {
+      let line = text.slice(start, m.index);
+      if (this.pieces.length > 0) {
+        this.pieces.push(line);
+        line = this.pieces.join('');
+        this.pieces = [];
+        this.piecesLength = 0;
+      }
+      this.line(line, events);
       start = EOL.lastIndex;
+      if (m[0] === '\r' && start === text.length) this.skipLf = true;
     }
-    this.pending = start === 0 ? buf : buf.slice(start);
-    if (this.pending.length + (this.data?.length ?? 0) > this.limitChars)
-      throw answerTooLarge(this.limitChars);
+    if (start < text.length) {
+      this.pieces.push(text.slice(start));
+      this.piecesLength += text.length - start;
+    }
+    if (this.piecesLength + (this.data?.length ?? 0) > this.limitChars) throw answerTooLarge(this.limitChars);
     return events;
   }
 
   /**
-   * The stream ended: the data of an event its last CR completes, if any. An event not ended
-   * by a blank line is dropped (as the `openai` SDK does): the stream was cut.
+   * The stream ended. An event not ended by a blank line is dropped (as the `openai` SDK does):
+   * the stream was cut.
    */
-  end(): string[] {
-    const events: string[] = [];
-    if (this.pending.endsWith('\r')) this.line(this.pending.slice(0, -1), events);
-    this.pending = '';
+  end(): void {
+    this.pieces = [];
+    this.piecesLength = 0;
+    this.skipLf = false;
     this.data = undefined;
-    return events;
   }
 
   private line(line: string, events: string[]): void {

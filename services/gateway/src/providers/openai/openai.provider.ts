@@ -93,7 +93,7 @@ export class OpenAiProvider implements LlmProvider {
       for await (const text of answer.body as AsyncIterable<string>) {
         for (const data of sse.push(text)) yield* streamEvents(data, state);
       }
-      for (const data of sse.end()) yield* streamEvents(data, state);
+      sse.end();
     } catch (err) {
       throw toProviderError(err, this.context.clock.now());
     }
