@@ -171,3 +171,34 @@ it('stores a batch of interactions and votes exactly as one event at a time', as
   );
   expect(actual).toEqual(expected);
 });
+
+it('stores a full-size Kafka batch (1,000 interactions, 400 votes, near-duplicates, a PII-laden kilobyte each) as one event at a time', async () => {
+  // the size the consumer hands over after an outage (kafkajs: up to ~1 MB per partition fetch),
+  // not just the friendly dozen above: the batch statements carry hundreds of rows each
+  const route = uniqueRoute('full');
+  const padding = ' Account details follow: call +1 415 555 0100 or mail me at jo@example.com. '.repeat(14);
+  const topics = Array.from(
+    { length: 60 },
+    (_, n) => `Question ${n}: why does the export fail on step ${n}?`,
+  );
+  const batch: JoinEvent[] = [];
+  for (let n = 0; n < 1_000; n++) {
+    // 60 questions over and over; a third of the disliked ones in other case and punctuation
+    const text = n % 15 === 10 ? topics[n % 60]!.toUpperCase().replace('?', '!!') : topics[n % 60]!;
+    const it = interactionEvent(route, { content: `${text}${padding}` });
+    batch.push({ kind: 'interaction', data: it });
+    if (n % 5 === 0)
+      batch.push({ kind: 'feedback', data: feedbackEvent(it, { created_at: at(n), comment: `bad ${n}` }) });
+    if (n % 5 === 1)
+      batch.push({ kind: 'feedback', data: feedbackEvent(it, { created_at: at(n), rating: 'up' }) });
+  }
+  const [one, all] = [await openSink(), await openSink()];
+  for (const e of batch) await one.joins.batch([e]);
+  await all.joins.batch(batch);
+
+  const expected = await state(one);
+  expect(expected.links).toHaveLength(200);
+  // the 200 dislikes ask 12 of the questions: everything else merges, near-duplicates included
+  expect(expected.cases).toHaveLength(12);
+  expect(await state(all)).toEqual(expected);
+}, 120_000);
