@@ -41,8 +41,12 @@
  * after the measured ones: the CPU of the first gateway is sampled through its inspector for
  * exactly that stage and the top self-time areas/functions go into the results (its latencies are
  * not comparable: the profiler costs CPU). The raw .cpuprofile is left in the OS temp dir.
- * A warm-up (BENCH_GATEWAY_WARMUP_SECONDS, default 5 per leg, at 100 req/s) precedes the stages;
- * between stages the benchmark waits until the proxies are idle again.
+ * A warm-up (BENCH_GATEWAY_WARMUP_SECONDS, default 5 per leg, at 100 req/s) precedes the stages,
+ * and every stage is preceded by an unmeasured run of the same shape at its own rate
+ * (BENCH_GATEWAY_STAGE_WARMUP_SECONDS, default 5 per leg): the figures are steady-state ones, not
+ * those of code V8 has not yet optimized for that rate (the first 1,000 req/s slices after the
+ * 100 req/s warm-up added up to a second). Between stages the benchmark waits until the proxies
+ * are idle again.
  * BENCH_GATEWAY_DRY=1 runs only direct and floor (no gateway): checks the harness itself and shows
  * its noise floor; it prints the results but writes no file.
  * BENCH_GATEWAY_DURABLE_COST=1 measures what durable-before-answer costs: the baseline leg goes to
@@ -100,6 +104,8 @@ const BOUND_MS = Number(process.env.BENCH_GATEWAY_BOUND_MS ?? 25);
 const PROFILE = process.env.BENCH_GATEWAY_PROFILE === '1';
 const PROFILE_RATE = Number(process.env.BENCH_GATEWAY_PROFILE_RATE ?? 500);
 const DRY = process.env.BENCH_GATEWAY_DRY === '1';
+/** BENCH_GATEWAY_DUMP=<path prefix>: every request's latency, per stage, to <prefix>-<rate>.json */
+const DUMP = process.env.BENCH_GATEWAY_DUMP;
 const DURABLE_COST = !DRY && process.env.BENCH_GATEWAY_DURABLE_COST === '1';
 const BUSES: ('embedded' | 'kafka')[] = DURABLE_COST
   ? ['kafka']
@@ -115,6 +121,7 @@ const GATEWAY_NODE_FLAGS = process.env.BENCH_GATEWAY_NODE_FLAGS?.split(/\s+/).fi
   '--max-old-space-size=256',
 ];
 const WARMUP_SECONDS = Number(process.env.BENCH_GATEWAY_WARMUP_SECONDS ?? 5);
+const STAGE_WARMUP_SECONDS = Number(process.env.BENCH_GATEWAY_STAGE_WARMUP_SECONDS ?? 5);
 const CONNECTIONS = 256;
 /** The goals from issue #15, relative to the floor measured in the same run. */
 const TARGETS = {
@@ -206,6 +213,8 @@ class LegStats {
   readonly ttft: number[] = [];
   /** streams: gaps between consecutive body chunks after the first content, ms */
   readonly gaps: number[] = [];
+  /** BENCH_GATEWAY_DUMP: [send number, latency ms, simulator ms, scheduled epoch ms] of every non-streamed 2xx */
+  readonly rows: [number, number, number, number][] = [];
 
   get errors(): number {
     return this.sent - this.ok - this.timeouts;
@@ -258,6 +267,8 @@ async function send(
     const latency = performance.now() - scheduledAt;
     const simMs = SIM_MS.exec(answer)?.[1];
     if (simMs !== undefined) stats.net.push(latency - Number(simMs));
+    if (DUMP && simMs !== undefined)
+      stats.rows.push([n, round(latency), Number(simMs), round(performance.timeOrigin + scheduledAt)]);
     stats.byStatus[res.statusCode] = (stats.byStatus[res.statusCode] ?? 0) + 1;
     if (ok) {
       stats.ok++;
@@ -578,6 +589,10 @@ async function runStage(ctx: Ctx, rate: number, seconds: number, stream = false)
   const stalls = await Promise.all(
     gateways.map((l, i) => loopAndGc(l.url).then((a) => stallReport(stallsBefore[i]!, a))),
   );
+  if (DUMP && !stream) {
+    const rows = Object.fromEntries([...stats].map(([name, s]) => [name, s.rows]));
+    writeFileSync(`${DUMP}-${rate}.json`, JSON.stringify({ rate, legs: ctx.legs.map((l) => l.name), rows }));
+  }
   clearInterval(rssTimer);
   sampleRss();
   const after = snapshot();
@@ -1081,6 +1096,10 @@ async function main(): Promise<void> {
     console.log(
       `stage: ${rate} req/s${stream ? ' streaming' : ''}, ${SECONDS} s per leg in 1 s slices (${SECONDS * legs.length} s)…`,
     );
+    if (STAGE_WARMUP_SECONDS > 0) {
+      await runStage(ctx, rate, STAGE_WARMUP_SECONDS, stream);
+      await settle(procPids);
+    }
     const stage = await runStage(ctx, rate, SECONDS, stream);
     stages.push(stage);
     for (const l of stage.legs) {
@@ -1174,6 +1193,7 @@ async function main(): Promise<void> {
       streaming_rate: STREAM_RATE,
       seconds_per_leg_per_stage: SECONDS,
       warmup_seconds_per_leg: WARMUP_SECONDS,
+      stage_warmup_seconds_per_leg: STAGE_WARMUP_SECONDS,
       upstream_latency_ms: SIM_LATENCY_MS,
       stream_drip_ms: DRIP_MS,
       legs: legs.map((l) => l.name),
