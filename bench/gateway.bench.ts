@@ -120,6 +120,24 @@ const GATEWAY_NODE_FLAGS = process.env.BENCH_GATEWAY_NODE_FLAGS?.split(/\s+/).fi
   '--max-semi-space-size=8',
   '--max-old-space-size=256',
 ];
+/**
+ * BENCH_GATEWAY_VARIANTS=`name=node flags;name2=node flags`: one more embedded gateway leg per
+ * variant (`gateway-<name>`), started with those node flags instead of GATEWAY_NODE_FLAGS: an A/B
+ * of runtime settings under the same interleaved load.
+ */
+const VARIANTS = (process.env.BENCH_GATEWAY_VARIANTS ?? '')
+  .split(';')
+  .filter((v) => v.includes('='))
+  .map((v) => {
+    const eq = v.indexOf('=');
+    return {
+      name: v.slice(0, eq).trim(),
+      flags: v
+        .slice(eq + 1)
+        .split(/\s+/)
+        .filter(Boolean),
+    };
+  });
 const WARMUP_SECONDS = Number(process.env.BENCH_GATEWAY_WARMUP_SECONDS ?? 5);
 const STAGE_WARMUP_SECONDS = Number(process.env.BENCH_GATEWAY_STAGE_WARMUP_SECONDS ?? 5);
 const CONNECTIONS = 256;
@@ -953,7 +971,7 @@ async function main(): Promise<void> {
       .replace('sim-ok-drip-10', `sim-ok-drip-${DRIP_MS}`),
   );
   let first = true;
-  const startGateway = async (name: string, env: NodeJS.ProcessEnv) => {
+  const startGateway = async (name: string, env: NodeJS.ProcessEnv, nodeFlags = GATEWAY_NODE_FLAGS) => {
     const [port] = (await freePorts(1)) as [number];
     const profiled = PROFILE && first;
     first = false;
@@ -962,7 +980,7 @@ async function main(): Promise<void> {
       command: process.execPath,
       args: [
         ...(profiled ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
-        ...GATEWAY_NODE_FLAGS,
+        ...nodeFlags,
         '--trace-gc-nvp',
         ...cli,
         'start',
@@ -1021,8 +1039,17 @@ async function main(): Promise<void> {
 
   const legs: Leg[] = [];
   const readyz: Record<string, { status: number; body: string }> = {};
-  const gatewayLeg = async (name: string, bus: 'embedded' | 'kafka', env: NodeJS.ProcessEnv = {}) => {
-    const g = await startGateway(name, { ...(bus === 'kafka' ? { KAFKA_BROKERS: brokers } : {}), ...env });
+  const gatewayLeg = async (
+    name: string,
+    bus: 'embedded' | 'kafka',
+    env: NodeJS.ProcessEnv = {},
+    nodeFlags?: string[],
+  ) => {
+    const g = await startGateway(
+      name,
+      { ...(bus === 'kafka' ? { KAFKA_BROKERS: brokers } : {}), ...env },
+      nodeFlags,
+    );
     readyz[name] = g.readyz;
     const leg: Leg = {
       name,
@@ -1056,6 +1083,7 @@ async function main(): Promise<void> {
       },
     );
     for (const bus of BUSES) legs.push(await gatewayLeg(`gateway-${bus}`, bus));
+    for (const v of VARIANTS) legs.push(await gatewayLeg(`gateway-${v.name}`, 'embedded', {}, v.flags));
   }
   cleanupStep(() => Promise.all(legs.map((l) => l.pool.close())));
   const ctx: Ctx = { legs, sim, admin, brokerPid: broker?.pid };
@@ -1209,6 +1237,7 @@ async function main(): Promise<void> {
         : `${RUNNER === 'tsx' ? 'node --import tsx services/cli/src/main.ts' : 'node services/cli/dist/flywheel.js (npm run build)'} start --only gateway, route:bench → bench-model → sim-ok-timed`,
       floor: `${RUNNER === 'tsx' ? 'node --import tsx bench/lib/bare-proxy.ts' : 'bench/lib/bare-proxy.ts compiled by esbuild, run by node'}: node:http + undici Pool pass-through, nothing else`,
       node_flags: [...GATEWAY_NODE_FLAGS, '--trace-gc-nvp'],
+      ...(VARIANTS.length ? { variants: VARIANTS } : {}),
       gateway_readyz_after_boot: readyz,
       config: 'bench/fixtures/gateway-bench.yaml, bench/fixtures/gateway-bench-flags.json',
       kafka: !brokers ? null : broker ? 'private 3.9.1 broker (infra/local)' : brokers,
