@@ -1,4 +1,14 @@
-import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  constants,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EncodedEvent } from './cloud-event';
@@ -23,6 +33,32 @@ describe('Spool', () => {
     dir = mkdtempSync(join(tmpdir(), 'spool-spec-'));
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes segments synchronized to disk (O_DSYNC: append resolves once the bytes are on disk)', async () => {
+    const s = await Spool.open({ dir, segmentBytes: 4096 });
+    await s.append(ev(0));
+    // the open flags of this process's descriptors on the spool's segments (Linux /proc)
+    const segmentFlags = () =>
+      readdirSync('/proc/self/fd').flatMap((fd) => {
+        let target: string;
+        try {
+          target = readlinkSync(`/proc/self/fd/${fd}`);
+        } catch {
+          return [];
+        }
+        if (!target.startsWith(dir) || !target.endsWith('.log')) return [];
+        const flags = /^flags:\s+(\d+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!;
+        return [parseInt(flags, 8)];
+      });
+    const first = segmentFlags();
+    expect(first).toHaveLength(1);
+    expect(first[0]! & constants.O_DSYNC).toBe(constants.O_DSYNC);
+    // and so is the next segment after a rotation
+    for (let i = 1; i < 10; i++) await s.append(ev(i, 1000));
+    expect(segments(dir).length).toBeGreaterThan(1);
+    expect(segmentFlags().every((f) => (f & constants.O_DSYNC) === constants.O_DSYNC)).toBe(true);
+    await s.close();
+  });
 
   it('keeps every appended event across a reopen, in order', async () => {
     const s = await Spool.open({ dir });

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, truncate, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -62,6 +62,16 @@ interface PendingWrite {
 
 const segmentName = (n: number) => `${String(n).padStart(10, '0')}.log`;
 
+/**
+ * Segments are opened O_DSYNC where the platform has it (Linux, macOS): each write returns once
+ * its bytes are on disk, as write + fdatasync would, but in one trip to the thread pool instead of
+ * two. Under load every trip also waits for the event loop to take its completion, so this
+ * shortens the durable wait each answer pays. Elsewhere, write then fdatasync.
+ */
+const DSYNC = constants.O_DSYNC;
+const SEGMENT_FLAGS =
+  DSYNC === undefined ? 'a' : constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | DSYNC;
+
 export class Spool {
   private pending: SpoolRecord[] = [];
   private pendingBytes = 0;
@@ -104,7 +114,7 @@ export class Spool {
       .map((f) => Number(f.slice(0, 10)))
       .sort((a, b) => a - b);
     const next = (segments.at(-1) ?? cursor.segment) + 1;
-    const file = await open(join(dir, segmentName(next)), 'a');
+    const file = await open(join(dir, segmentName(next)), SEGMENT_FLAGS);
     const spool = new Spool(
       dir,
       options.maxBytes ?? 256 * 1024 * 1024,
@@ -310,7 +320,7 @@ export class Spool {
             batchBytes,
           ),
         );
-        await this.file.datasync();
+        if (DSYNC === undefined) await this.file.datasync();
       } catch (err) {
         // Roll the file back so a half-written batch can't be replayed, then fail the batch.
         await truncate(join(this.dir, segmentName(this.segment)), this.segmentSize).catch(() => undefined);
@@ -340,7 +350,7 @@ export class Spool {
   private async rotate(): Promise<void> {
     await this.file.close();
     this.segment += 1;
-    this.file = await open(join(this.dir, segmentName(this.segment)), 'a');
+    this.file = await open(join(this.dir, segmentName(this.segment)), SEGMENT_FLAGS);
     this.segmentSize = 0;
   }
 }
