@@ -4,7 +4,7 @@ import {
   activeTraceRef,
   type Clock,
   type FeedbackTokenClaims,
-  mintFeedbackToken,
+  mintTrustedFeedbackToken,
   recordFlagEvaluation,
   subjectHash,
 } from '@flywheel/platform';
@@ -95,7 +95,8 @@ export class InteractionService {
     // with tracing on, the vote on this answer is recorded in this request's trace
     const trace = activeTraceRef();
     if (trace !== undefined) claims.trace = trace;
-    const feedbackToken = mintFeedbackToken(claims, this.tokens.secret);
+    // built here from trusted values (see mintTrustedFeedbackToken): not parsed again
+    const feedbackToken = mintTrustedFeedbackToken(claims, this.tokens.secret);
     if (assignment.flagKey !== undefined) {
       recordFlagEvaluation({
         key: assignment.flagKey,
