@@ -1,3 +1,4 @@
+import { type CounterCells, counterCells } from '@flywheel/platform';
 import { Counter, type Registry } from 'prom-client';
 import type { KeyRefusal } from './key-scope';
 
@@ -18,33 +19,32 @@ function counter<L extends string>(
  * `env:FLYWHEEL_API_KEYS` / `env:GATEWAY_ADMIN_TOKEN`), never its secret.
  */
 export class KeyMetrics {
-  private readonly requests: Counter<'key'>;
+  // pre-bound (CounterCells): counted on every request
+  private readonly requests: CounterCells<'key'>;
   private readonly refusals: Counter<'key' | 'reason'>;
-  private readonly tokens: Counter<'key' | 'kind'>;
+  private readonly tokens: CounterCells<'key' | 'kind'>;
 
   constructor(registry: Registry) {
-    this.requests = counter(
-      registry,
-      'flywheel_gateway_key_requests_total',
-      'Requests admitted per API key name',
-      ['key'],
-    );
+    this.requests = counterCells(registry, {
+      name: 'flywheel_gateway_key_requests_total',
+      help: 'Requests admitted per API key name',
+      labelNames: ['key'],
+    });
     this.refusals = counter(
       registry,
       'flywheel_gateway_key_refusals_total',
       'Requests refused per API key name and reason (route_not_allowed, model_not_allowed, system_not_allowed, max_tokens_exceeded, requests_per_min, tokens_per_min, concurrent)',
       ['key', 'reason'],
     );
-    this.tokens = counter(
-      registry,
-      'flywheel_gateway_key_tokens_total',
-      'Tokens used per API key name, by kind (input, output)',
-      ['key', 'kind'],
-    );
+    this.tokens = counterCells(registry, {
+      name: 'flywheel_gateway_key_tokens_total',
+      help: 'Tokens used per API key name, by kind (input, output)',
+      labelNames: ['key', 'kind'],
+    });
   }
 
   admitted(key: string): void {
-    this.requests.inc({ key });
+    this.requests.at(key).inc();
   }
 
   refused(key: string, reason: KeyRefusal): void {
@@ -52,7 +52,7 @@ export class KeyMetrics {
   }
 
   used(key: string, input: number, output: number): void {
-    if (input > 0) this.tokens.inc({ key, kind: 'input' }, input);
-    if (output > 0) this.tokens.inc({ key, kind: 'output' }, output);
+    if (input > 0) this.tokens.at(key, 'input').inc(input);
+    if (output > 0) this.tokens.at(key, 'output').inc(output);
   }
 }

@@ -12,6 +12,7 @@ import type {
   Usage,
 } from '../llm/llm.types';
 import type { AttemptScope } from '../resilience/attempt-scope';
+import type { CancelSignal } from '../resilience/cancel-signal';
 import type { ProviderError } from '../providers/provider-error';
 import type { CompiledSchema, ValidationIssue } from '../structured/schema-validator';
 import { type Answered, type AttemptInfo, AttemptLog, type AttemptObserver } from './attempt-log';
@@ -52,7 +53,7 @@ export interface ChainRequest {
 
 export interface ChainCallOptions {
   /** Aborts everything, upstream calls included (client disconnect). */
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   /** Absolute deadline, epoch ms on the executor's clock; the variant's `deadline_ms` also applies. */
   deadline?: number;
 }
@@ -101,7 +102,7 @@ export class ChainRun implements AttemptObserver {
     readonly variant: ChainVariant,
     readonly prepared: PreparedVariant,
     readonly chainRequest: ChainRequest,
-    readonly signal: AbortSignal | undefined,
+    readonly signal: CancelSignal | undefined,
     readonly startedAt: number,
     readonly deadline: number,
     observers: readonly AttemptObserver[] = [],

@@ -9,6 +9,7 @@ import type { IdempotencyService } from '../idempotency/idempotency.service';
 import { sendIdempotent } from '../idempotency/idempotent-reply';
 import type { Interaction } from '../interactions/interaction.service';
 import { answerHeaders, routedHeaders } from './answer-headers';
+import type { CancelSignal } from '../resilience/cancel-signal';
 import { clientGone } from './client-abort';
 import { type StreamOptions, writeSseStream } from './sse-stream.writer';
 
@@ -25,7 +26,7 @@ const STREAM_WITH_KEY = new DomainError(
  */
 export interface AnswerSteps<R extends { usage: Usage }, B> {
   begin(): Promise<Interaction>;
-  run(interaction: Interaction, signal: AbortSignal): Promise<R>;
+  run(interaction: Interaction, signal: CancelSignal): Promise<R>;
   body(interaction: Interaction, result: R): B;
   meta(body: B, interaction: Interaction, result: R): FlywheelAnswerMeta;
 }
@@ -70,7 +71,7 @@ export async function sendStream(
   reply: FastifyReply,
   admit: () => Promise<KeyTicket>,
   begin: () => Promise<Interaction>,
-  stream: (interaction: Interaction, signal: AbortSignal) => ChainStream,
+  stream: (interaction: Interaction, signal: CancelSignal) => ChainStream,
   options: (interaction: Interaction) => StreamOptions,
 ): Promise<void> {
   if (idempotencyKey(req.headers) !== undefined) throw STREAM_WITH_KEY;

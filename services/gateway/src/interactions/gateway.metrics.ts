@@ -1,4 +1,5 @@
 import type { Attempt, ValidationResult } from '@flywheel/contracts';
+import { type CounterCells, counterCells } from '@flywheel/platform';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { BreakerState } from '../resilience/circuit-breakers';
 
@@ -16,10 +17,11 @@ function metric<T>(registry: Registry, name: string, create: () => T): T {
  * configuration (routes, variants, models, providers) and by fixed sets (outcomes, reasons).
  */
 export class GatewayMetrics {
-  private readonly attemptsTotal: Counter<'provider' | 'model' | 'outcome'>;
+  // pre-bound (CounterCells): counted on every request
+  private readonly attemptsTotal: CounterCells<'provider' | 'model' | 'outcome'>;
   private readonly fallbacksTotal: Counter<'route'>;
   private readonly repairsTotal: Counter<'route' | 'kind'>;
-  private readonly assignmentsTotal: Counter<'route' | 'variant' | 'reason'>;
+  private readonly assignmentsTotal: CounterCells<'route' | 'variant' | 'reason'>;
   private readonly duration: Histogram<'route' | 'stream'>;
   private readonly publishFailures: Counter;
   private readonly truncatedEvents: Counter;
@@ -31,17 +33,11 @@ export class GatewayMetrics {
     models: readonly string[],
   ) {
     const registers = [registry];
-    this.attemptsTotal = metric(
-      registry,
-      'flywheel_gateway_attempts_total',
-      () =>
-        new Counter({
-          name: 'flywheel_gateway_attempts_total',
-          help: 'Upstream attempts by provider, model and outcome (ok, error, timeout, circuit_open, invalid_output, truncated)',
-          labelNames: ['provider', 'model', 'outcome'],
-          registers,
-        }),
-    );
+    this.attemptsTotal = counterCells(registry, {
+      name: 'flywheel_gateway_attempts_total',
+      help: 'Upstream attempts by provider, model and outcome (ok, error, timeout, circuit_open, invalid_output, truncated)',
+      labelNames: ['provider', 'model', 'outcome'],
+    });
     this.fallbacksTotal = metric(
       registry,
       'flywheel_gateway_fallbacks_total',
@@ -78,17 +74,11 @@ export class GatewayMetrics {
           },
         }),
     );
-    this.assignmentsTotal = metric(
-      registry,
-      'flywheel_gateway_rollout_assignments_total',
-      () =>
-        new Counter({
-          name: 'flywheel_gateway_rollout_assignments_total',
-          help: 'Variant assignments by route, variant and reason (flag reason, FORCED, ERROR)',
-          labelNames: ['route', 'variant', 'reason'],
-          registers,
-        }),
-    );
+    this.assignmentsTotal = counterCells(registry, {
+      name: 'flywheel_gateway_rollout_assignments_total',
+      help: 'Variant assignments by route, variant and reason (flag reason, FORCED, ERROR)',
+      labelNames: ['route', 'variant', 'reason'],
+    });
     this.duration = metric(
       registry,
       'flywheel_gateway_request_duration_seconds',
@@ -129,7 +119,7 @@ export class GatewayMetrics {
   }
 
   assigned(route: string, variant: string, reason: string): void {
-    this.assignmentsTotal.inc({ route, variant, reason });
+    this.assignmentsTotal.at(route, variant, reason).inc();
   }
 
   /** One finished request (answered or failed): its attempts, fallback, repairs and duration. */
@@ -145,7 +135,7 @@ export class GatewayMetrics {
     let fellBack = false;
     const first = attempts[0]?.model;
     for (const a of attempts) {
-      this.attemptsTotal.inc({ provider: a.provider, model: a.model, outcome: a.status });
+      this.attemptsTotal.at(a.provider, a.model, a.status).inc();
       if (a.repaired === true) repaired++;
       if (a.model !== first) fellBack = true;
     }

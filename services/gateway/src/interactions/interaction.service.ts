@@ -4,7 +4,7 @@ import {
   activeTraceRef,
   type Clock,
   type FeedbackTokenClaims,
-  mintFeedbackToken,
+  mintTrustedFeedbackToken,
   recordFlagEvaluation,
   subjectHash,
 } from '@flywheel/platform';
@@ -20,6 +20,7 @@ import { type ChainOutcome, GatewayError } from '../chain/gateway-error';
 import { type AnswerGuard, GuardrailError, type GuardrailName } from '../guardrails/answer-guard';
 import type { Caller } from '../http/caller';
 import { ZERO_USAGE } from '../llm/llm.types';
+import type { CancelSignal } from '../resilience/cancel-signal';
 import type { Assignment } from '../rollout/rollout.service';
 import type { GatewayMetrics } from './gateway.metrics';
 import type { InteractionEvents } from './interaction-events';
@@ -95,7 +96,8 @@ export class InteractionService {
     // with tracing on, the vote on this answer is recorded in this request's trace
     const trace = activeTraceRef();
     if (trace !== undefined) claims.trace = trace;
-    const feedbackToken = mintFeedbackToken(claims, this.tokens.secret);
+    // built here from trusted values (see mintTrustedFeedbackToken): not parsed again
+    const feedbackToken = mintTrustedFeedbackToken(claims, this.tokens.secret);
     if (assignment.flagKey !== undefined) {
       recordFlagEvaluation({
         key: assignment.flagKey,
@@ -114,7 +116,7 @@ export class InteractionService {
    * with the chain's GatewayError (after recording it), or with the recording's error when the
    * answer cannot be recorded (then the caller must not answer 200).
    */
-  async complete(interaction: Interaction, signal?: AbortSignal): Promise<ChainResult> {
+  async complete(interaction: Interaction, signal?: CancelSignal): Promise<ChainResult> {
     let result: ChainResult;
     let guardrail: GuardrailName | undefined;
     try {
@@ -129,7 +131,7 @@ export class InteractionService {
   }
 
   /** The vectors of an embeddings interaction, once its event (kind `embedding`) is durable; errors as {@link complete}. */
-  async embed(interaction: Interaction, signal?: AbortSignal): Promise<EmbeddingResult> {
+  async embed(interaction: Interaction, signal?: CancelSignal): Promise<EmbeddingResult> {
     const { request } = interaction;
     if (request.embedding === undefined) throw new Error('embed: not an embeddings interaction');
     let result: EmbeddingResult;
@@ -152,7 +154,7 @@ export class InteractionService {
    * ends, and the returned `result` settles only once that event is durable — a writer that ends
    * the stream (`[DONE]`) after `result` never ends it before the event is recorded.
    */
-  stream(interaction: Interaction, signal?: AbortSignal): ChainStream {
+  stream(interaction: Interaction, signal?: CancelSignal): ChainStream {
     const chain = this.executor.stream(interaction.assignment.chain, interaction.request, { signal });
     const guarded = this.guard?.stream(interaction.assignment, chain, () => this.clock.now());
     const stream: ChainStream = guarded ?? chain;

@@ -1,4 +1,7 @@
 import { type ErrorClass, ProviderError, toProviderError } from '../providers/provider-error';
+import type { CancelSignal } from './cancel-signal';
+
+const ONCE = { once: true } as const;
 
 /** Why an attempt's signal fired. `deadline`: the chain's overall deadline, not the attempt's timeout. */
 export type AbortCause = 'cancelled' | 'timeout' | 'deadline';
@@ -13,9 +16,9 @@ export class AttemptScope {
   private timer: NodeJS.Timeout | undefined;
   private firedBy: AbortCause | undefined;
 
-  constructor(private readonly parent: AbortSignal | undefined) {
+  constructor(private readonly parent: CancelSignal | undefined) {
     if (parent?.aborted) this.abort('cancelled');
-    else parent?.addEventListener('abort', this.onParentAbort, { once: true });
+    else parent?.addEventListener('abort', this.onParentAbort, ONCE);
   }
 
   get signal(): AbortSignal {

@@ -1,8 +1,10 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { type CounterCells, counterCells } from '../telemetry/counter-cells';
 import type { BusStats } from './event-bus';
 
 export interface BusMetrics {
-  published: Counter<'type'>;
+  /** pre-bound: one per published event */
+  published: CounterCells<'type'>;
   consumed: Counter<'group' | 'topic' | 'outcome'>;
   retries: Counter<'group'>;
   /** Kafka only: messages behind the partition's high watermark after the consumer's last batch */
@@ -38,11 +40,10 @@ export function registerBusMetrics(registry: Registry, stats: () => BusStats): B
     },
   });
   return {
-    published: new Counter({
+    published: counterCells(registry, {
       name: 'flywheel_bus_events_published_total',
       help: 'Events accepted by publish()',
       labelNames: ['type'],
-      registers: [registry],
     }),
     consumed: new Counter({
       name: 'flywheel_bus_events_consumed_total',

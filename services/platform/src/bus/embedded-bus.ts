@@ -122,7 +122,7 @@ export class EmbeddedEventBus implements EventBus {
     const enc = encodeEvent(event, this.source);
     this.append(enc.topic, enc.key, enc.headers, enc.value);
     this.published++;
-    this.metrics.published.inc({ type: event.type });
+    this.metrics.published.at(event.type).inc();
     return { id: enc.headers.ce_id! };
   }
 

@@ -17,6 +17,31 @@ const RETRY_AFTER_S: Record<ShedReason, number> = {
   event_loop_utilization: 2,
 };
 
+/** The in-flight count of each service of a registry, by service name. */
+const inFlightReaders = new WeakMap<Registry, Map<string, () => number>>();
+
+/**
+ * `flywheel_http_in_flight`, read when the registry is scraped: the count each guard keeps, not
+ * a gauge update (a label-set hash in prom-client) on every request's start and end.
+ */
+function inFlightGauge(registry: Registry): Map<string, () => number> {
+  let readers = inFlightReaders.get(registry);
+  if (readers !== undefined) return readers;
+  const services = new Map<string, () => number>();
+  readers = services;
+  inFlightReaders.set(registry, services);
+  new Gauge({
+    name: 'flywheel_http_in_flight',
+    help: 'Requests being handled (ops endpoints excluded), by service',
+    labelNames: ['service'],
+    registers: [registry],
+    collect() {
+      for (const [service, read] of services) this.set({ service }, read());
+    },
+  });
+  return readers;
+}
+
 /**
  * Sheds overload instead of queueing it, in an `onRequest` hook (before auth and before the body
  * is read, so a shed request costs next to nothing): a request over the in-flight cap, or while
@@ -31,7 +56,6 @@ export class OverloadGuard {
   private readonly saturation: LoopSaturation;
   private readonly sampler: LoopSampler | null;
   private readonly shed: Counter<'service' | 'reason'>;
-  private readonly onChange: (inFlight: number) => void;
 
   constructor(
     private readonly limits: HttpLimits,
@@ -49,16 +73,7 @@ export class OverloadGuard {
         labelNames: ['service', 'reason'],
         registers: [registry],
       });
-    const inFlight =
-      (registry.getSingleMetric('flywheel_http_in_flight') as Gauge<'service'> | undefined) ??
-      new Gauge({
-        name: 'flywheel_http_in_flight',
-        help: 'Requests being handled (ops endpoints excluded), by service',
-        labelNames: ['service'],
-        registers: [registry],
-      });
-    inFlight.set({ service }, 0);
-    this.onChange = (n) => inFlight.set({ service }, n);
+    inFlightGauge(registry).set(service, () => this.inFlight);
     for (const reason of Object.keys(RETRY_AFTER_S)) this.shed.inc({ service, reason }, 0);
   }
 
@@ -88,11 +103,16 @@ export class OverloadGuard {
         });
         return sendMapped(reply, err, errorStatus, () => undefined, dialects);
       }
-      this.onChange(++this.inFlight);
-      reply.raw.once('close', () => this.onChange(--this.inFlight));
+      this.inFlight++;
+      reply.raw.once('close', this.released);
       done();
     });
   }
+
+  /** one listener for every request (no closure per request) */
+  private readonly released = (): void => {
+    this.inFlight--;
+  };
 
   /** Starts watching the event loop (after boot: the boot's own work is never counted). */
   arm(): void {

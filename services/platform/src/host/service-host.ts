@@ -3,13 +3,14 @@ import { Module, type Provider, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { SecretSet } from '../http/auth';
 import { DomainError } from '../http/domain-error';
 import { type ErrorDialect, HttpErrorFilter, sendMapped } from '../http/http-error.filter';
 import { OPS_OPTIONS, OpsController } from '../http/ops.controller';
 import { DEFAULT_READINESS, Readiness, type ReadinessCheck, type ReadinessOptions } from '../http/readiness';
 import { type Closable, OwnedResources } from '../owned-resources';
+import { counterCells } from '../telemetry/counter-cells';
 import { getProcessLogger, NestPinoLogger } from '../telemetry/logger';
 import { trackConnections } from './connections';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './http-limits';
@@ -241,14 +242,12 @@ function installGates(
 }
 
 function instrument(fastify: FastifyInstance, service: string, registry: Registry): void {
-  const requests =
-    (registry.getSingleMetric('flywheel_http_requests_total') as Counter<string> | undefined) ??
-    new Counter({
-      name: 'flywheel_http_requests_total',
-      help: 'HTTP requests by service, method, route and status',
-      labelNames: ['service', 'method', 'route', 'status'],
-      registers: [registry],
-    });
+  // pre-bound label sets: one increment per request without hashing them (see CounterCells)
+  const requests = counterCells(registry, {
+    name: 'flywheel_http_requests_total',
+    help: 'HTTP requests by service, method, route and status',
+    labelNames: ['service', 'method', 'route', 'status'],
+  });
   const duration =
     (registry.getSingleMetric('flywheel_http_request_duration_seconds') as Histogram<string> | undefined) ??
     new Histogram({
@@ -260,7 +259,7 @@ function instrument(fastify: FastifyInstance, service: string, registry: Registr
     });
   fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    requests.inc({ service, method: request.method, route, status: String(reply.statusCode) });
+    requests.at(service, request.method, route, String(reply.statusCode)).inc();
     duration.observe({ service, method: request.method, route }, reply.elapsedTime / 1000);
     done();
   });

@@ -13,6 +13,20 @@ describe('SecretSet', () => {
     expect(set.match(undefined)).toBeNull();
   });
 
+  it('compares secrets by their UTF-8 bytes, whatever their length', () => {
+    const long = 'k'.repeat(10_000);
+    const set = new SecretSet([
+      { secret: 'clé-ünïcode-🔑', label: 'unicode' },
+      { secret: long, label: 'long' },
+    ]);
+    expect(set.match('clé-ünïcode-🔑')).toBe('unicode');
+    // same UTF-16 length, other bytes
+    expect(set.match('cle-ünïcode-🔑')).toBeNull();
+    expect(set.match('clé-ünïcode-🔒')).toBeNull();
+    expect(set.match(long)).toBe('long');
+    expect(set.match(`${long.slice(1)}K`)).toBeNull();
+  });
+
   it('reads bearer tokens', () => {
     expect(bearerToken('Bearer abc')).toBe('abc');
     expect(bearerToken('bearer abc ')).toBe('abc');

@@ -17,3 +17,4 @@ export {
   recordEvaluationResult,
   recordFlagEvaluation,
 } from './decision-events';
+export { type CounterCell, CounterCells, counterCells } from './counter-cells';

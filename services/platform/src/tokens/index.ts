@@ -1,6 +1,7 @@
 export {
   FeedbackTokenPayload,
   mintFeedbackToken,
+  mintTrustedFeedbackToken,
   verifyFeedbackToken,
   type FeedbackTokenClaims,
   type FeedbackTokenFailure,
