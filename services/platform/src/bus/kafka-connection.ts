@@ -59,7 +59,7 @@ export interface KafkaConnection {
 /** The part of a kafkajs client's config that says where and how to connect. */
 export function kafkaClientConnection(
   connection: KafkaConnection,
-): Pick<KafkaConfig, 'brokers' | 'ssl' | 'sasl'> {
+): Pick<KafkaConfig, 'ssl' | 'sasl'> & { brokers: string[] } {
   const { brokers, ssl, sasl } = connection;
   return {
     brokers,

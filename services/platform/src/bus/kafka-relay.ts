@@ -27,7 +27,8 @@ export interface RelayOptions {
 
 /** What the relay needs of the Kafka client (kafka-bus.ts owns the client). */
 export interface RelayTransport {
-  producer(): Promise<Producer>;
+  /** the relay's idempotent producer (kafka-bus.ts runs it in a worker thread) */
+  producer(): Promise<Pick<Producer, 'sendBatch'>>;
   /** drops the producer (a failed one may hold a stale idempotence epoch or dead connections) */
   resetProducer(): Promise<void>;
   ensureTopics(): Promise<void>;
