@@ -50,66 +50,80 @@ describe('Kafka relay: the producer worker dies mid-stream', () => {
       },
     });
     const keyOf = (i: number) => `${prefix}-k${i % KEYS}`;
-
-    let published = 0;
-    const publishing = (async () => {
-      // 8 publishes in flight, so the spool keeps a backlog for the relay while the worker dies
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: 8 }, async () => {
-          while (next < EVENTS) {
-            const i = next++;
-            const pad = NEAR_LIMIT_AT.has(i) ? NEAR_LIMIT_PAD : PAD;
-            await bus.publish({
-              type: 'dev.flywheel.feedback.v1',
-              key: keyOf(i),
-              // feedback events keep unknown fields (the padding)
-              data: { ...sampleFeedback(`${prefix}-${i}`), pad },
-            });
-            published++;
-          }
-        }),
-      );
-    })();
-
-    // Kill the worker while it sends: each time once the relay delivered more since the last kill,
-    // alternately from outside (terminate, as an out-of-memory kill) and by an uncaught error inside.
-    const killedAt: number[] = [];
-    for (let k = 0; k < KILLS; k++) {
-      const relayed = bus.stats().relayed;
-      await expectEventually(() => expect(bus.stats().relayed).toBeGreaterThan(relayed), {
-        timeoutMs: 30_000,
+    try {
+      // Kill k happens before event `gates[k].at` is published (publishers wait at the gate until it
+      // opens) and once the relay delivered more since the previous kill: always mid-stream, with the
+      // worker busy on the spool's backlog.
+      const gates = Array.from({ length: KILLS }, (_, k) => {
+        let open = () => {};
+        const opened = new Promise<void>((r) => (open = r));
+        return { at: Math.round(((k + 1) * EVENTS) / (KILLS + 1)), opened, open };
       });
-      await bus.producerThread.kill(k % 2 === 0 ? 'terminate' : 'crash');
-      killedAt.push(published);
-    }
-    await publishing;
-    // the kills happened mid-stream, not after the last publish
-    expect(killedAt.at(-1)).toBeLessThan(EVENTS);
+      let published = 0;
+      const publishing = (async () => {
+        // 8 publishes in flight, so the spool keeps a backlog for the relay while the worker dies
+        let next = 0;
+        await Promise.all(
+          Array.from({ length: 8 }, async () => {
+            while (next < EVENTS) {
+              const i = next++;
+              for (const gate of gates) if (i >= gate.at) await gate.opened;
+              const pad = NEAR_LIMIT_AT.has(i) ? NEAR_LIMIT_PAD : PAD;
+              await bus.publish({
+                type: 'dev.flywheel.feedback.v1',
+                key: keyOf(i),
+                // feedback events keep unknown fields (the padding)
+                data: { ...sampleFeedback(`${prefix}-${i}`), pad },
+              });
+              published++;
+            }
+          }),
+        );
+      })();
 
-    await bus.flush(120_000);
-    await expectEventually(
-      () => {
-        expect(received.size).toBe(KEYS);
-        for (const list of received.values()) expect(new Set(list).size).toBe(EVENTS / KEYS);
-      },
-      { timeoutMs: 120_000 },
-    );
+      // alternately from outside (terminate, as an out-of-memory kill) and by an uncaught error inside
+      const killedAt: number[] = [];
+      let relayed = 0;
+      for (const [k, gate] of gates.entries()) {
+        await expectEventually(
+          () => {
+            expect(published).toBeGreaterThanOrEqual(gate.at - 200);
+            expect(bus.stats().relayed).toBeGreaterThan(relayed);
+          },
+          { timeoutMs: 60_000 },
+        );
+        await bus.producerThread.kill(k % 2 === 0 ? 'terminate' : 'crash');
+        killedAt.push(published);
+        relayed = bus.stats().relayed;
+        gate.open();
+      }
+      await publishing;
 
-    for (let k = 0; k < KEYS; k++) {
-      const list = received.get(keyOf(k))!;
-      const expected = Array.from({ length: EVENTS / KEYS }, (_, j) => k + j * KEYS);
-      // first arrivals, in publishing order and complete; a repeat of one already seen is at-least-once
-      const first = [...new Set(list)];
-      expect(first).toEqual(expected);
+      await bus.flush(120_000);
+      await expectEventually(
+        () => {
+          expect(received.size).toBe(KEYS);
+          for (const list of received.values()) expect(new Set(list).size).toBe(EVENTS / KEYS);
+        },
+        { timeoutMs: 120_000 },
+      );
+
+      for (let k = 0; k < KEYS; k++) {
+        const list = received.get(keyOf(k))!;
+        const expected = Array.from({ length: EVENTS / KEYS }, (_, j) => k + j * KEYS);
+        // first arrivals, in publishing order and complete; a repeat of one already seen is at-least-once
+        const first = [...new Set(list)];
+        expect(first).toEqual(expected);
+      }
+      expect(bus.stats()).toMatchObject({ spoolDepth: 0, deadLettered: 0, published: EVENTS });
+      expect(bus.producerThread.starts).toBe(KILLS + 1);
+      console.log(
+        `producer worker killed ${KILLS}× (after ${killedAt.join(', ')} of ${EVENTS} publishes): ` +
+          `${deliveries} deliveries, ${deliveries - EVENTS} duplicates`,
+      );
+    } finally {
+      await sub.stop();
+      await bus.close();
     }
-    expect(bus.stats()).toMatchObject({ spoolDepth: 0, deadLettered: 0, published: EVENTS });
-    expect(bus.producerThread.starts).toBe(KILLS + 1);
-    console.log(
-      `producer worker killed ${KILLS}× (after ${killedAt.join(', ')} of ${EVENTS} publishes): ` +
-        `${deliveries} deliveries, ${deliveries - EVENTS} duplicates`,
-    );
-    await sub.stop();
-    await bus.close();
   }, 300_000);
 });

@@ -108,11 +108,12 @@ export class ProducerThread {
   private request<T>(message: Record<string, unknown>): Promise<T> {
     if (this.closed && message.op !== 'close')
       return Promise.reject(new Error('the Kafka producer worker is closed'));
-    const worker = this.worker ?? this.start();
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      // inside the promise: a failure to start the worker or to clone the message rejects it
+      const worker = this.worker ?? this.start();
       worker.postMessage({ ...message, id });
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
     });
   }
 
