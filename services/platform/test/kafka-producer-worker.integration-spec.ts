@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Topics } from '@flywheel/contracts';
@@ -29,11 +29,12 @@ const KILLS = 6;
  * are allowed, but each key's events must first arrive in the order they were published, all of them.
  */
 describe('Kafka relay: the producer worker dies mid-stream', () => {
-  let spoolDir: string;
-  afterAll(() => rmSync(spoolDir, { recursive: true, force: true }));
+  const dirs: string[] = [];
+  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
   it(`${EVENTS} events of ~2 KB (and 3 near max.message.bytes) on ${KEYS} keys arrive, each key in order, through ${KILLS} worker deaths`, async () => {
-    spoolDir = mkdtempSync(join(tmpdir(), 'relay-worker-'));
+    const spoolDir = mkdtempSync(join(tmpdir(), 'relay-worker-'));
+    dirs.push(spoolDir);
     const bus = await KafkaEventBus.create({ brokers, source: 'relay-worker-test', spoolDir });
     const prefix = `rw-${randomUUID().slice(0, 8)}`;
     const received = new Map<string, number[]>();
@@ -126,4 +127,50 @@ describe('Kafka relay: the producer worker dies mid-stream', () => {
       await bus.close();
     }
   }, 300_000);
+
+  it("a broker's refusal crosses the thread as kafkajs gave it: the event goes to the dead letters, the next is delivered", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'relay-worker-refusal-'));
+    dirs.push(dir);
+    // a configured limit above the broker's (1,048,588): the relay sends the 1.1 MB event and the
+    // broker, not the relay, refuses it (MESSAGE_TOO_LARGE, wrapped by kafkajs's retrier)
+    const bus = await KafkaEventBus.create({
+      brokers,
+      source: 'relay-worker-test',
+      spoolDir: dir,
+      maxMessageBytes: 4_000_000,
+    });
+    const prefix = `rw-refused-${randomUUID().slice(0, 8)}`;
+    const seen: string[] = [];
+    const sub = await bus.subscribe({
+      group: `relay-worker-test-${randomUUID()}`,
+      topics: [Topics.feedback],
+      handler: async (e: IncomingEvent) => {
+        if (e.type === 'dev.flywheel.feedback.v1' && e.key.startsWith(prefix))
+          seen.push(e.data.interaction_id);
+      },
+    });
+    try {
+      const big = await bus.publish({
+        type: 'dev.flywheel.feedback.v1',
+        key: `${prefix}-a`,
+        data: { ...sampleFeedback(`${prefix}-big`), attachment: 'x'.repeat(1_100_000) },
+      });
+      await bus.publish({
+        type: 'dev.flywheel.feedback.v1',
+        key: `${prefix}-a`,
+        data: sampleFeedback(`${prefix}-small`),
+      });
+      await bus.flush(60_000);
+      await expectEventually(() => expect(seen).toEqual([`${prefix}-small`]), { timeoutMs: 60_000 });
+      expect(bus.stats()).toMatchObject({ deadLettered: 1, relayed: 1 });
+      // over the DLQ topic's limit too: the payload is in the local file, with the broker's reason
+      const [line] = readFileSync(join(dir, 'dead-letters.jsonl'), 'utf8').trim().split('\n');
+      const dead = JSON.parse(line!) as { reason: string; headers: Record<string, string> };
+      expect(dead.headers.ce_id).toBe(big.id);
+      expect(dead.reason).toMatch(/^message_too_large: .*(too large|larger than)/i);
+    } finally {
+      await sub.stop();
+      await bus.close();
+    }
+  }, 180_000);
 });
