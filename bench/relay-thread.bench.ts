@@ -32,6 +32,11 @@ function mainThreadCpuMs(): number {
   return (Number(f[11]) + Number(f[12])) * 10; // fields 14, 15 in clock ticks of 10 ms (CLK_TCK 100)
 }
 
+/** The process's peak resident set size so far (VmHWM), MiB: a worker thread's isolate counts here too. */
+function peakRssMib(): number {
+  return round(Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]) / 1024, 1);
+}
+
 async function child(brokers: string): Promise<void> {
   // a GC now names the main isolate in the trace (the worker's isolate starts later)
   (globalThis as unknown as { gc(): void }).gc();
@@ -75,6 +80,7 @@ async function child(brokers: string): Promise<void> {
       main_thread_cpu_ms_per_event: round(cpu / EVENTS, 4),
       process_cpu_ms_per_event: round((proc.user + proc.system) / 1000 / EVENTS, 4),
       main_event_loop_utilization: round(elu.utilization, 3),
+      peak_rss_mib: peakRssMib(),
       stats: bus.stats(),
     })}`,
   );
