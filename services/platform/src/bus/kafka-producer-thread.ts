@@ -88,7 +88,13 @@ export class ProducerThread {
     this.closed = true;
     const worker = this.worker;
     if (!worker) return;
-    await this.request({ op: 'close' }).catch(() => undefined);
+    // a worker that does not answer (wedged connection) is ended anyway after 5 s
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.request({ op: 'close' }).catch(() => undefined),
+      new Promise((r) => (timer = setTimeout(r, 5_000))),
+    ]);
+    clearTimeout(timer);
     await worker.terminate();
   }
 
