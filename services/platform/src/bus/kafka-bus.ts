@@ -113,7 +113,7 @@ export class KafkaEventBus implements EventBus {
   private readonly metrics: BusMetrics;
 
   private constructor(
-    private readonly kafkajs: typeof KafkaJs,
+    kafkajs: typeof KafkaJs,
     options: KafkaBusOptions,
     private readonly spool: Spool,
     private readonly clock: Clock,
