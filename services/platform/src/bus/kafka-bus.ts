@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 // types only: kafkajs loads in `create`, so a process on the embedded bus never loads it
 import type * as KafkaJs from 'kafkajs';
-import type { Admin, Kafka, LogEntry } from 'kafkajs';
+import type { Admin, Kafka, LogEntry, Producer } from 'kafkajs';
 import type { EventType } from '@flywheel/contracts';
 import { Registry } from 'prom-client';
 import { systemClock, type Clock } from '../clock';
@@ -22,7 +22,7 @@ import { DeadLetters } from './kafka-dlq';
 import { KafkaRelay, type RelayOptions, type RelayTransport } from './kafka-relay';
 import { LogThrottle } from './log-throttle';
 import { loadKafkajs } from './load-kafkajs';
-import { ProducerThread, type PlainClientConfig } from './kafka-producer-thread';
+import { keyPartitioner } from './partitioner';
 import { Spool } from './spool';
 import { topicSpecs } from './topics';
 
@@ -44,49 +44,17 @@ export interface KafkaBusOptions extends RelayOptions {
   clock?: Clock;
 }
 
-/** Where and how the bus's clients connect, as plain data (the producer worker gets it too). */
-function clientConfig(options: KafkaBusOptions): PlainClientConfig {
-  return {
+/** The kafkajs client of one bus: brokers, timeouts, logging (one place, so connection settings live here). */
+function createKafkaClient(kafkajs: typeof KafkaJs, options: KafkaBusOptions, logs: LogThrottle): Kafka {
+  const { Kafka, logLevel } = kafkajs;
+  return new Kafka({
     clientId: options.source,
     ...kafkaClientConnection({ ...options.security, brokers: parseBrokerList(options.brokers) }),
     connectionTimeout: 3_000,
     requestTimeout: 10_000,
     retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2_000 },
-  };
-}
-
-/** The main thread's kafkajs client (admin, consumers): brokers, timeouts, logging. */
-function createKafkaClient(kafkajs: typeof KafkaJs, options: KafkaBusOptions, logs: LogThrottle): Kafka {
-  const { Kafka, logLevel } = kafkajs;
-  return new Kafka({
-    ...clientConfig(options),
     logLevel: logLevel.ERROR,
-    logCreator:
-      () =>
-      ({ namespace, log: entry }: LogEntry) =>
-        throttledLog(logs, namespace, entry.message),
-  });
-}
-
-/** The bus's producers, in a worker thread (kafka-producer-thread.ts); the worker adds the key partitioner. */
-function createProducerThread(options: KafkaBusOptions, logs: LogThrottle): ProducerThread {
-  return new ProducerThread({
-    client: clientConfig(options),
-    producers: {
-      relay: {
-        idempotent: true,
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
-        retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 },
-      },
-      dlq: { retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 } },
-    },
-    onLog: (namespace, message) => throttledLog(logs, namespace, message),
-    onExit: (reason) =>
-      log().error(
-        { reason },
-        'event bus: the Kafka producer worker died; a new one starts with the next send, and the events it had not delivered are sent again from the spool',
-      ),
+    logCreator: () => throttledLog(logs),
   });
 }
 
@@ -94,44 +62,40 @@ function createProducerThread(options: KafkaBusOptions, logs: LogThrottle): Prod
  * Kafka adapter. publish() appends to the local spool and returns; the relay (kafka-relay.ts)
  * drains the spool to Kafka with an idempotent producer (acks=-1, one request in flight) and
  * acknowledges the spool only after Kafka has the batch, so nothing published is lost; at worst
- * a batch is sent twice (at-least-once). The producers run in a worker thread
- * (kafka-producer-thread.ts): kafkajs's encoding and network I/O stay off the thread that serves
- * requests; the relay's batching, acknowledgements and dead letters stay here, next to the spool,
- * as each costs little per batch. Admin calls and consumers: kafka-consumer.ts, on this thread.
+ * a batch is sent twice (at-least-once). Consumers: kafka-consumer.ts.
  */
 
 export class KafkaEventBus implements EventBus {
   readonly kind = 'kafka' as const;
+  private producer: Producer | null = null;
+  private dlqProducer: Producer | null = null;
   private topicsReady = false;
   private closing = false;
 
   private readonly kafka: Kafka;
-  private readonly producers: ProducerThread;
   private readonly source: string;
   private readonly relay: KafkaRelay;
   private readonly consumers: KafkaConsumers;
   private readonly metrics: BusMetrics;
 
   private constructor(
-    kafkajs: typeof KafkaJs,
+    private readonly kafkajs: typeof KafkaJs,
     options: KafkaBusOptions,
     private readonly spool: Spool,
     private readonly clock: Clock,
   ) {
     this.source = options.source;
-    const logs = new LogThrottle(clock);
-    this.kafka = createKafkaClient(kafkajs, options, logs);
-    this.producers = createProducerThread(options, logs);
+    this.kafka = createKafkaClient(kafkajs, options, new LogThrottle(clock));
     this.metrics = registerBusMetrics(options.registry ?? new Registry(), () => this.stats());
     const deadLetters = new DeadLetters(
-      async () => this.producers.producer('dlq'),
+      () => this.getDlqProducer(),
       join(options.spoolDir, 'dead-letters.jsonl'),
       options.source,
       clock,
     );
     const transport: RelayTransport = {
-      producer: async () => this.producers.producer('relay'),
-      resetProducer: () => this.producers.reset('relay'),
+      producer: () => this.getProducer(),
+      resetProducer: () => this.resetProducer(),
       ensureTopics: () => this.ensureTopics(),
       withAdmin: (fn) => this.withAdmin(fn),
     };
@@ -207,12 +171,42 @@ export class KafkaEventBus implements EventBus {
     this.closing = true;
     await this.relay.stop();
     await this.spool.close();
-    await this.producers.close();
+    await Promise.all(
+      [this.producer?.disconnect(), this.dlqProducer?.disconnect()].map((p) => p?.catch(() => undefined)),
+    );
   }
 
-  /** Test hook: the producer worker, to kill it mid-stream (see ProducerThread.kill). */
-  get producerThread(): ProducerThread {
-    return this.producers;
+  private async getProducer(): Promise<Producer> {
+    if (!this.producer) {
+      const producer = this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        createPartitioner: keyPartitioner(this.kafkajs.Partitioners.DefaultPartitioner),
+        retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 },
+      });
+      await producer.connect();
+      this.producer = producer;
+    }
+    return this.producer;
+  }
+
+  private async resetProducer(): Promise<void> {
+    const p = this.producer;
+    this.producer = null;
+    await p?.disconnect().catch(() => undefined);
+  }
+
+  private async getDlqProducer(): Promise<Producer> {
+    if (!this.dlqProducer) {
+      const producer = this.kafka.producer({
+        createPartitioner: keyPartitioner(this.kafkajs.Partitioners.DefaultPartitioner),
+        retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 },
+      });
+      await producer.connect();
+      this.dlqProducer = producer;
+    }
+    return this.dlqProducer;
   }
 
   private async withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
@@ -257,7 +251,9 @@ export async function ensureTopics(admin: Admin): Promise<void> {
 const log = () => getProcessLogger('flywheel');
 
 /** kafkajs logs every failed connection attempt; print each distinct message once a minute. */
-function throttledLog(logs: LogThrottle, namespace: string, message: string): void {
-  if (!logs.allow(`${namespace}:${message}`)) return;
-  log().error({ namespace }, `kafkajs: ${message}`);
+function throttledLog(logs: LogThrottle) {
+  return ({ namespace, log: entry }: LogEntry) => {
+    if (!logs.allow(`${namespace}:${entry.message}`)) return;
+    log().error({ namespace }, `kafkajs: ${entry.message}`);
+  };
 }

@@ -59,15 +59,13 @@ export interface KafkaConnection {
 /** The part of a kafkajs client's config that says where and how to connect. */
 export function kafkaClientConnection(
   connection: KafkaConnection,
-): Pick<KafkaConfig, 'ssl' | 'sasl'> & { brokers: string[] } {
+): Pick<KafkaConfig, 'brokers' | 'ssl' | 'sasl'> {
   const { brokers, ssl, sasl } = connection;
-  // copies: kafkajs adds functions (its authenticationProvider) to the sasl object it is given, and
-  // the bus hands this config to its producer worker too, by structured clone of plain data only
   return {
-    brokers: [...brokers],
-    ...(ssl ? { ssl: ssl === true ? ssl : { ...ssl } } : {}),
+    brokers,
+    ...(ssl ? { ssl } : {}),
     // kafkajs types SASLOptions as a union keyed by mechanism; ours is one of its members
-    ...(sasl ? { sasl: { ...sasl } as SASLOptions } : {}),
+    ...(sasl ? { sasl: sasl as SASLOptions } : {}),
   };
 }
 

@@ -20,7 +20,7 @@ export type DeadLetterDestination = 'kafka' | 'file';
  */
 export class DeadLetters {
   constructor(
-    private readonly producer: () => Promise<Pick<Producer, 'send'>>,
+    private readonly producer: () => Promise<Producer>,
     /** the local dead-letter file (JSON lines) */
     readonly file: string,
     private readonly source: string,

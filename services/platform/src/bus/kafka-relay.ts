@@ -27,8 +27,7 @@ export interface RelayOptions {
 
 /** What the relay needs of the Kafka client (kafka-bus.ts owns the client). */
 export interface RelayTransport {
-  /** the relay's idempotent producer (kafka-bus.ts runs it in a worker thread) */
-  producer(): Promise<Pick<Producer, 'sendBatch'>>;
+  producer(): Promise<Producer>;
   /** drops the producer (a failed one may hold a stale idempotence epoch or dead connections) */
   resetProducer(): Promise<void>;
   ensureTopics(): Promise<void>;
@@ -308,8 +307,7 @@ export class KafkaRelay {
 /** Bytes the record takes in a Kafka record batch (uncompressed), a little over rather than under. */
 export function recordSize(event: EncodedEvent): number {
   let n = 32 + Buffer.byteLength(event.key) + Buffer.byteLength(event.value);
-  // for…in, not Object.entries: no array per header on the main thread, for every record of every batch
-  for (const k in event.headers) n += 10 + Buffer.byteLength(k) + Buffer.byteLength(event.headers[k]!);
+  for (const [k, v] of Object.entries(event.headers)) n += 10 + Buffer.byteLength(k) + Buffer.byteLength(v);
   return n;
 }
 
