@@ -10,7 +10,7 @@ import { SpoolFullError } from './errors';
  * Durable local spool between publish() and the broker.
  *
  * Append-only segment files `NNNNNNNNNN.log`; one line per event: `<crc32 hex> <json>\n`.
- * Appends are group-committed: every append that arrives while a write+fdatasync is under way
+ * Appends are group-committed: every append that arrives while a synchronous write (O_DSYNC, see SEGMENT_FLAGS) is under way
  * (or within `commitDelayMs` of the first) goes into the same or the next write, so many
  * concurrent publishers share one fsync. `append()` resolves
  * only after its bytes are on disk. The relay reads pending records from memory (`peek`) and
@@ -31,7 +31,7 @@ export interface SpoolOptions {
   segmentBytes?: number;
   /**
    * Group-commit window: an append that finds the writer idle waits this long for others to
-   * join its write+fdatasync (default 0: write at once). Trades append latency for fewer syncs.
+   * join its synchronous write (default 0: write at once). Trades append latency for fewer syncs.
    */
   commitDelayMs?: number;
   clock?: Clock;
@@ -141,7 +141,7 @@ export class Spool {
     return spool;
   }
 
-  /** Resolves once the event is fsync'd to disk. */
+  /** Resolves once the event is on disk (its write was synchronous). */
   append(event: EncodedEvent): Promise<void> {
     if (this.closed) return Promise.reject(new Error('spool is closed'));
     const ts = this.clock.now();
