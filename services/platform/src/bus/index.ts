@@ -4,7 +4,7 @@ export * from './cloud-event';
 export { EmbeddedEventBus, type EmbeddedBusOptions } from './embedded-bus';
 export { KafkaEventBus, ensureTopics, type KafkaBusOptions } from './kafka-bus';
 export type { RelayOptions } from './kafka-relay';
-export { Spool, type SpoolOptions, type SpoolRecord } from './spool';
+export { Spool, type SpooledEvent, type SpoolOptions, type SpoolRecord } from './spool';
 export { busLocation, createEventBus, type EventBusOptions } from './create-event-bus';
 export {
   KafkaEnvSchema,

@@ -4,7 +4,7 @@ import type { Clock } from '../clock';
 import { getProcessLogger } from '../telemetry/logger';
 import type { EncodedEvent } from './cloud-event';
 import type { DeadLetterDestination, DeadLetters } from './kafka-dlq';
-import type { Spool, SpoolRecord } from './spool';
+import type { Spool, SpooledEvent, SpoolRecord } from './spool';
 import { loadKafkajs } from './load-kafkajs';
 import { DLQ_TOPIC, topicSpecs } from './topics';
 
@@ -231,7 +231,7 @@ export class KafkaRelay {
   ): Promise<void> {
     const dlqLimit = (limits.get(DLQ_TOPIC) ?? this.fallbackLimit()) - BATCH_OVERHEAD - 1024;
     const destination: DeadLetterDestination = await this.deadLetters.fromRelay(
-      record.event,
+      { ...record.event, value: record.event.value.toString('utf8') },
       reason,
       size,
       dlqLimit,
@@ -305,14 +305,14 @@ export class KafkaRelay {
 }
 
 /** Bytes the record takes in a Kafka record batch (uncompressed), a little over rather than under. */
-export function recordSize(event: EncodedEvent): number {
+export function recordSize(event: EncodedEvent | SpooledEvent): number {
   let n = 32 + Buffer.byteLength(event.key) + Buffer.byteLength(event.value);
   for (const [k, v] of Object.entries(event.headers)) n += 10 + Buffer.byteLength(k) + Buffer.byteLength(v);
   return n;
 }
 
-function byTopic(events: EncodedEvent[]) {
-  const topics = new Map<string, { key: string; value: string; headers: Record<string, string> }[]>();
+function byTopic(events: SpooledEvent[]) {
+  const topics = new Map<string, { key: string; value: Buffer; headers: Record<string, string> }[]>();
   for (const e of events) {
     const list = topics.get(e.topic) ?? [];
     list.push({ key: e.key, value: e.value, headers: e.headers });
