@@ -47,6 +47,12 @@
  * those of code V8 has not yet optimized for that rate (the first 1,000 req/s slices after the
  * 100 req/s warm-up added up to a second). Between stages the benchmark waits until the proxies
  * are idle again.
+ * BENCH_GATEWAY_REFERENCES=work,durable adds reference legs between the floor and the gateways
+ * (bench/lib/reference-proxy.ts, node:http + undici like the floor): `floor-work` does the least
+ * per-request work of Flywheel's contract (key check, both bodies parsed, a signed feedback token,
+ * one serialized event), `floor-durable` that and the event through Flywheel's spool and relay to
+ * Kafka before answering (needs the kafka bus). They show what the contract itself costs a Node
+ * process on this machine; they are reported like the gateways (× floor included), never judged.
  * BENCH_GATEWAY_DRY=1 runs only direct and floor (no gateway): checks the harness itself and shows
  * its noise floor; it prints the results but writes no file.
  * BENCH_GATEWAY_DURABLE_COST=1 measures what durable-before-answer costs: the baseline leg goes to
@@ -158,6 +164,19 @@ const TARGETS = {
 const RUNNER: 'compiled' | 'tsx' = process.env.BENCH_GATEWAY_RUNNER === 'tsx' ? 'tsx' : 'compiled';
 const CLI_MAIN = join(ROOT, 'services/cli/src/main.ts');
 const BARE_PROXY = join(__dirname, 'lib/bare-proxy.ts');
+const REFERENCE_PROXY = join(__dirname, 'lib/reference-proxy.ts');
+/**
+ * BENCH_GATEWAY_REFERENCES=work,durable: legs between the floor and the gateways (see
+ * bench/lib/reference-proxy.ts): `floor-work`, the bare proxy plus the least per-request work of
+ * Flywheel's contract; `floor-durable`, that plus the event through the spool to Kafka (needs the
+ * kafka bus). Reported like the gateways, never judged.
+ */
+const REFERENCES = DRY
+  ? []
+  : (process.env.BENCH_GATEWAY_REFERENCES ?? '')
+      .split(',')
+      .map((r) => r.trim())
+      .filter((r): r is 'work' | 'durable' => r === 'work' || r === 'durable');
 const CONFIG_FIXTURE = join(__dirname, 'fixtures/gateway-bench.yaml');
 const FLAGS_FIXTURE = join(__dirname, 'fixtures/gateway-bench-flags.json');
 const GATEWAY_KEY = `bench-${randomBytes(12).toString('hex')}`;
@@ -192,7 +211,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const { push: cleanupStep, cleanUp } = exitCleanups('the gateways, the floor proxy, the simulator and Kafka');
 
 // ─── the legs ───────────────────────────────────────────────────────────────────────────────────
-type LegKind = 'direct' | 'floor' | 'gateway';
+/** `reference`: a reference proxy (BENCH_GATEWAY_REFERENCES), reported like a gateway, never judged */
+type LegKind = 'direct' | 'floor' | 'gateway' | 'reference';
 
 interface Leg {
   name: string;
@@ -674,7 +694,7 @@ async function runStage(ctx: Ctx, rate: number, seconds: number, stream = false)
       added,
       /** this leg's added latency as a multiple of the floor's (× floor) */
       x_floor:
-        added && floorAdded && l.kind === 'gateway'
+        added && floorAdded && (l.kind === 'gateway' || l.kind === 'reference')
           ? {
               latency: times(added.latency, floorAdded.latency),
               ...(added.net ? { net: times(added.net, floorAdded.net) } : {}),
@@ -915,21 +935,27 @@ async function main(): Promise<void> {
   // production); tsx on request
   let cli = ['--import', 'tsx', CLI_MAIN];
   let floorMain = ['--import', 'tsx', BARE_PROXY];
+  let referenceMain = ['--import', 'tsx', REFERENCE_PROXY];
   if (RUNNER === 'compiled') {
+    // one file each, dependencies bundled in (undici…): it runs from the temp folder
+    const single = async (entry: string, name: string) => {
+      const outfile = join(work, name);
+      await esbuild({
+        entryPoints: [entry],
+        outfile,
+        bundle: true,
+        platform: 'node',
+        format: 'cjs',
+        target: 'node20',
+        logLevel: 'warning',
+      });
+      return [outfile];
+    };
     const bundle = DEFAULT_OUTFILE;
     await buildServices(bundle);
-    const floorJs = join(work, 'bare-proxy.js');
-    await esbuild({
-      entryPoints: [BARE_PROXY],
-      outfile: floorJs,
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20', // undici bundled in: the file runs from the temp folder
-      logLevel: 'warning',
-    });
     cli = [bundle];
-    floorMain = [floorJs];
+    floorMain = await single(BARE_PROXY, 'bare-proxy.js');
+    if (REFERENCES.length) referenceMain = await single(REFERENCE_PROXY, 'reference-proxy.js');
   }
   const sim = await startChild({
     name: 'upstream-sim',
@@ -1082,6 +1108,43 @@ async function main(): Promise<void> {
         gc: traced(floorProc),
       },
     );
+    for (const mode of REFERENCES) {
+      if (mode === 'durable' && !brokers)
+        throw new Error('BENCH_GATEWAY_REFERENCES=durable needs the kafka bus');
+      const name = `floor-${mode}`;
+      const referenceKey = randomBytes(16).toString('hex');
+      const [port] = (await freePorts(1)) as [number];
+      const proc = await startChild({
+        name,
+        command: process.execPath,
+        args: [...GATEWAY_NODE_FLAGS, '--trace-gc-nvp', ...referenceMain],
+        env: {
+          ...process.env,
+          REFERENCE_PROXY_PORT: String(port),
+          REFERENCE_PROXY_UPSTREAM: simUrl,
+          REFERENCE_PROXY_KEY: referenceKey,
+          REFERENCE_PROXY_UPSTREAM_KEY: 'sim-bench-key',
+          REFERENCE_PROXY_MODE: mode,
+          REFERENCE_PROXY_BROKERS: brokers,
+          REFERENCE_PROXY_SPOOL: join(work, `spool-${name}`),
+        },
+        cwd: ROOT,
+        logFile: join(work, `${name}.log`),
+      });
+      cleanupStep(() => proc.stop());
+      const url = `http://127.0.0.1:${port}`;
+      await waitForHttp(proc, `${url}/healthz`, 60_000);
+      console.log(`${name} (reference proxy, ${mode}) at ${url} (own process ${proc.pid})`);
+      legs.push({
+        name,
+        kind: 'reference',
+        pool: pool(url),
+        headers: { ...json, authorization: `Bearer ${referenceKey}` },
+        body: simBody,
+        proc,
+        gc: traced(proc),
+      });
+    }
     for (const bus of BUSES) legs.push(await gatewayLeg(`gateway-${bus}`, bus));
     for (const v of VARIANTS) legs.push(await gatewayLeg(`gateway-${v.name}`, 'embedded', {}, v.flags));
   }
