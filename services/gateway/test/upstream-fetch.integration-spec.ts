@@ -190,6 +190,85 @@ describe('UpstreamHttp as the SDKs’ fetch', () => {
     await expectEventually(() => expect(up.closedConnections).toBeGreaterThan(before), { timeoutMs: 2_000 });
   });
 
+  describe('bounds what the SDK reads: 32 MiB an answer, 32 MiB a streamed line, 64 KiB an error', () => {
+    const anthropic = () =>
+      new Anthropic({ apiKey: 'sk-ant', baseURL: up.url, maxRetries: 0, fetch: http.fetch });
+    const ask = { model: 'c', max_tokens: 16, messages: [{ role: 'user' as const, content: 'hi' }] };
+    /** writes 1 MiB chunks of `fill` (after `head`) until the reader goes away or 64 are sent; never ends */
+    const flood = (status: number, type: string, head: string, fill: string) => {
+      const sent = { chunks: 0 };
+      up.handler = async (_req, res) => {
+        res.writeHead(status, { 'content-type': type });
+        res.write(head);
+        const mib = Buffer.alloc(1024 * 1024, fill);
+        while (!res.destroyed && sent.chunks < 64) {
+          sent.chunks++;
+          if (!res.write(mib)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+        }
+      };
+      return sent;
+    };
+
+    it('refuses an answer announced over 32 MiB without reading it (invalid_output)', async () => {
+      up.handler = (_req, res) => {
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'content-length': String(40 * 1024 * 1024),
+        });
+        res.write('{"id":');
+      };
+      const before = up.closedConnections;
+      await expect(anthropic().messages.create(ask)).rejects.toMatchObject({
+        errorClass: 'invalid_output',
+        message: 'the upstream answer exceeds 32 MiB',
+      });
+      await expectEventually(() => expect(up.closedConnections).toBeGreaterThan(before), {
+        timeoutMs: 2_000,
+      });
+    });
+
+    it('stops reading an unannounced answer at 32 MiB (invalid_output)', async () => {
+      const sent = flood(200, 'application/json', '{"id":"', 'x');
+      await expect(anthropic().messages.create(ask)).rejects.toMatchObject({ errorClass: 'invalid_output' });
+      expect(sent.chunks).toBeLessThan(64);
+    });
+
+    it('fails a stream whose line grows past 32 MiB, and still streams long ones made of short lines', async () => {
+      const sent = flood(200, 'text/event-stream', 'event: content_block_delta\ndata: "', 'x');
+      const reading = (async () => {
+        const stream = await anthropic().messages.create({ ...ask, stream: true });
+        for await (const event of stream) void event;
+      })();
+      await expect(reading).rejects.toMatchObject({ errorClass: 'invalid_output' });
+      expect(sent.chunks).toBeLessThan(64);
+
+      // 40 MiB in all, in lines of ~1 KiB: not bounded (a stream ends by its own stop or the deadline)
+      const ping = 'event: ping\ndata: {"type": "ping", "pad": "' + 'p'.repeat(1000) + '"}\n\n';
+      up.handler = async (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        for (let i = 0; i < 40 * 1024; i++) if (!res.write(ping)) await once(res, 'drain');
+        res.end(
+          'event: message_start\ndata: {"type":"message_start","message":{"id":"m","type":"message","role":"assistant","content":[],"model":"c","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":1,"output_tokens":0}}}\n\n' +
+            'event: message_stop\ndata: {"type":"message_stop"}\n\n',
+        );
+      };
+      const types: string[] = [];
+      const stream = await anthropic().messages.create({ ...ask, stream: true });
+      for await (const event of stream) types.push(event.type);
+      expect(types).toEqual(['message_start', 'message_stop']);
+    });
+
+    it('hands the SDK the first 64 KiB of a huge error answer, with its status', async () => {
+      flood(500, 'text/plain', 'overloaded ', 'x');
+      const err = (await anthropic()
+        .messages.create(ask)
+        .catch((e: unknown) => e)) as { status?: number; message?: string };
+      expect(err.status).toBe(500);
+      expect(err.message).toMatch(/^500 overloaded x+$/);
+      expect(err.message!.length).toBeLessThan(64 * 1024 + 10);
+    });
+  });
+
   it('rejects like fetch when nothing listens, and sends non-string bodies through the global fetch', async () => {
     const closed = createServer();
     closed.listen(0, '127.0.0.1');

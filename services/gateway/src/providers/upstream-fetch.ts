@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
+import { answerTooLarge, discard, MAX_ANSWER_BYTES, MAX_ERROR_BODY_BYTES, readBody } from './upstream-body';
 
 /** The subset of `fetch` the SDKs call: a URL string and a RequestInit. */
 export type UpstreamFetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -41,6 +42,13 @@ const BODY_TIMEOUT_MS = 300_000;
  * `text()` and `body` (async-iterated for SSE, which a Node stream is); redirects are not
  * followed (LLM APIs answer POSTs directly). Bodies other than a string (uploads) go to the
  * global fetch.
+ *
+ * Answers are bounded as the gateway's own provider bounds them (upstream-body.ts): `json()`,
+ * `text()` and `arrayBuffer()` of a 2xx read at most MAX_ANSWER_BYTES (an answer announced or
+ * found larger is an `invalid_output` ProviderError, its connection closed after the head); of an
+ * error status, the first MAX_ERROR_BODY_BYTES (the SDK builds its error from them); a streamed
+ * `body` fails the same way on a line (one server-sent event field) longer than MAX_ANSWER_BYTES,
+ * which an SDK's line decoder would otherwise buffer without end.
  */
 export class UpstreamHttp {
   private readonly agent = new Agent({ headersTimeout: HEADERS_TIMEOUT_MS, bodyTimeout: BODY_TIMEOUT_MS });
@@ -67,9 +75,33 @@ export class UpstreamHttp {
     const headers = new ResponseHeaders(res.headers);
     const stream = res.body;
     const status = res.statusCode;
+    const ok = status >= 200 && status < 300;
+    const bytes = async (): Promise<Buffer> => {
+      if (!ok) return (await readBody(stream, MAX_ERROR_BODY_BYTES)).bytes;
+      const declared = res.headers['content-length'];
+      if (declared !== undefined && Number(declared) > MAX_ANSWER_BYTES) {
+        discard(stream);
+        throw answerTooLarge(MAX_ANSWER_BYTES);
+      }
+      const read = await readBody(stream, MAX_ANSWER_BYTES);
+      if (!read.complete) throw answerTooLarge(MAX_ANSWER_BYTES);
+      return read.bytes;
+    };
+    // made on first access, read only if iterated (the SDK also takes `body` as a key for a
+    // FinalizationRegistry before calling json()); destroying it destroys the answer's stream
+    let lines: Readable | undefined;
+    const linesOf = (): Readable => {
+      if (!lines) {
+        lines = Readable.from(boundedLines(stream, MAX_ANSWER_BYTES), { objectMode: false });
+        lines.once('close', () => {
+          if (!stream.readableEnded) discard(stream);
+        });
+      }
+      return lines;
+    };
     const response = {
       status,
-      ok: status >= 200 && status < 300,
+      ok,
       statusText: '',
       url,
       redirected: false,
@@ -77,10 +109,15 @@ export class UpstreamHttp {
       get bodyUsed() {
         return stream.bodyUsed;
       },
-      body: stream as Readable,
-      json: () => stream.json(),
-      text: () => stream.text(),
-      arrayBuffer: () => stream.arrayBuffer(),
+      get body() {
+        return linesOf();
+      },
+      json: async () => JSON.parse((await bytes()).toString('utf8')) as unknown,
+      text: async () => (await bytes()).toString('utf8'),
+      arrayBuffer: async () => {
+        const b = await bytes();
+        return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+      },
     };
     // a structural Response: everything the SDKs touch, without the WHATWG machinery
     return response as unknown as Response;
@@ -102,6 +139,17 @@ export class UpstreamHttp {
   }
 
   private readonly targets = new Map<string, UpstreamTarget>();
+}
+
+/** The chunks of `source` as they come; fails once a line (bytes since the last `\n`) outgrows `limit`. */
+async function* boundedLines(source: Readable, limit: number): AsyncGenerator<Buffer> {
+  let line = 0;
+  for await (const chunk of source as AsyncIterable<Buffer>) {
+    const nl = chunk.lastIndexOf(0x0a);
+    line = nl === -1 ? line + chunk.length : chunk.length - nl - 1;
+    if (line > limit) throw answerTooLarge(limit);
+    yield chunk;
+  }
 }
 
 /** URLs whose parse is kept (more means query strings vary: the cache starts over) */
