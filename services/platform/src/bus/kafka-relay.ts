@@ -307,7 +307,8 @@ export class KafkaRelay {
 /** Bytes the record takes in a Kafka record batch (uncompressed), a little over rather than under. */
 export function recordSize(event: EncodedEvent | SpooledEvent): number {
   let n = 32 + Buffer.byteLength(event.key) + Buffer.byteLength(event.value);
-  for (const [k, v] of Object.entries(event.headers)) n += 10 + Buffer.byteLength(k) + Buffer.byteLength(v);
+  // for…in, not Object.entries: no array per header, for every record of every batch
+  for (const k in event.headers) n += 10 + Buffer.byteLength(k) + Buffer.byteLength(event.headers[k]!);
   return n;
 }
 
