@@ -165,12 +165,7 @@ const RUNNER: 'compiled' | 'tsx' = process.env.BENCH_GATEWAY_RUNNER === 'tsx' ? 
 const CLI_MAIN = join(ROOT, 'services/cli/src/main.ts');
 const BARE_PROXY = join(__dirname, 'lib/bare-proxy.ts');
 const REFERENCE_PROXY = join(__dirname, 'lib/reference-proxy.ts');
-/**
- * BENCH_GATEWAY_REFERENCES=work,durable: legs between the floor and the gateways (see
- * bench/lib/reference-proxy.ts): `floor-work`, the bare proxy plus the least per-request work of
- * Flywheel's contract; `floor-durable`, that plus the event through the spool to Kafka (needs the
- * kafka bus). Reported like the gateways, never judged.
- */
+/** BENCH_GATEWAY_REFERENCES=work,durable: the reference legs (see the header and bench/lib/reference-proxy.ts) */
 const REFERENCES = DRY
   ? []
   : (process.env.BENCH_GATEWAY_REFERENCES ?? '')

@@ -5,11 +5,13 @@
  * proxy (node:http, an undici Pool, no framework), so the benchmark can tell what the contract
  * itself costs a Node process from what the gateway's implementation of it costs.
  *
- * `work` (REFERENCE_PROXY_MODE=work), per request:
- *   - checks the bearer key (SHA-256 of the presented key, constant-time compare);
+ * `work` (REFERENCE_PROXY_MODE=work), per request, with the gateway's own pieces from
+ * services/platform (the same code, not a rewrite of it):
+ *   - checks the bearer key (SecretSet: SHA-256 of the presented key, constant-time compare);
  *   - parses the request body (JSON) and reads `user` and `messages`, as routing and the event need;
  *   - reads the upstream's answer whole, parses it (JSON) and reads the content and usage;
- *   - signs one feedback token (HMAC-SHA256 over its JSON payload, a reused key object);
+ *   - hashes the subject (subjectHash) and signs one feedback token (mintTrustedFeedbackToken:
+ *     HMAC-SHA256 over its JSON payload, the key object reused);
  *   - serializes one interaction event (request messages, answer content, usage; one
  *     JSON.stringify) and drops it (an in-memory bus with no reader);
  *   - answers the upstream's bytes with the token in a header.
@@ -30,11 +32,15 @@
  *   REFERENCE_PROXY_BROKERS   Kafka bootstrap brokers (durable)
  *   REFERENCE_PROXY_SPOOL     the spool's directory (durable)
  */
-import { createHmac, createSecretKey, hash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { Pool } from 'undici';
+// by file, not through @flywheel/platform's index (which loads Nest)
 import { createEventBus } from '../../services/platform/src/bus/create-event-bus';
 import type { EventBus } from '../../services/platform/src/bus/event-bus';
+import { bearerToken, SecretSet } from '../../services/platform/src/http/auth';
+import { mintTrustedFeedbackToken } from '../../services/platform/src/tokens/feedback-token';
+import { subjectHash } from '../../services/platform/src/tokens/subject-hash';
 
 const port = Number(process.env.REFERENCE_PROXY_PORT);
 const upstream = process.env.REFERENCE_PROXY_UPSTREAM;
@@ -48,8 +54,8 @@ if (!port || !upstream || !key || (mode !== 'work' && mode !== 'durable'))
 if (mode === 'durable' && (!brokers || !spoolDir))
   throw new Error('reference-proxy: durable mode needs REFERENCE_PROXY_BROKERS and REFERENCE_PROXY_SPOOL');
 
-const keyHash = hash('sha256', `Bearer ${key}`, 'buffer');
-const tokenKey = createSecretKey(randomBytes(32));
+const keys = new SecretSet([{ secret: key, label: true }]);
+const feedbackSecret = randomBytes(48).toString('base64');
 const TOKEN_TTL_S = 30 * 24 * 3600;
 
 interface ChatAnswer {
@@ -58,18 +64,16 @@ interface ChatAnswer {
 }
 
 function feedbackToken(interactionId: string, user: string): string {
-  const payload = Buffer.from(
-    JSON.stringify({
-      v: 1,
+  return mintTrustedFeedbackToken(
+    {
       interaction_id: interactionId,
       route: 'bench',
       variant: 'control',
-      sub: hash('sha256', user, 'hex'),
+      sub: subjectHash(user, feedbackSecret),
       exp: Math.floor(Date.now() / 1000) + TOKEN_TTL_S,
-    }),
+    },
+    feedbackSecret,
   );
-  const mac = createHmac('sha256', tokenKey).update(payload).digest();
-  return `${payload.toString('base64url')}.${mac.toString('base64url')}`;
 }
 
 void (async () => {
@@ -90,8 +94,8 @@ void (async () => {
       res.end('ok');
       return;
     }
-    const presented = hash('sha256', req.headers.authorization ?? '', 'buffer');
-    if (!timingSafeEqual(presented, keyHash)) {
+    const presented = bearerToken(req.headers.authorization);
+    if (presented === undefined || keys.match(presented) === null) {
       res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":{"type":"unauthorized"}}');
       req.resume();
       return;
